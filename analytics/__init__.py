@@ -1,0 +1,1 @@
+"""Pure analytics on pandas/numpy: no HTTP, no SQL, no Dash."""

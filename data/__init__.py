@@ -1,0 +1,1 @@
+"""IO shell: providers, cache, rate limits, storage, ingestion, scheduling."""

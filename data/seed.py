@@ -1,0 +1,57 @@
+"""Seed a fresh store from the bundled real daily history (data/sample/prices_daily.csv).
+
+Runs once per store (guarded by a meta key), never overwrites rows already in the store (so
+data from a real provider always wins), and tags its rows ``source='sample'``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from data.errors import StorageError
+from data.storage import Repository
+
+logger = logging.getLogger(__name__)
+
+SEED_KEY = "seeded_sample"
+PORTFOLIO_KEY = "portfolio_initialized"
+
+
+def read_sample(path: str | Path) -> pd.DataFrame:
+    """Read the sample CSV into the price-frame schema (daily bars keyed by UTC date)."""
+    try:
+        raw = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise StorageError(f"cannot read sample history {path}: {exc}") from exc
+    frame = pd.DataFrame({
+        "ts": pd.to_datetime(raw["date"], utc=True),
+        "symbol": raw["symbol"].str.upper(),
+        **{c: raw[c].astype("float64") for c in ("open", "high", "low", "close", "volume")},
+    })
+    frame["source"] = "sample"
+    return frame.sort_values(["symbol", "ts"]).reset_index(drop=True)
+
+
+def seed_store(repo: Repository, sample_path: str | Path, *, now: datetime | None = None) -> int:
+    """Seed prices from the sample once; return rows inserted (0 when already seeded)."""
+    if repo.get_meta(SEED_KEY) is not None:
+        return 0
+    frame = read_sample(sample_path)
+    inserted = repo.upsert_prices(frame, interval="1d", overwrite=False)
+    stamp = (now or datetime.now(timezone.utc)).isoformat()
+    repo.claim_meta(SEED_KEY, stamp)
+    logger.info("seeded %d sample rows from %s", inserted, sample_path)
+    return inserted
+
+
+def init_portfolio(repo: Repository, holdings: dict[str, float], portfolio: str = "default") -> bool:
+    """Write the configured sample portfolio on first start only; later the user owns it."""
+    if not repo.claim_meta(PORTFOLIO_KEY, portfolio):
+        return False
+    for symbol, quantity in holdings.items():
+        repo.set_holding(symbol, quantity, portfolio)
+    return True

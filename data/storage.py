@@ -1,0 +1,365 @@
+"""SQLAlchemy store: tables, engine factory, schema migration and the Repository.
+
+SQLite by default (WAL mode, busy timeout, so the scheduler thread writes while callbacks
+read), PostgreSQL by URL. Timestamps are stored as integer epoch seconds (UTC) so both
+backends agree exactly and reads stay fast; the Repository converts to tz-aware pandas
+timestamps at its edge. Upserts are idempotent: writing the same rows twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from data.errors import StorageError
+from data.models import Quote
+
+logger = logging.getLogger(__name__)
+
+metadata = sa.MetaData()
+
+prices = sa.Table(
+    "prices", metadata,
+    sa.Column("symbol", sa.String(32), primary_key=True),
+    sa.Column("interval", sa.String(4), primary_key=True),
+    sa.Column("ts", sa.BigInteger, primary_key=True),
+    sa.Column("open", sa.Float), sa.Column("high", sa.Float), sa.Column("low", sa.Float),
+    sa.Column("close", sa.Float, nullable=False),
+    sa.Column("volume", sa.Float),
+    sa.Column("source", sa.String(32), nullable=False),
+)
+quotes = sa.Table(
+    "quotes", metadata,
+    sa.Column("symbol", sa.String(32), primary_key=True),
+    sa.Column("price_usd", sa.Float, nullable=False),
+    sa.Column("change_24h_pct", sa.Float),
+    sa.Column("ts", sa.BigInteger, nullable=False),
+    sa.Column("source", sa.String(32), nullable=False),
+    sa.Column("fetched_at", sa.BigInteger, nullable=False),
+)
+holdings = sa.Table(
+    "holdings", metadata,
+    sa.Column("portfolio", sa.String(64), primary_key=True),
+    sa.Column("symbol", sa.String(32), primary_key=True),
+    sa.Column("quantity", sa.Float, nullable=False),
+)
+assets = sa.Table(
+    "assets", metadata,
+    sa.Column("symbol", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("category", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+)
+source_health = sa.Table(
+    "source_health", metadata,
+    sa.Column("source", sa.String(32), primary_key=True),
+    sa.Column("healthy", sa.Boolean, nullable=False),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last_ok", sa.BigInteger),
+    sa.Column("last_error", sa.Text),
+    sa.Column("last_error_at", sa.BigInteger),
+)
+meta = sa.Table(
+    "meta", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+_MIGRATIONS = Path(__file__).with_name("migrations")
+_PRICE_VALUE_COLS = ("open", "high", "low", "close", "volume", "source")
+
+
+def _epoch(ts: datetime | pd.Timestamp) -> int:
+    stamp = pd.Timestamp(ts)
+    if stamp.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return int(stamp.timestamp())
+
+
+def _to_utc(seconds: int | None) -> pd.Timestamp | None:
+    return None if seconds is None else pd.Timestamp(int(seconds), unit="s", tz="UTC")
+
+
+def create_engine(url: str) -> sa.Engine:
+    """Create an engine; SQLite gets WAL, a busy timeout and foreign-thread access."""
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001 - DBAPI hook
+            cur = dbapi_conn.cursor()
+            if ":memory:" not in url and url not in ("sqlite://", "sqlite:///"):
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def migrate(engine: sa.Engine) -> None:
+    """Bring the schema to the newest version (alembic); never drops stored data."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    try:
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Serialise concurrent first starts (several workers) on one advisory lock.
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(727274)"))
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    except SQLAlchemyError as exc:
+        raise StorageError(f"store migration failed: {exc.__class__.__name__}") from exc
+
+
+def _insert(dialect: str, table: sa.Table):
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+class Repository:
+    """All reads and writes of the store. Every method opens its own short transaction."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self.backend = engine.dialect.name
+
+    @classmethod
+    def from_url(cls, url: str) -> Repository:
+        """Create the engine, migrate the schema and return a repository."""
+        if url.startswith("sqlite:///") and ":memory:" not in url:
+            Path(url[len("sqlite:///"):]).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+        migrate(engine)
+        return cls(engine)
+
+    def _run(self, fn):
+        try:
+            with self.engine.begin() as conn:
+                return fn(conn)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"store error ({self.backend}): {exc.__class__.__name__}") from exc
+
+    # ---- prices -------------------------------------------------------------------------
+    def upsert_prices(self, frame: pd.DataFrame, *, interval: str = "1d",
+                      overwrite: bool = True) -> int:
+        """Write price rows; return how many rows were inserted or changed.
+
+        Args:
+            frame: rows with the PRICE_COLUMNS schema (ts tz-aware UTC).
+            interval: "1d", "1h" or "1m".
+            overwrite: update existing rows whose values differ (provider data). With False,
+                existing rows are kept as they are (seeding never overwrites provider rows).
+        """
+        if frame.empty:
+            return 0
+        ts = pd.to_datetime(frame["ts"], utc=True)
+        epoch = (ts.astype("int64") // 10**9 if ts.dt.unit == "ns" else
+                 ts.dt.as_unit("s").astype("int64"))
+        records = pd.DataFrame({
+            "symbol": frame["symbol"].astype(str).values, "interval": interval,
+            "ts": epoch.values,
+            **{c: frame[c].values for c in _PRICE_VALUE_COLS},
+        })
+        rows = records.astype(object).where(records.notna(), None).to_dict("records")
+
+        def write(conn: sa.Connection) -> int:
+            stmt = _insert(self.backend, prices)
+            if overwrite:
+                ex = stmt.excluded
+                changed = sa.or_(*[prices.c[c].is_distinct_from(ex[c]) for c in _PRICE_VALUE_COLS])
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=["symbol", "interval", "ts"],
+                    set_={c: ex[c] for c in _PRICE_VALUE_COLS}, where=changed)
+            else:
+                stmt = stmt.on_conflict_do_nothing(index_elements=["symbol", "interval", "ts"])
+            total = 0
+            for start in range(0, len(rows), 5000):
+                total += conn.execute(stmt, rows[start:start + 5000]).rowcount or 0
+            return total
+
+        return self._run(write)
+
+    def load_prices(self, symbols: Iterable[str] | None = None, *, interval: str = "1d",
+                    start: datetime | None = None, end: datetime | None = None) -> pd.DataFrame:
+        """Return price rows (PRICE_COLUMNS, ts tz-aware UTC) sorted by symbol, ts."""
+        q = sa.select(prices.c.ts, prices.c.symbol, *[prices.c[c] for c in _PRICE_VALUE_COLS]
+                      ).where(prices.c.interval == interval)
+        if symbols is not None:
+            q = q.where(prices.c.symbol.in_(list(symbols)))
+        if start is not None:
+            q = q.where(prices.c.ts >= _epoch(start))
+        if end is not None:
+            q = q.where(prices.c.ts <= _epoch(end))
+        q = q.order_by(prices.c.symbol, prices.c.ts)
+        rows = self._run(lambda conn: conn.execute(q).all())
+        frame = pd.DataFrame(rows, columns=["ts", "symbol", *_PRICE_VALUE_COLS])
+        frame["ts"] = pd.to_datetime(frame["ts"].astype("int64"), unit="s", utc=True)
+        for col in ("open", "high", "low", "close", "volume"):
+            frame[col] = frame[col].astype("float64")
+        return frame
+
+    def load_closes(self, symbols: Iterable[str] | None = None, *, interval: str = "1d",
+                    start: datetime | None = None, end: datetime | None = None) -> pd.DataFrame:
+        """Return a wide frame of USD closes: index ts (UTC), one column per symbol, NaN gaps."""
+        long = self.load_prices(symbols, interval=interval, start=start, end=end)
+        wide = long.pivot(index="ts", columns="symbol", values="close").sort_index()
+        wide.columns.name = None
+        return wide
+
+    def count_prices(self) -> dict[str, int]:
+        """Row counts of the prices table per interval."""
+        q = sa.select(prices.c.interval, sa.func.count()).group_by(prices.c.interval)
+        return {k: int(v) for k, v in self._run(lambda c: c.execute(q).all())}
+
+    # ---- quotes -------------------------------------------------------------------------
+    def upsert_quotes(self, items: Iterable[Quote], *, fetched_at: datetime) -> int:
+        """Store the latest quote per symbol; an older quote never replaces a newer one."""
+        rows = [{"symbol": q.symbol, "price_usd": q.price_usd, "change_24h_pct": q.change_24h_pct,
+                 "ts": _epoch(q.ts), "source": q.source, "fetched_at": _epoch(fetched_at)}
+                for q in items]
+        if not rows:
+            return 0
+
+        def write(conn: sa.Connection) -> int:
+            stmt = _insert(self.backend, quotes)
+            ex = stmt.excluded
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["symbol"],
+                set_={c: ex[c] for c in ("price_usd", "change_24h_pct", "ts", "source", "fetched_at")},
+                where=ex.ts >= quotes.c.ts)
+            return conn.execute(stmt, rows).rowcount or 0
+
+        return self._run(write)
+
+    def load_quotes(self) -> pd.DataFrame:
+        """Latest quote per symbol: symbol, price_usd, change_24h_pct, ts, source, fetched_at."""
+        rows = self._run(lambda c: c.execute(sa.select(quotes)).all())
+        frame = pd.DataFrame(rows, columns=[c.name for c in quotes.columns])
+        for col in ("ts", "fetched_at"):
+            frame[col] = pd.to_datetime(frame[col].astype("int64"), unit="s", utc=True)
+        return frame
+
+    def load_latest_prices(self, symbols: Iterable[str] | None = None, *,
+                           interval: str = "1d") -> pd.DataFrame:
+        """Each symbol's newest stored close and its newest quote (two candidate rows at most).
+
+        Returns columns symbol, price_usd, ts (UTC), source, kind ("close" or "quote").
+        """
+        def read(conn: sa.Connection):
+            newest = (sa.select(prices.c.symbol, sa.func.max(prices.c.ts).label("ts"))
+                      .where(prices.c.interval == interval).group_by(prices.c.symbol).subquery())
+            q = (sa.select(prices.c.symbol, prices.c.close, prices.c.ts, prices.c.source)
+                 .join(newest, sa.and_(prices.c.symbol == newest.c.symbol,
+                                       prices.c.ts == newest.c.ts))
+                 .where(prices.c.interval == interval))
+            closes = conn.execute(q).all()
+            quoted = conn.execute(sa.select(quotes.c.symbol, quotes.c.price_usd, quotes.c.ts,
+                                            quotes.c.source)).all()
+            return closes, quoted
+
+        closes, quoted = self._run(read)
+        frame = pd.DataFrame(
+            [(*r, "close") for r in closes] + [(*r, "quote") for r in quoted],
+            columns=["symbol", "price_usd", "ts", "source", "kind"])
+        if symbols is not None:
+            frame = frame[frame["symbol"].isin(list(symbols))]
+        frame["ts"] = pd.to_datetime(frame["ts"].astype("int64"), unit="s", utc=True)
+        frame["price_usd"] = frame["price_usd"].astype("float64")
+        return frame.reset_index(drop=True)
+
+    # ---- holdings & assets --------------------------------------------------------------
+    def load_holdings(self, portfolio: str = "default") -> dict[str, float]:
+        """Quantities of a portfolio, by symbol (sorted)."""
+        q = (sa.select(holdings.c.symbol, holdings.c.quantity)
+             .where(holdings.c.portfolio == portfolio).order_by(holdings.c.symbol))
+        return {s: float(v) for s, v in self._run(lambda c: c.execute(q).all())}
+
+    def set_holding(self, symbol: str, quantity: float, portfolio: str = "default") -> None:
+        """Insert or replace one holding (quantity already validated by the caller)."""
+        if not math.isfinite(quantity) or quantity <= 0:
+            raise ValueError(f"quantity of {symbol} must be positive and finite")
+
+        def write(conn: sa.Connection) -> None:
+            stmt = _insert(self.backend, holdings).values(
+                portfolio=portfolio, symbol=symbol, quantity=quantity)
+            conn.execute(stmt.on_conflict_do_update(
+                index_elements=["portfolio", "symbol"], set_={"quantity": quantity}))
+
+        self._run(write)
+
+    def remove_holding(self, symbol: str, portfolio: str = "default") -> bool:
+        """Delete one holding; return whether it existed."""
+        q = holdings.delete().where(holdings.c.portfolio == portfolio, holdings.c.symbol == symbol)
+        return bool(self._run(lambda c: c.execute(q).rowcount))
+
+    def sync_assets(self, universe: Mapping[str, Mapping[str, str]]) -> None:
+        """Write the configured universe (symbol -> name, category, kind) to the assets table."""
+        rows = [{"symbol": s, "name": a["name"], "category": a["category"], "kind": a["kind"]}
+                for s, a in universe.items()]
+
+        def write(conn: sa.Connection) -> None:
+            stmt = _insert(self.backend, assets)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["symbol"],
+                set_={c: stmt.excluded[c] for c in ("name", "category", "kind")})
+            if rows:
+                conn.execute(stmt, rows)
+
+        self._run(write)
+
+    # ---- source health & meta -----------------------------------------------------------
+    def record_source_status(self, source: str, *, ok: bool, now: datetime,
+                             error: str | None = None) -> None:
+        """Record the outcome of a provider call (consecutive failures counted)."""
+        def write(conn: sa.Connection) -> None:
+            row = conn.execute(sa.select(source_health).where(
+                source_health.c.source == source)).first()
+            failures = 0 if ok else (row.failures + 1 if row else 1)
+            values = {"healthy": ok, "failures": failures}
+            if ok:
+                values["last_ok"] = _epoch(now)
+            else:
+                values.update(last_error=(error or "")[:500], last_error_at=_epoch(now))
+            if row:
+                conn.execute(source_health.update().where(
+                    source_health.c.source == source).values(**values))
+            else:
+                conn.execute(source_health.insert().values(source=source, **values))
+
+        self._run(write)
+
+    def load_source_health(self) -> list[dict]:
+        """One dict per provider that has been called: healthy, failures, last_ok, last_error."""
+        rows = self._run(lambda c: c.execute(sa.select(source_health)).mappings().all())
+        out = []
+        for r in rows:
+            item = dict(r)
+            for key in ("last_ok", "last_error_at"):
+                stamp = _to_utc(item[key])
+                item[key] = stamp.isoformat() if stamp is not None else None
+            out.append(item)
+        return out
+
+    def get_meta(self, key: str) -> str | None:
+        """Read one bookkeeping value (None when the key was never set)."""
+        return self._run(lambda c: c.execute(
+            sa.select(meta.c.value).where(meta.c.key == key)).scalar_one_or_none())
+
+    def claim_meta(self, key: str, value: str) -> bool:
+        """Set a key only if absent; return True if this call set it (a run-once guard)."""
+        stmt = _insert(self.backend, meta).values(key=key, value=value).on_conflict_do_nothing()
+        return bool(self._run(lambda c: c.execute(stmt).rowcount))

@@ -1,0 +1,234 @@
+"""Load and validate btcfolio's configuration: config.yaml overlaid with environment overrides.
+
+`load_settings(path, environ)` is deterministic given its two inputs. Validation uses pydantic
+models with ``extra="forbid"`` so an unknown key is an error, and every problem is reported as
+one line naming the dotted key (``ConfigError``). Secrets are never read from the file: a
+provider names the environment variable that holds its key (``api_key_env``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from data.errors import ConfigError
+
+ENV_PREFIX = "BTCFOLIO__"
+CONFIG_ENV = "BTCFOLIO_CONFIG"
+DEFAULT_CONFIG = Path(__file__).with_name("config.yaml")
+PROVIDERS = ("coingecko", "coinmarketcap", "alphavantage", "yahoo")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class ServerSettings(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+
+
+class StoreSettings(_Strict):
+    url: str = "sqlite:///btcfolio.db"
+    seed_file: str = "data/sample/prices_daily.csv"
+
+
+class CacheSettings(_Strict):
+    dir: str = ".cache/btcfolio"
+    redis_url: str | None = None
+    quote_ttl_seconds: int = Field(30, gt=0)
+    stale_if_error_seconds: int = Field(300, ge=0)
+    history_ttl_seconds: int = Field(21600, gt=0)
+
+
+class RefreshSettings(_Strict):
+    interval_seconds: int = Field(30, ge=1, le=86400)
+
+
+class StalenessSettings(_Strict):
+    crypto_quote_seconds: int = Field(600, gt=0)
+    crypto_daily_days: float = Field(1, gt=0)
+    equity_daily_days: float = Field(4, gt=0)
+
+
+class RateLimit(_Strict):
+    per_minute: int | None = Field(None, gt=0)
+    per_day: int | None = Field(None, gt=0)
+
+
+class SourceSettings(_Strict):
+    enabled: bool = True
+    base_url: str
+    plan: Literal["demo", "pro"] | None = None
+    api_key_env: str | None = None
+    key_required: bool = False
+    timeout_seconds: float = Field(10, gt=0)
+    rate_limit: RateLimit = RateLimit()
+
+    @field_validator("base_url")
+    @classmethod
+    def _origin_only(cls, value: str) -> str:
+        # The adapter appends the provider's documented paths, so only scheme://host[:port].
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be scheme://host[:port]")
+        if parts.path not in ("", "/") or parts.query:
+            raise ValueError("must have no path or query (scheme://host[:port])")
+        return value.rstrip("/")
+
+
+class AssetSettings(_Strict):
+    name: str
+    category: str
+    kind: Literal["crypto", "equity"]
+    symbols: dict[Literal["coingecko", "coinmarketcap", "yahoo", "alphavantage"], str] = {}
+    sources: tuple[Literal["coingecko", "coinmarketcap", "yahoo", "alphavantage"], ...] = ()
+
+    @field_validator("symbols", mode="before")
+    @classmethod
+    def _ids_as_text(cls, value: Any) -> Any:
+        # CoinMarketCap ids are numbers in YAML; keep every vendor id as text.
+        if isinstance(value, Mapping):
+            return {k: str(v) for k, v in value.items() if v is not None}
+        return value
+
+    @model_validator(mode="after")
+    def _sources_have_symbols(self) -> AssetSettings:
+        for source in self.sources:
+            if source not in self.symbols:
+                raise ValueError(f"source {source!r} is listed but symbols.{source} is missing")
+        return self
+
+
+class PortfolioSettings(_Strict):
+    name: str = "default"
+    holdings: dict[str, float] = {}
+
+    @field_validator("holdings")
+    @classmethod
+    def _positive(cls, value: dict[str, float]) -> dict[str, float]:
+        import math
+
+        for symbol, qty in value.items():
+            if not math.isfinite(qty) or qty <= 0:
+                raise ValueError(f"quantity of {symbol} must be a positive number, got {qty}")
+        return value
+
+
+class Settings(_Strict):
+    server: ServerSettings = ServerSettings()
+    store: StoreSettings = StoreSettings()
+    cache: CacheSettings = CacheSettings()
+    refresh: RefreshSettings = RefreshSettings()
+    staleness: StalenessSettings = StalenessSettings()
+    categories: tuple[str, ...]
+    sources: dict[Literal["coingecko", "coinmarketcap", "alphavantage", "yahoo"], SourceSettings]
+    assets: dict[str, AssetSettings]
+    portfolio: PortfolioSettings = PortfolioSettings()
+    demo: bool = False
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Settings:
+        for symbol, asset in self.assets.items():
+            if symbol != symbol.upper():
+                raise ValueError(f"assets.{symbol}: asset symbols must be upper case")
+            if asset.category not in self.categories:
+                raise ValueError(
+                    f"assets.{symbol}.category: unknown category {asset.category!r} "
+                    f"(known: {', '.join(self.categories)})"
+                )
+        if "BTC" not in self.assets:
+            raise ValueError("assets: BTC must be in the universe (it is the unit of account)")
+        for symbol in self.portfolio.holdings:
+            if symbol not in self.assets:
+                raise ValueError(f"portfolio.holdings.{symbol}: not an asset of the universe")
+        return self
+
+    def api_key(self, source: str, environ: Mapping[str, str] | None = None) -> str | None:
+        """Return the API key of a source from the environment (never from the file)."""
+        env = os.environ if environ is None else environ
+        name = self.sources[source].api_key_env
+        return (env.get(name) or None) if name else None
+
+
+def _merge_env(raw: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    """Overlay BTCFOLIO__SECTION__KEY variables on the parsed YAML (values parsed as YAML)."""
+    for name in sorted(environ):
+        if not name.startswith(ENV_PREFIX):
+            continue
+        path = [p for p in name[len(ENV_PREFIX):].split("__")]
+        if not all(path):
+            raise ConfigError(f"{name}: empty key segment in environment override")
+        node = raw
+        for i, part in enumerate(path):
+            # Env names are upper case; match an existing key case-insensitively.
+            key = next((k for k in node if str(k).lower() == part.lower()), part.lower())
+            if i == len(path) - 1:
+                try:
+                    node[key] = yaml.safe_load(environ[name])
+                except yaml.YAMLError as exc:
+                    raise ConfigError(f"{name}: value is not valid YAML ({exc.problem})") from exc
+            else:
+                child = node.get(key)
+                if child is None:
+                    child = node[key] = {}
+                if not isinstance(child, dict):
+                    raise ConfigError(f"{name}: {key} is not a section")
+                node = child
+    return raw
+
+
+def _describe(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-after"))
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+    elif err["type"] == "missing":
+        msg = "required key is missing"
+    return f"{loc}: {msg}" if loc else msg
+
+
+def load_settings(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the config file, overlay environment overrides, validate.
+
+    Args:
+        path: config file; default ``$BTCFOLIO_CONFIG`` or the bundled config.yaml.
+        environ: environment mapping (default ``os.environ``).
+
+    Returns:
+        Frozen, validated settings.
+
+    Raises:
+        ConfigError: one line naming the key and the problem.
+    """
+    env = dict(os.environ if environ is None else environ)
+    cfg_path = Path(path or env.get(CONFIG_ENV) or DEFAULT_CONFIG)
+    try:
+        text = cfg_path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{cfg_path}: cannot read config file ({exc.strerror})") from exc
+    try:
+        raw = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{cfg_path}{where}: not valid YAML") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{cfg_path}: top level must be a mapping of sections")
+    raw = _merge_env(raw, env)
+    if env.get("DATABASE_URL"):
+        raw.setdefault("store", {})["url"] = env["DATABASE_URL"]
+    if env.get("REDIS_URL"):
+        raw.setdefault("cache", {})["redis_url"] = env["REDIS_URL"]
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from exc
