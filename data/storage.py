@@ -186,9 +186,14 @@ class Repository:
                     set_={c: ex[c] for c in _PRICE_VALUE_COLS}, where=changed)
             else:
                 stmt = stmt.on_conflict_do_nothing(index_elements=["symbol", "interval", "ts"])
+            # psycopg reports rowcount -1 for executemany: count RETURNING rows there instead.
+            counted = self.backend == "postgresql"
+            if counted:
+                stmt = stmt.returning(prices.c.ts)
             total = 0
             for start in range(0, len(rows), 5000):
-                total += conn.execute(stmt, rows[start:start + 5000]).rowcount or 0
+                result = conn.execute(stmt, rows[start:start + 5000])
+                total += len(result.all()) if counted else max(result.rowcount, 0)
             return total
 
         return self._run(write)

@@ -1,0 +1,41 @@
+"""Shared fixtures: settings on a temporary store, a seeded repository, a fixed NOW (UTC)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from data.seed import init_portfolio, seed_store
+from data.storage import Repository
+from settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample" / "prices_daily.csv"
+# The sample's last day plus a few hours: prices are fresh relative to it.
+NOW = datetime(2025, 8, 13, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def now() -> datetime:
+    return NOW
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """The bundled config.yaml with the store and cache under tmp_path."""
+    env = {
+        "BTCFOLIO__STORE__URL": f"sqlite:///{tmp_path / 'store.db'}",
+        "BTCFOLIO__CACHE__DIR": str(tmp_path / "cache"),
+    }
+    return load_settings(ROOT / "config.yaml", env)
+
+
+@pytest.fixture
+def repo(settings: Settings) -> Repository:
+    """A fresh SQLite store seeded from the sample, with the sample portfolio."""
+    repository = Repository.from_url(settings.store.url)
+    seed_store(repository, SAMPLE, now=NOW)
+    init_portfolio(repository, settings.portfolio.holdings, settings.portfolio.name)
+    return repository

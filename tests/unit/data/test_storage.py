@@ -1,0 +1,142 @@
+"""Storage: idempotent upserts, seeding rules, holdings, quotes (SQLite; PostgreSQL via TEST_DATABASE_URL)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import datetime, timezone
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from data.models import Quote
+from data.seed import SEED_KEY, read_sample, seed_store
+from data.storage import Repository
+
+from tests.conftest import NOW, SAMPLE
+
+
+def _pg_url() -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url and os.environ.get("CI") == "true":
+        pytest.fail("CI=true but TEST_DATABASE_URL is not set: PostgreSQL tests must run in CI")
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path) -> Repository:
+    """An empty migrated store on each backend; PostgreSQL gets a private schema."""
+    if request.param == "sqlite":
+        yield Repository.from_url(f"sqlite:///{tmp_path / 's.db'}")
+        return
+    url = _pg_url()
+    if not url:
+        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in url else "?"
+    repo = Repository.from_url(f"{url}{sep}options=-csearch_path%3D{schema}")
+    yield repo
+    repo.engine.dispose()
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def _bars(closes: list[float], source: str = "coingecko", symbol: str = "BTC") -> pd.DataFrame:
+    ts = pd.date_range("2025-01-01", periods=len(closes), freq="D", tz="UTC")
+    return pd.DataFrame({"ts": ts, "symbol": symbol, "open": closes, "high": closes,
+                         "low": closes, "close": closes, "volume": 1.0, "source": source})
+
+
+@pytest.mark.postgres
+def test_storage_upsert_same_rows_twice_changes_nothing(store):
+    assert store.upsert_prices(_bars([1.0, 2.0, 3.0])) == 3
+    assert store.upsert_prices(_bars([1.0, 2.0, 3.0])) == 0
+    assert store.count_prices() == {"1d": 3}
+
+
+@pytest.mark.postgres
+def test_storage_upsert_changed_row_is_updated(store):
+    store.upsert_prices(_bars([1.0, 2.0, 3.0]))
+    assert store.upsert_prices(_bars([1.0, 2.5, 3.0])) == 1
+    assert store.load_prices(["BTC"])["close"].tolist() == [1.0, 2.5, 3.0]
+
+
+@pytest.mark.postgres
+def test_storage_seed_never_overwrites_provider_rows(store):
+    store.upsert_prices(_bars([111.0], source="coingecko"))
+    seed = _bars([999.0, 5.0], source="sample")
+    assert store.upsert_prices(seed, overwrite=False) == 1
+    got = store.load_prices(["BTC"])
+    assert got["close"].tolist() == [111.0, 5.0]
+    assert got["source"].tolist() == ["coingecko", "sample"]
+
+
+@pytest.mark.postgres
+def test_storage_timestamps_round_trip_as_utc(store):
+    store.upsert_prices(_bars([1.0, 2.0]))
+    got = store.load_prices(["BTC"])
+    assert str(got["ts"].dt.tz) == "UTC"
+    assert got["ts"].tolist() == list(pd.date_range("2025-01-01", periods=2, freq="D", tz="UTC"))
+
+
+@pytest.mark.postgres
+def test_storage_quotes_older_quote_never_replaces_newer(store):
+    new = Quote("BTC", 100.0, datetime(2025, 1, 2, tzinfo=timezone.utc), "coingecko")
+    old = Quote("BTC", 90.0, datetime(2025, 1, 1, tzinfo=timezone.utc), "yahoo")
+    store.upsert_quotes([new], fetched_at=NOW)
+    store.upsert_quotes([old], fetched_at=NOW)
+    q = store.load_quotes()
+    assert q["price_usd"].tolist() == [100.0] and q["source"].tolist() == ["coingecko"]
+
+
+@pytest.mark.postgres
+def test_storage_holdings_set_replace_remove(store):
+    store.set_holding("BTC", 1.5)
+    store.set_holding("BTC", 2.0)
+    store.set_holding("SPY", 3.0)
+    assert store.load_holdings() == {"BTC": 2.0, "SPY": 3.0}
+    assert store.remove_holding("SPY") is True
+    assert store.remove_holding("SPY") is False
+    with pytest.raises(ValueError):
+        store.set_holding("BTC", float("nan"))
+    assert store.load_holdings() == {"BTC": 2.0}
+
+
+@pytest.mark.postgres
+def test_storage_seed_runs_once_and_matches_csv(store):
+    inserted = seed_store(store, SAMPLE, now=NOW)
+    raw = pd.read_csv(SAMPLE)
+    assert inserted == len(raw)
+    assert seed_store(store, SAMPLE, now=NOW) == 0
+    assert store.get_meta(SEED_KEY) is not None
+    closes = store.load_closes(["BTC", "SPY"])
+    btc = raw[raw.symbol == "BTC"].set_index("date")["close"]
+    assert closes["BTC"].iloc[-1] == btc.iloc[-1]
+    # Stocks have no weekend rows: no forward fill happened on the way in.
+    assert closes["SPY"].notna().sum() == (raw.symbol == "SPY").sum()
+
+
+def test_storage_read_sample_is_utc_and_tagged():
+    frame = read_sample(SAMPLE)
+    assert str(frame["ts"].dt.tz) == "UTC"
+    assert set(frame["source"]) == {"sample"}
+    assert frame["close"].gt(0).all()
+
+
+def test_storage_sqlite_uses_wal(tmp_path):
+    repo = Repository.from_url(f"sqlite:///{tmp_path / 'w.db'}")
+    with repo.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+
+
+def test_storage_migration_keeps_data_on_restart(tmp_path):
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    Repository.from_url(url).upsert_prices(_bars([1.0]))
+    again = Repository.from_url(url)  # runs the migration step again
+    assert again.count_prices() == {"1d": 1}
