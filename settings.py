@@ -50,6 +50,31 @@ class RefreshSettings(_Strict):
     interval_seconds: int = Field(30, ge=1, le=86400)
 
 
+class SchedulerSettings(_Strict):
+    # embedded: `python app.py` runs the jobs in a background thread; set false when
+    # `python -m data.scheduler` runs separately (gunicorn deployments).
+    embedded: bool = True
+    lock: Literal["auto", "file", "postgres", "redis"] = "auto"
+    lock_ttl_seconds: float = Field(30, gt=0)
+    heartbeat_seconds: float = Field(10, gt=0)
+    standby_poll_seconds: float = Field(5, gt=0)
+    misfire_grace_seconds: int = Field(60, ge=1)
+    history_hour_utc: int = Field(0, ge=0, le=23)
+    history_minute_utc: int = Field(10, ge=0, le=59)
+    history_days_back: int = Field(3, ge=1, le=60)
+    backfill_days: int = Field(365, ge=1)
+    backfill_check_seconds: int = Field(60, ge=1)
+    health_interval_seconds: int = Field(60, ge=1)
+    shutdown_timeout_seconds: float = Field(30, gt=0)
+
+    @model_validator(mode="after")
+    def _heartbeat_within_ttl(self) -> SchedulerSettings:
+        # The leader must renew a TTL lock well before it expires.
+        if self.heartbeat_seconds * 2 > self.lock_ttl_seconds:
+            raise ValueError("heartbeat_seconds must be at most half of lock_ttl_seconds")
+        return self
+
+
 class StalenessSettings(_Strict):
     crypto_quote_seconds: int = Field(600, gt=0)
     crypto_daily_days: float = Field(1, gt=0)
@@ -127,6 +152,7 @@ class Settings(_Strict):
     store: StoreSettings = StoreSettings()
     cache: CacheSettings = CacheSettings()
     refresh: RefreshSettings = RefreshSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
     staleness: StalenessSettings = StalenessSettings()
     categories: tuple[str, ...]
     sources: dict[Literal["coingecko", "coinmarketcap", "alphavantage", "yahoo"], SourceSettings]

@@ -1,0 +1,184 @@
+"""SchedulerRunner: one runner per store runs jobs, standby takeover, job outcomes, graceful stop."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from data.errors import TransientError
+from data.jobs import JobSet
+from data.locks import FileLeaderLock, LeaderLock
+from data.scheduler import SchedulerRunner, health_provider, should_start_embedded
+from data.storage import Repository
+from settings import load_settings
+
+ROOT = Path(__file__).resolve().parents[3]
+FAST = {
+    "BTCFOLIO__REFRESH__INTERVAL_SECONDS": "1",
+    "BTCFOLIO__SCHEDULER__LOCK_TTL_SECONDS": "1",
+    "BTCFOLIO__SCHEDULER__HEARTBEAT_SECONDS": "0.2",
+    "BTCFOLIO__SCHEDULER__STANDBY_POLL_SECONDS": "0.2",
+    "BTCFOLIO__SCHEDULER__SHUTDOWN_TIMEOUT_SECONDS": "10",
+}
+
+
+@pytest.fixture
+def fast_settings(tmp_path):
+    return load_settings(ROOT / "config.yaml", {
+        "BTCFOLIO__STORE__URL": f"sqlite:///{tmp_path / 'store.db'}",
+        "BTCFOLIO__CACHE__DIR": str(tmp_path / "cache"), **FAST})
+
+
+@pytest.fixture
+def store(fast_settings):
+    return Repository.from_url(fast_settings.store.url)
+
+
+def _counting_jobs(calls: Counter, who: str, quotes=None) -> JobSet:
+    def make(name):
+        def body(now: datetime):
+            assert now.tzinfo is not None
+            calls[(who, name)] += 1
+            return name
+        return body
+
+    return JobSet(quotes=quotes or make("quotes"), history=make("history"),
+                  backfill=make("backfill"), health=make("health"))
+
+
+def _wait_for(predicate, timeout: float = 10.0) -> float:
+    start = time.monotonic()
+    while not predicate():
+        assert time.monotonic() - start < timeout, "condition not reached in time"
+        time.sleep(0.05)
+    return time.monotonic() - start
+
+
+def _runner(settings, store, jobs, owner, lock_path) -> SchedulerRunner:
+    return SchedulerRunner(settings, store, jobs, owner=owner, lock=FileLeaderLock(lock_path))
+
+
+def test_scheduler_two_runners_one_runs_jobs_and_standby_takes_over(fast_settings, store, tmp_path):
+    calls: Counter = Counter()
+    lock_path = tmp_path / "leader.lock"
+    first = _runner(fast_settings, store, _counting_jobs(calls, "A"), "host:1", lock_path)
+    first.start()
+    _wait_for(lambda: first.role == "running")
+    second = _runner(fast_settings, store, _counting_jobs(calls, "B"), "host:2", lock_path)
+    second.start()
+    try:
+        _wait_for(lambda: calls[("A", "quotes")] >= 3)   # ~2 s of 1 s quote refreshes
+        assert second.role == "standby"
+        assert sum(n for (who, _), n in calls.items() if who == "B") == 0
+        for job in ("history", "backfill", "health"):
+            assert calls[("A", job)] == 1                # first run at takeover, then cron/interval
+        view = health_provider(fast_settings, store)()
+        assert view["state"] == "running" and view["owner"] == "host:1"
+        assert view["standby"] == ["host:2"]
+        assert view["jobs"]["quotes"]["outcome"] == "ok"
+        assert view["jobs"]["quotes"]["runs"] >= 3
+        next_run = datetime.fromisoformat(view["jobs"]["quotes"]["next_run"])
+        assert 0 < (next_run - datetime.now(timezone.utc)).total_seconds() <= 1.5
+
+        assert first.stop() is True
+        waited = _wait_for(lambda: calls[("B", "quotes")] >= 1)
+        assert waited < 2   # poll 0.2 s: the standby takes over at once
+        after = health_provider(fast_settings, store)()
+        assert after["owner"] == "host:2" and after["standby"] == []
+    finally:
+        first.stop()
+        second.stop()
+    assert health_provider(fast_settings, store)()["state"] == "not running"
+
+
+def test_scheduler_failing_job_is_recorded_and_keeps_running(fast_settings, store, tmp_path):
+    calls: Counter = Counter()
+
+    def failing_quotes(now):
+        calls["quotes"] += 1
+        raise TransientError("coingecko: connection refused", provider="coingecko")
+
+    runner = _runner(fast_settings, store, _counting_jobs(calls, "A", quotes=failing_quotes),
+                     "host:1", tmp_path / "l.lock")
+    runner.start()
+    try:
+        _wait_for(lambda: calls["quotes"] >= 2)
+        _wait_for(lambda: health_provider(fast_settings, store)()["jobs"]["quotes"]["runs"] >= 2)
+        jobs = health_provider(fast_settings, store)()["jobs"]
+        assert jobs["quotes"]["outcome"] == "error"
+        assert "connection refused" in jobs["quotes"]["error"]
+        assert jobs["history"]["outcome"] == "ok"
+    finally:
+        runner.stop()
+
+
+class _LosableLock(LeaderLock):
+    kind = "fake"
+
+    def __init__(self) -> None:
+        self.held = False
+        self.lost = threading.Event()
+
+    def acquire(self) -> bool:
+        self.held = not self.lost.is_set()
+        return self.held
+
+    def refresh(self) -> bool:
+        return self.held and not self.lost.is_set()
+
+    def release(self) -> None:
+        self.held = False
+
+
+def test_scheduler_leader_that_loses_its_lock_stops_running_jobs(fast_settings, store):
+    calls: Counter = Counter()
+    lock = _LosableLock()
+    runner = SchedulerRunner(fast_settings, store, _counting_jobs(calls, "A"), owner="h:1",
+                             lock=lock)
+    runner.start()
+    try:
+        _wait_for(lambda: calls[("A", "quotes")] >= 1)
+        lock.lost.set()
+        _wait_for(lambda: runner.role == "standby", timeout=3)
+        before = calls[("A", "quotes")]
+        time.sleep(1.5)
+        assert calls[("A", "quotes")] == before
+    finally:
+        runner.stop()
+
+
+def test_scheduler_stop_waits_for_the_running_job(fast_settings, store, tmp_path):
+    started, finished = threading.Event(), threading.Event()
+    calls: Counter = Counter()
+
+    def slow_quotes(now):
+        started.set()
+        time.sleep(0.8)
+        finished.set()
+
+    runner = _runner(fast_settings, store, _counting_jobs(calls, "A", quotes=slow_quotes),
+                     "host:1", tmp_path / "l.lock")
+    runner.start()
+    assert started.wait(5)
+    assert runner.stop() is True
+    assert finished.is_set()
+    # The lock is free again for another scheduler.
+    assert FileLeaderLock(tmp_path / "l.lock").acquire() is True
+
+
+@pytest.mark.parametrize(("embedded", "debug", "run_main", "expected"), [
+    (True, False, None, True),        # python app.py
+    (True, True, None, False),        # debug reloader parent: only watches files
+    (True, True, "true", True),       # debug reloader child: serves
+    (False, False, None, False),      # gunicorn deployment: python -m data.scheduler runs it
+])
+def test_should_start_embedded(tmp_path, embedded, debug, run_main, expected):
+    settings = load_settings(ROOT / "config.yaml", {
+        "BTCFOLIO__SCHEDULER__EMBEDDED": str(embedded).lower()})
+    environ = {"WERKZEUG_RUN_MAIN": run_main} if run_main else {}
+    assert should_start_embedded(settings, environ, debug=debug) is expected
