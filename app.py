@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from flask import redirect, request
 
 import services
 from data.errors import AppError, ConfigError
+from data.scheduler import health_provider, should_start_embedded, start_embedded
 from data.seed import init_portfolio, seed_store
 from data.storage import Repository
 from settings import Settings, load_settings
@@ -42,7 +44,10 @@ def open_store(settings: Settings) -> Repository:
 
 def create_app(settings: Settings, repo: Repository | None = None) -> dash.Dash:
     """Build the Dash app (pages, JSON API, redirect) on an opened store."""
-    services.init(settings, repo or open_store(settings))
+    repo = repo or open_store(settings)
+    services.init(settings, repo)
+    # /api/health reads the scheduler's state from the store: works whichever process runs it.
+    services.set_scheduler_state_provider(health_provider(settings, repo))
     app = dash.Dash(
         __name__, use_pages=True, pages_folder=str(ROOT / "pages"),
         assets_folder=str(ROOT / "assets"), title="btcfolio",
@@ -89,9 +94,23 @@ def main(argv: list[str] | None = None) -> int:
     except AppError as exc:
         print(f"startup failed: {exc}", file=sys.stderr)  # noqa: T201
         return 1
+    debug = False
+    runner = None
+    if should_start_embedded(settings, os.environ, debug=debug):
+        try:
+            runner = start_embedded(settings, services.repository(), os.environ)
+        except AppError as exc:
+            # The dashboard still serves stored data; /api/health shows "not running".
+            logger.error("background scheduler not started: %s", exc)
+    # SIGTERM ends the server like Ctrl-C, so the scheduler below shuts down gracefully.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     logger.info("serving on http://%s:%d%s", settings.server.host, settings.server.port,
                 DASHBOARD_PATH)
-    app.run(host=settings.server.host, port=settings.server.port, debug=False)
+    try:
+        app.run(host=settings.server.host, port=settings.server.port, debug=debug)
+    finally:
+        if runner is not None:
+            runner.stop()
     return 0
 
 

@@ -33,7 +33,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 from data.errors import AppError, ConfigError
 from data.jobs import JobSet, build_jobs
 from data.locks import LeaderLock, make_leader_lock, owner_id
-from data.scheduler_state import describe_scheduler, prune_states, remove_state, save_state
+from data.scheduler_state import (
+    describe_scheduler,
+    prune_states,
+    remove_other_leaders,
+    remove_state,
+    save_state,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -158,6 +164,8 @@ class SchedulerRunner:
                 self._step_down()
         elif not self._stop.is_set() and self.lock.acquire():
             logger.info("scheduler %s holds the %s lock: running jobs", self.owner, self.lock.kind)
+            # A previous leader that died cannot clear its row; the lock says it is gone.
+            remove_other_leaders(self.repo.engine, self.owner)
             self._take_over()
         self._publish()
         if self._role == "running":
@@ -260,9 +268,15 @@ def should_start_embedded(settings, environ, *, debug: bool) -> bool:  # noqa: A
     return not debug or environ.get("WERKZEUG_RUN_MAIN") == "true"
 
 
+def _quiet_apscheduler() -> None:
+    # APScheduler logs every run at INFO (twice a minute); our job wrapper logs what matters.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
 def start_embedded(settings, repo, environ=None) -> SchedulerRunner:  # noqa: ANN001
     """Build and start the scheduler thread used by ``python app.py``."""
     env = os.environ if environ is None else environ
+    _quiet_apscheduler()
     runner = SchedulerRunner(settings, repo, build_jobs(settings, repo, env))
     runner.start()
     return runner
@@ -275,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=os.environ.get("BTCFOLIO_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _quiet_apscheduler()
     from data.storage import Repository
     from settings import load_settings
 

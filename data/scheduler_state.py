@@ -71,6 +71,12 @@ def remove_state(engine: sa.Engine, owner: str) -> None:
     _run(engine, lambda c: c.execute(scheduler_state.delete().where(scheduler_state.c.owner == owner)))
 
 
+def remove_other_leaders(engine: sa.Engine, owner: str) -> int:
+    """Delete "running" rows of other owners: whoever holds the lock is the only leader."""
+    return _run(engine, lambda c: c.execute(scheduler_state.delete().where(
+        scheduler_state.c.role == "running", scheduler_state.c.owner != owner)).rowcount or 0)
+
+
 def prune_states(engine: sa.Engine, *, now: datetime, stale_after: float) -> int:
     """Delete rows of schedulers whose heartbeat is older than ``stale_after`` seconds."""
     cutoff = int(now.timestamp() - stale_after)

@@ -1,0 +1,84 @@
+"""A local fake CoinGecko (pytest-httpserver on 127.0.0.1) that counts the calls it receives.
+
+Serves ``/api/v3/simple/price`` and ``/api/v3/coins/{id}/market_chart/range`` in the vendor's
+format (prices made up, deterministic); anything else gets a 404. Processes started by a test
+reach it through ``provider_env(url)``, which points every source at it and leaves only
+CoinGecko enabled, so no request can leave the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections import Counter
+
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+QUOTES_PATH = "/api/v3/simple/price"
+HISTORY_RE = re.compile(r"^/api/v3/coins/([^/]+)/market_chart/range$")
+
+
+class FakeCoinGecko:
+    """A counting fake provider; ``calls()`` returns a Counter of request paths."""
+
+    def __init__(self) -> None:
+        self.server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+        self._counts: Counter = Counter()
+        self._lock = threading.Lock()
+        self.server.expect_request(re.compile(".*")).respond_with_handler(self._handle)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.port}"
+
+    def start(self) -> FakeCoinGecko:
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        if self.server.is_running():
+            self.server.clear()
+            self.server.stop()
+
+    def calls(self) -> Counter:
+        """Requests received so far, by kind ("quotes", "history", "other")."""
+        with self._lock:
+            return Counter(self._counts)
+
+    def total(self) -> int:
+        return sum(self.calls().values())
+
+    def _handle(self, request: Request) -> Response:
+        now = 1_763_900_000  # a fixed "last updated" second; the store only needs it to be UTC
+        if request.path == QUOTES_PATH:
+            kind = "quotes"
+            ids = [i for i in request.args.get("ids", "").split(",") if i]
+            body = {cid: {"usd": 100.0 + n, "usd_24h_change": 1.5, "last_updated_at": now}
+                    for n, cid in enumerate(sorted(ids))}
+        elif HISTORY_RE.match(request.path):
+            kind = "history"
+            start, end = int(float(request.args["from"])), int(float(request.args["to"]))
+            days = range(start - start % 86400, end, 86400)
+            body = {"prices": [[d * 1000, 50.0 + (d // 86400) % 7] for d in days],
+                    "market_caps": [[d * 1000, 1e9] for d in days],
+                    "total_volumes": [[d * 1000, 1e6] for d in days]}
+        else:
+            with self._lock:
+                self._counts["other"] += 1
+            return Response("not found", status=404)
+        with self._lock:
+            self._counts[kind] += 1
+        return Response(json.dumps(body), status=200, content_type="application/json")
+
+
+def provider_env(url: str) -> dict[str, str]:
+    """Environment overrides sending every provider to the fake (only CoinGecko enabled)."""
+    env = {}
+    for source in ("COINGECKO", "COINMARKETCAP", "ALPHAVANTAGE", "YAHOO"):
+        env[f"BTCFOLIO__SOURCES__{source}__BASE_URL"] = url
+        env[f"BTCFOLIO__SOURCES__{source}__TIMEOUT_SECONDS"] = "3"
+        if source != "COINGECKO":
+            env[f"BTCFOLIO__SOURCES__{source}__ENABLED"] = "false"
+    return env
