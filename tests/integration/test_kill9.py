@@ -1,0 +1,175 @@
+"""kill -9 during an ingest leaves no partial or duplicated rows; a rerun completes the set.
+
+The writer is a child process. In the first test it writes batches through
+``Repository.upsert_prices`` (one transaction per call, as every ingest write is) and is killed
+while a batch's transaction is half executed (an engine hook pauses it there). In the second it
+runs the scheduler's backfill job against the local fake provider and is killed mid-run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from data.storage import Repository
+from settings import load_settings
+
+from tests.backends import pg_schema
+from tests.fake_provider import FakeCoinGecko
+from tests.integration.scaleout_support import ROOT, process_env, wait_for
+
+BATCHES, ROWS = 5, 12_000     # 12 000 rows = 3 statements of 5 000 inside one transaction
+KILL_IN_BATCH = 2
+
+WRITER = textwrap.dedent("""
+    import sys, time
+    import pandas as pd
+    from sqlalchemy import event
+    from data.storage import Repository
+
+    url, batches, rows, pause_in = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    repo = Repository.from_url(url)
+    state = {"batch": -1, "statements": 0}
+
+    @event.listens_for(repo.engine, "after_cursor_execute")
+    def _pause_mid_transaction(conn, cursor, statement, params, context, executemany):
+        if executemany and state["batch"] == pause_in:
+            state["statements"] += 1
+            if state["statements"] == 2:      # 10 000 rows written, not committed
+                print("mid", flush=True)
+                time.sleep(60)
+
+    ts = pd.date_range("1990-01-01", periods=rows, freq="D", tz="UTC")
+    for batch in range(batches):
+        state["batch"], state["statements"] = batch, 0
+        closes = [float(batch * 100_000 + i + 1) for i in range(rows)]
+        frame = pd.DataFrame({"ts": ts, "symbol": f"K{batch:02d}", "open": closes, "high": closes,
+                              "low": closes, "close": closes, "volume": 1.0, "source": "test"})
+        changed = repo.upsert_prices(frame)
+        print(f"committed {batch} {changed}", flush=True)
+    print("done", flush=True)
+""")
+
+
+@contextlib.contextmanager
+def _store_url(backend: str, tmp_path):
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        with pg_schema() as url:
+            yield url
+
+
+def _counts(repo: Repository) -> dict[str, int]:
+    with repo.engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT symbol, count(*) FROM prices GROUP BY symbol ORDER BY symbol")).all()
+    return {s: int(n) for s, n in rows}
+
+
+def _duplicates(repo: Repository) -> int:
+    with repo.engine.connect() as conn:
+        return conn.execute(sa.text(
+            'SELECT count(*) FROM (SELECT symbol, "interval", ts FROM prices '
+            'GROUP BY symbol, "interval", ts HAVING count(*) > 1) d')).scalar_one()
+
+
+def _run_writer(url: str, pause_in: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", WRITER, url, str(BATCHES), str(ROWS), str(pause_in)],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_kill9_mid_transaction_leaves_whole_batches_only(backend, tmp_path):
+    with _store_url(backend, tmp_path) as url:
+        repo = Repository.from_url(url)
+        proc = _run_writer(url, KILL_IN_BATCH)
+        try:
+            lines = []
+            deadline = time.monotonic() + 45
+            while time.monotonic() < deadline:
+                line = proc.stdout.readline().strip()
+                lines.append(line)
+                if line == "mid" or not line:
+                    break
+            assert lines[-1] == "mid", lines
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        # Batches 0 and 1 were committed; batch 2 had 10 000 of its rows written but not
+        # committed: none of them may be visible.
+        assert _counts(repo) == {"K00": ROWS, "K01": ROWS}
+        assert _duplicates(repo) == 0
+
+        rerun = _run_writer(url, pause_in=-1)
+        out, _ = rerun.communicate(timeout=45)
+        assert rerun.returncode == 0
+        committed = [line.split() for line in out.splitlines() if line.startswith("committed")]
+        # Rewriting batches 0-1 changes nothing (idempotent); 2-4 are written in full.
+        assert [int(c[2]) for c in committed] == [0, 0, ROWS, ROWS, ROWS]
+        assert _counts(repo) == {f"K{b:02d}": ROWS for b in range(BATCHES)}
+        assert _duplicates(repo) == 0
+        repo.engine.dispose()
+
+
+BACKFILL = textwrap.dedent("""
+    import os
+    from datetime import datetime, timezone
+    from data.jobs import build_jobs
+    from data.storage import Repository
+    from settings import load_settings
+
+    settings = load_settings(None, os.environ)
+    repo = Repository.from_url(settings.store.url)
+    print(build_jobs(settings, repo, os.environ).backfill(datetime.now(timezone.utc)), flush=True)
+""")
+
+
+def test_kill9_during_backfill_job_then_rerun_completes(tmp_path):
+    fake = FakeCoinGecko().start()
+    try:
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+        env = process_env(tmp_path, fake.url, BTCFOLIO__STORE__URL=url,
+                          BTCFOLIO__SCHEDULER__BACKFILL_DAYS="20000")
+        repo = Repository.from_url(url)
+        coins = [s for s, a in load_settings(None, env).assets.items() if "coingecko" in a.symbols]
+
+        proc = subprocess.Popen([sys.executable, "-c", BACKFILL], cwd=ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for(lambda: fake.calls()["history"] >= 3, 30, "backfill under way")
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        partial = _counts(repo)
+        assert len(partial) < len(coins), "the kill came too late to interrupt the backfill"
+        full = max(partial.values(), default=None)
+        # Every symbol is either absent or complete: no half-written symbol.
+        assert all(n == full for n in partial.values()), partial
+        assert _duplicates(repo) == 0
+
+        rerun = subprocess.run([sys.executable, "-c", BACKFILL], cwd=ROOT, env=env,
+                               capture_output=True, text=True, timeout=60)
+        assert rerun.returncode == 0, rerun.stderr[-2000:]
+        final = _counts(repo)
+        assert sorted(final) == sorted(coins)
+        assert len(set(final.values())) == 1 and next(iter(final.values())) >= 19_999
+        assert _duplicates(repo) == 0
+        repo.engine.dispose()
+    finally:
+        fake.stop()
