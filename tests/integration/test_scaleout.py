@@ -99,3 +99,94 @@ def test_scaleout_two_schedulers_one_runs_and_kill9_hands_over(backend, fake, tm
                     proc.kill()
                     proc.wait(timeout=10)
             repo.engine.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(port: int, path: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as resp:
+            return resp.status, resp.read()
+    except OSError:
+        return 0, b""
+
+
+def _hammer(port: int, seconds: float) -> int:
+    """Load every web worker with page, API and health requests; return how many succeeded."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = ("/api/health", "/api/portfolio", "/portfolio/dashboard")
+    deadline = time.monotonic() + seconds
+
+    def loop(offset: int) -> int:
+        ok = 0
+        while time.monotonic() < deadline:
+            ok += _get(port, paths[(ok + offset) % len(paths)])[0] == 200
+        return ok
+
+    with ThreadPoolExecutor(8) as pool:
+        return sum(pool.map(loop, range(8)))
+
+
+def _serve_and_count(workers: int, fake: FakeCoinGecko, tmp_path) -> tuple[int, dict]:
+    """gunicorn -w N app:server + one scheduler on a fresh PostgreSQL schema and Redis.
+
+    Returns the provider calls made during a fixed 5 s scheduler window, and /api/health's
+    scheduler section as a web worker served it.
+    """
+    import json
+
+    with pg_schema() as url, redis_prefix() as (redis_url, _prefix):
+        repo = Repository.from_url(url)
+        env = process_env(tmp_path, fake.url, DATABASE_URL=url, REDIS_URL=redis_url)
+        port = _free_port()
+        web = spawn([sys.executable, "-m", "gunicorn", "-w", str(workers), "-b",
+                     f"127.0.0.1:{port}", "--timeout", "60", "--no-control-socket", "app:server"],
+                    env, tmp_path / f"gunicorn{workers}.log")
+        sched = None
+        try:
+            wait_for(lambda: _get(port, "/api/health")[0] == 200, 45, "gunicorn serving")
+            start = fake.total()
+            assert _hammer(port, 1.5) > 0
+            assert fake.total() == start, "web workers alone called the provider"
+            sched = spawn_scheduler(env, tmp_path / f"scheduler{workers}.log")
+            wait_for(lambda: scheduler_view(repo)["owner"] == owner_of(sched), 30,
+                     "scheduler running")
+            assert _hammer(port, 5) > 0
+            status, body = _get(port, "/api/health")
+            assert status == 200
+            health = json.loads(body)["scheduler"]
+            assert stop(sched) == 0
+            calls = fake.total() - start
+            # Without the scheduler, the loaded web workers make no provider call at all.
+            assert _hammer(port, 1.5) > 0
+            assert fake.total() - start == calls
+            return calls, health
+        finally:
+            for proc in (sched, web):
+                if proc is not None and proc.poll() is None:
+                    stop(proc)
+            repo.engine.dispose()
+            with contextlib.suppress(ImportError):
+                import redis
+
+                redis.Redis.from_url(redis_url).delete(lock_name(url))
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_scaleout_four_gunicorn_workers_make_no_more_provider_calls_than_one(fake, tmp_path):
+    one, _ = _serve_and_count(1, fake, tmp_path)
+    four, health = _serve_and_count(4, fake, tmp_path)
+    assert one > 0
+    sys.stderr.write(f"provider calls in the window: 1 worker {one}, 4 workers {four}\n")
+    # Same 5 s window: equal up to one quote refresh falling on either side of its edge.
+    assert four <= one + 1, f"4 workers: {four} provider calls, 1 worker: {one}"
+    assert health["state"] == "running" and health["lock"] == "postgres"
+    quotes = health["jobs"]["quotes"]
+    assert quotes["outcome"] == "ok" and quotes["runs"] >= 1
+    assert quotes["last_run"] < quotes["next_run"]
