@@ -95,7 +95,8 @@ def portfolio_value_history(holdings: Mapping[str, float], converter: BTCConvert
     total = included.sum(axis=1).where(valued_any | (len(holdings) == 0))
     btc_usd = converter.asof(BTC, dates)["price_usd"].to_numpy()
     returns = chain_linked_returns(included)
-    excluded = [", ".join(str(c) for c in status.columns[row != OK]) for row in status.to_numpy()]
+    names = np.array([str(c) for c in status.columns], dtype=object)
+    excluded = [", ".join(names[row != OK]) for row in status.to_numpy()]
     daily = pd.DataFrame({
         "value_btc": total, "value_usd": total * btc_usd, "return_btc": returns,
         "cumulative_return_btc": cumulative_returns(returns),
