@@ -77,6 +77,9 @@ class StalenessLimits:
         return self.equity_daily
 
 
+DEFAULT_LIMITS = StalenessLimits()
+
+
 class ConversionCache:
     """Thread-safe bounded LRU of as-of lookups keyed by (data fingerprint, symbol, times)."""
 
@@ -158,7 +161,7 @@ class BTCConverter:
     """
 
     def __init__(self, closes: pd.DataFrame | None = None, *, asset_kinds: Mapping[str, str],
-                 limits: StalenessLimits = StalenessLimits(), latest: pd.DataFrame | None = None,
+                 limits: StalenessLimits = DEFAULT_LIMITS, latest: pd.DataFrame | None = None,
                  cache: ConversionCache | None = DEFAULT_CACHE) -> None:
         self.asset_kinds = dict(asset_kinds)
         self.limits = limits
@@ -252,8 +255,9 @@ class BTCConverter:
         """As-of price of one unit of ``symbol`` in BTC at each time.
 
         Returns:
-            Frame indexed by time: price_btc, price_usd, btc_usd, price_ts, btc_ts, status
-            (the worse of the asset's and BTC's status; price_btc NaN when either has no price).
+            Frame indexed by time: price_btc, price_usd, btc_usd, price_ts, btc_ts, source,
+            status (the worse of the asset's and BTC's status; price_btc NaN when either has
+            no price).
         """
         asset, btc = self.asof(symbol, times), self.asof(BTC, times)
         status = np.where(btc["status"].map(_SEVERITY) > asset["status"].map(_SEVERITY),
@@ -261,7 +265,7 @@ class BTCConverter:
         return pd.DataFrame({"price_btc": asset["price_usd"] / btc["price_usd"],
                              "price_usd": asset["price_usd"], "btc_usd": btc["price_usd"],
                              "price_ts": asset["price_ts"], "btc_ts": btc["price_ts"],
-                             "status": status}, index=asset.index)
+                             "source": asset["source"], "status": status}, index=asset.index)
 
     def _scalar_price_btc(self, symbol: str, timestamp: datetime) -> float:
         at = to_utc_index(timestamp)
@@ -307,7 +311,7 @@ class BTCConverter:
         return out
 
     def from_btc_series(self, btc_amounts: pd.Series, target_symbol: str) -> pd.DataFrame:
-        """Bulk ``from_btc``: BTC amounts indexed by time -> frame with ``amount`` + price columns."""
+        """Bulk ``from_btc``: BTC amounts indexed by time -> ``amount`` + price columns."""
         out = self.price_btc(target_symbol, btc_amounts.index)
         out.insert(0, "amount", btc_amounts.to_numpy(float) / out["price_btc"].to_numpy())
         return out

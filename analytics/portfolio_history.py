@@ -115,6 +115,6 @@ def history_payload(history: ValueHistory, days: int) -> dict:
     def num(x: float) -> float | None:
         return float(x) if np.isfinite(x) else None
 
+    rows = zip(tail.index, tail.itertuples(index=False), strict=True)
     return {"history": [{"date": date.strftime("%Y-%m-%d"), "value_btc": num(row.value_btc),
-                         "return_btc": num(row.return_btc)}
-                        for date, row in zip(tail.index, tail.itertuples(index=False))]}
+                         "return_btc": num(row.return_btc)} for date, row in rows]}

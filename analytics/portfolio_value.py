@@ -19,11 +19,27 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from analytics.btc_converter import (BTC, DEFAULT_CACHE, NO_PRICE, OK, BTCConverter,
-                                     ConversionCache, NoPriceError, StalenessLimits)
+from analytics.btc_converter import (
+    BTC,
+    DEFAULT_CACHE,
+    DEFAULT_LIMITS,
+    NO_PRICE,
+    OK,
+    BTCConverter,
+    ConversionCache,
+    NoPriceError,
+    StalenessLimits,
+)
 from analytics.portfolio_history import ValueHistory, portfolio_value_history
-from analytics.returns import (PERIODS, Drawdown, annualized_volatility, decompose_btc_return,
-                               growth_index, max_drawdown, period_returns)
+from analytics.returns import (
+    PERIODS,
+    Drawdown,
+    annualized_volatility,
+    decompose_btc_return,
+    growth_index,
+    max_drawdown,
+    period_returns,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +69,7 @@ class PortfolioValuation:
 
 def value_portfolio(holdings: Mapping[str, float], latest: pd.DataFrame, *,
                     asset_kinds: Mapping[str, str], now: datetime,
-                    limits: StalenessLimits = StalenessLimits()) -> PortfolioValuation:
+                    limits: StalenessLimits = DEFAULT_LIMITS) -> PortfolioValuation:
     """Value holdings in BTC at the time of the newest BTC price.
 
     Every asset is priced at its latest price at or before ``as_of`` (never a later one).
@@ -69,30 +85,33 @@ def value_portfolio(holdings: Mapping[str, float], latest: pd.DataFrame, *,
     as_of = conv.last_price_ts(BTC)
     if as_of is None:
         raise NoPriceError("no BTC price stored: cannot value anything in BTC")
-    now_ts = pd.Timestamp(now)
-    btc_now_stale = _stale_at(conv, BTC, as_of, now_ts)
-    rows = []
-    for symbol, quantity in holdings.items():
-        p = conv.price_btc(symbol, as_of).iloc[0]
-        if p["status"] == NO_PRICE:
-            raise NoPriceError(f"no price for {symbol} at or before {as_of.isoformat()}")
-        stale = p["status"] != OK or btc_now_stale or _stale_at(conv, symbol, as_of, now_ts)
-        rows.append({"symbol": symbol, "quantity": float(quantity),
-                     "price_usd": float(p["price_usd"]), "price_btc": float(p["price_btc"]),
-                     "value_btc": float(quantity) * float(p["price_btc"]),
-                     "value_usd": float(quantity) * float(p["price_usd"]),
-                     "price_ts": p["price_ts"], "source": conv.asof(symbol, as_of)["source"].iloc[0],
-                     "stale": bool(stale)})
-    frame = pd.DataFrame(rows, columns=[c for c in ASSET_COLUMNS if c not in ("weight",
-                                                                              "value_sats")])
+    btc_now_stale = _stale_at(conv, BTC, as_of, pd.Timestamp(now))
+    rows = [_asset_row(conv, symbol, float(quantity), as_of, pd.Timestamp(now), btc_now_stale)
+            for symbol, quantity in holdings.items()]
+    frame = pd.DataFrame(rows, columns=[c for c in ASSET_COLUMNS
+                                        if c not in ("weight", "value_sats")])
     frame["price_ts"] = pd.to_datetime(frame["price_ts"], utc=True)
     total = float(frame["value_btc"].sum())
     frame["value_sats"] = np.round(frame["value_btc"] * SATS_PER_BTC).astype("int64")
     frame["weight"] = frame["value_btc"] / total if total > 0 else 0.0
     frame = frame[ASSET_COLUMNS]
     btc_alloc = float(frame.loc[frame["symbol"] == BTC, "weight"].sum()) if total > 0 else 0.0
-    return PortfolioValuation(as_of=as_of, btc_usd=float(conv.asof(BTC, as_of)["price_usd"].iloc[0]),
-                              total_btc=total, btc_allocation=btc_alloc, assets=frame)
+    btc_usd = float(conv.asof(BTC, as_of)["price_usd"].iloc[0])
+    return PortfolioValuation(as_of=as_of, btc_usd=btc_usd, total_btc=total,
+                              btc_allocation=btc_alloc, assets=frame)
+
+
+def _asset_row(conv: BTCConverter, symbol: str, quantity: float, as_of: pd.Timestamp,
+               now: pd.Timestamp, btc_now_stale: bool) -> dict:
+    """One row of the assets frame (without weight and sats)."""
+    p = conv.price_btc(symbol, as_of).iloc[0]
+    if p["status"] == NO_PRICE:
+        raise NoPriceError(f"no price for {symbol} at or before {as_of.isoformat()}")
+    stale = p["status"] != OK or btc_now_stale or _stale_at(conv, symbol, as_of, now)
+    return {"symbol": symbol, "quantity": quantity, "price_usd": float(p["price_usd"]),
+            "price_btc": float(p["price_btc"]), "value_btc": quantity * float(p["price_btc"]),
+            "value_usd": quantity * float(p["price_usd"]), "price_ts": p["price_ts"],
+            "source": p["source"], "stale": bool(stale)}
 
 
 def _stale_at(conv: BTCConverter, symbol: str, as_of: pd.Timestamp, now: pd.Timestamp) -> bool:
@@ -175,7 +194,7 @@ class PortfolioReport:
 
 def calculate_portfolio_value_in_btc(holdings: Mapping[str, float], closes: pd.DataFrame,
                                      latest: pd.DataFrame, *, asset_kinds: Mapping[str, str],
-                                     now: datetime, limits: StalenessLimits = StalenessLimits(),
+                                     now: datetime, limits: StalenessLimits = DEFAULT_LIMITS,
                                      risk_window_days: int = 365,
                                      cache: ConversionCache | None = DEFAULT_CACHE
                                      ) -> PortfolioReport:

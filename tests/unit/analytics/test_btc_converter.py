@@ -1,4 +1,4 @@
-"""BTCConverter: hand-checked conversions, as-of edge cases from the real sample, cache, properties."""
+"""BTCConverter: hand-checked conversions, as-of edge cases of the sample, cache, properties."""
 
 from __future__ import annotations
 
@@ -11,8 +11,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analytics.btc_converter import (BTCConverter, ConversionCache, NoPriceError,
-                                     StalenessLimits, StalePriceError)
+from analytics.btc_converter import (
+    BTCConverter,
+    ConversionCache,
+    NoPriceError,
+    StalenessLimits,
+    StalePriceError,
+)
 from data.errors import DataError, EmptyDataError, StaleDataError
 from data.seed import read_sample
 

@@ -14,8 +14,11 @@ from hypothesis import strategies as st
 
 from analytics.btc_converter import BTCConverter, ConversionCache, NoPriceError
 from analytics.portfolio_history import history_payload, portfolio_value_history
-from analytics.portfolio_value import (calculate_portfolio_value_in_btc, portfolio_payload,
-                                       value_portfolio)
+from analytics.portfolio_value import (
+    calculate_portfolio_value_in_btc,
+    portfolio_payload,
+    value_portfolio,
+)
 from data.seed import read_sample
 
 SAMPLE = Path(__file__).resolve().parents[3] / "data" / "sample" / "prices_daily.csv"

@@ -8,8 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.returns import (Drawdown, annualized_volatility, cumulative_returns,
-                               decompose_btc_return, max_drawdown, period_returns)
+from analytics.returns import (
+    Drawdown,
+    annualized_volatility,
+    cumulative_returns,
+    decompose_btc_return,
+    max_drawdown,
+    period_returns,
+)
 
 
 def days(n: int, start: str = "2025-01-01") -> pd.DatetimeIndex:
