@@ -9,7 +9,6 @@ import sys
 import pytest
 
 from app import create_app, is_loopback
-
 from tests.conftest import ROOT
 
 CREDS = {"BTCFOLIO_AUTH_USER": "alice", "BTCFOLIO_AUTH_PASSWORD": "s3cret-pass"}
