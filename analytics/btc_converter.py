@@ -30,8 +30,6 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from data.errors import EmptyDataError, StaleDataError
-
 logger = logging.getLogger(__name__)
 
 BTC = "BTC"
@@ -40,11 +38,13 @@ OK, STALE, NO_PRICE = "ok", "stale", "no_price"
 _SEVERITY = {OK: 0, STALE: 1, NO_PRICE: 2}
 
 
-class NoPriceError(EmptyDataError, ValueError):
+# analytics may not import data/ (tests/test_architecture.py), so these are ValueErrors (the
+# analytics convention) with their own types; the web layer maps them to 503.
+class NoPriceError(ValueError):
     """No price at or before the requested time (before the first price, or unknown symbol)."""
 
 
-class StalePriceError(StaleDataError, ValueError):
+class StalePriceError(ValueError):
     """The as-of price exists but is older than the staleness limit of its asset kind."""
 
     def __init__(self, symbol: str, price_ts: pd.Timestamp, at: pd.Timestamp,

@@ -125,8 +125,9 @@ def portfolio_payload(valuation: PortfolioValuation) -> dict:
     """JSON body of ``GET /api/portfolio`` (plain floats/ints/str/bool; NaN never emitted).
 
     ``{"portfolio_value_btc", "value_usd", "holdings": {symbol: value_btc}, "btc_allocation",
-    "as_of", "assets": [{symbol, quantity, price_usd, price_btc, value_btc, value_usd,
-    value_sats, weight, price_ts, source, stale}, ...]}``; times are ISO-8601 UTC.
+    "as_of", "btc_usd", "assets": [{symbol, quantity, price_usd, price_btc, value_btc,
+    value_usd, value_sats, weight, price_ts, source, stale}, ...]}``; times are ISO-8601 UTC;
+    ``value_sats`` is a whole number of satoshis (rounded).
     """
     assets = [{
         "symbol": str(r.symbol), "quantity": float(r.quantity), "price_usd": float(r.price_usd),
@@ -139,7 +140,8 @@ def portfolio_payload(valuation: PortfolioValuation) -> dict:
             "value_usd": float(valuation.total_usd),
             "holdings": {a["symbol"]: a["value_btc"] for a in assets},
             "btc_allocation": float(valuation.btc_allocation),
-            "as_of": valuation.as_of.isoformat(), "assets": assets}
+            "as_of": valuation.as_of.isoformat(), "btc_usd": float(valuation.btc_usd),
+            "assets": assets}
 
 
 def return_decomposition(converter: BTCConverter, symbols: list[str], *, end: pd.Timestamp,

@@ -13,7 +13,7 @@ import re
 from flask import Blueprint, jsonify, request
 
 import services
-from analytics.btc_converter import BTCConverter, StalenessLimits
+from analytics.btc_converter import BTCConverter, NoPriceError, StalenessLimits
 from analytics.portfolio_history import history_payload, portfolio_value_history
 from data.errors import DataError
 
@@ -53,9 +53,8 @@ def get_portfolio_history():
         converter = BTCConverter(
             closes, asset_kinds={s: a.kind for s, a in settings.assets.items()},
             limits=StalenessLimits.from_settings(settings.staleness))
-        # NoPriceError (no BTC price at all) is a DataError too: the store is not usable yet.
         history = portfolio_value_history(holdings, converter)
-    except DataError as exc:
+    except (DataError, NoPriceError) as exc:  # store failed, or no BTC price stored yet
         logger.warning("portfolio history unavailable: %s", exc)
         return jsonify({"error": f"portfolio history unavailable: {exc}"}), 503
     return jsonify(history_payload(history, days))

@@ -18,7 +18,6 @@ from analytics.btc_converter import (
     StalenessLimits,
     StalePriceError,
 )
-from data.errors import DataError, EmptyDataError, StaleDataError
 from data.seed import read_sample
 
 SAMPLE = Path(__file__).resolve().parents[3] / "data" / "sample" / "prices_daily.csv"
@@ -80,7 +79,7 @@ def test_stock_on_a_weekend_uses_fridays_close(small):
 def test_before_first_price_is_a_typed_error(small):
     with pytest.raises(NoPriceError) as info:
         small.to_btc(1, "SOL", ts("2024-01-06 23:00"))
-    assert isinstance(info.value, EmptyDataError) and isinstance(info.value, ValueError)
+    assert "SOL" in str(info.value) and "2024-01-06T23:00:00+00:00" in str(info.value)
 
 
 def test_unknown_symbol_is_a_typed_error(small):
@@ -102,7 +101,8 @@ def test_stale_btc_price_is_an_error_even_for_btc_itself(small):
     # BTC's newest close is Monday 00:00; 1 day + 1 s later it is past the crypto daily limit.
     with pytest.raises(StalePriceError) as info:
         small.to_btc(1, "BTC", ts("2024-01-09 00:00:01"))
-    assert info.value.symbol == "BTC" and isinstance(info.value, StaleDataError)
+    assert info.value.symbol == "BTC" and info.value.price_ts == ts("2024-01-08")
+    assert info.value.limit == timedelta(days=1)
 
 
 # ---- edge cases on the real sample ----------------------------------------------------------
@@ -275,7 +275,7 @@ def test_value_is_conserved_under_redenomination(btc, a, b, x):
     assert in_b * b == pytest.approx(x * a, rel=1e-9, abs=1e-9)
 
 
-def test_errors_are_typed_data_errors_and_value_errors():
-    # Callers catching DataError (the web layer) and ValueError (analytics) both see them.
-    for cls in (StalePriceError, NoPriceError):
-        assert issubclass(cls, DataError) and issubclass(cls, ValueError)
+def test_errors_are_distinct_value_errors():
+    # The analytics convention (ValueError), but distinguishable from a broken precondition.
+    assert issubclass(StalePriceError, ValueError) and issubclass(NoPriceError, ValueError)
+    assert not issubclass(StalePriceError, NoPriceError)

@@ -92,7 +92,7 @@ def test_portfolio_payload_shape(latest):
     assert body["portfolio_value_btc"] == pytest.approx(1.5)
     assert body["value_usd"] == pytest.approx(75000.0)
     assert body["holdings"] == {"BTC": pytest.approx(1.0), "ETH": pytest.approx(0.5)}
-    assert body["as_of"] == "2024-01-08T12:00:00+00:00"
+    assert body["as_of"] == "2024-01-08T12:00:00+00:00" and body["btc_usd"] == 50000.0
     eth = body["assets"][1]
     assert set(eth) == {"symbol", "quantity", "price_usd", "price_btc", "value_btc", "value_usd",
                         "value_sats", "weight", "price_ts", "source", "stale"}
