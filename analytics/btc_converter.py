@@ -83,7 +83,7 @@ DEFAULT_LIMITS = StalenessLimits()
 class ConversionCache:
     """Thread-safe bounded LRU of as-of lookups keyed by (data fingerprint, symbol, times)."""
 
-    def __init__(self, maxsize: int = 512) -> None:
+    def __init__(self, maxsize: int = 128) -> None:
         self.maxsize = maxsize
         self.hits = 0
         self.misses = 0

@@ -203,3 +203,12 @@ def test_report_hand_example(latest):
     assert eth_24h["btc_usd_return"] == pytest.approx(45000 / 44000 - 1)
     assert eth_24h["btc_return"] == pytest.approx((2250 / 45000) / (2200 / 44000) - 1)
     assert report.valuation.total_btc == pytest.approx(1.5)
+
+
+def test_value_portfolio_of_no_holdings_is_zero_not_nan(latest):
+    val = value_portfolio({}, latest, asset_kinds=KINDS, now=NOW)
+    assert val.total_btc == 0.0 and val.btc_allocation == 0.0 and val.assets.empty
+    assert list(val.assets.columns) == ["symbol", "quantity", "price_usd", "price_btc",
+                                        "value_btc", "value_usd", "value_sats", "weight",
+                                        "price_ts", "source", "stale"]
+    assert json.loads(json.dumps(portfolio_payload(val)))["assets"] == []
