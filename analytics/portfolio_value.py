@@ -60,6 +60,9 @@ class PortfolioValuation:
     total_btc: float
     btc_allocation: float
     assets: pd.DataFrame  # schema in the module docstring
+    # Held assets with no price at or before as_of (e.g. just added, history not yet fetched):
+    # left out of the totals and named here, so one missing price never hides the rest.
+    unpriced: tuple[str, ...] = ()
 
     @property
     def total_usd(self) -> float:
@@ -76,9 +79,11 @@ def value_portfolio(holdings: Mapping[str, float], latest: pd.DataFrame, *,
     ``stale`` is set when that price, or the BTC price, is older than its limit relative to
     ``as_of`` or ``now``; a stale asset keeps its value (flagged), it is not dropped.
 
+    A held asset with no price at or before ``as_of`` is left out of the totals and listed
+    in ``unpriced``.
+
     Raises:
-        NoPriceError (a ValueError): no BTC price, or a held asset has no price at or
-            before ``as_of``.
+        NoPriceError (a ValueError): no BTC price at all.
     """
     # The latest frame changes on every refresh: caching it would only fill the cache.
     conv = BTCConverter(latest=latest, asset_kinds=asset_kinds, limits=limits, cache=None)
@@ -86,8 +91,13 @@ def value_portfolio(holdings: Mapping[str, float], latest: pd.DataFrame, *,
     if as_of is None:
         raise NoPriceError("no BTC price stored: cannot value anything in BTC")
     btc_now_stale = _stale_at(conv, BTC, as_of, pd.Timestamp(now))
-    rows = [_asset_row(conv, symbol, float(quantity), as_of, pd.Timestamp(now), btc_now_stale)
-            for symbol, quantity in holdings.items()]
+    rows, unpriced = [], []
+    for symbol, quantity in holdings.items():
+        try:
+            rows.append(_asset_row(conv, symbol, float(quantity), as_of, pd.Timestamp(now),
+                                   btc_now_stale))
+        except NoPriceError:
+            unpriced.append(symbol)
     frame = pd.DataFrame(rows, columns=[c for c in ASSET_COLUMNS
                                         if c not in ("weight", "value_sats")])
     frame["price_ts"] = pd.to_datetime(frame["price_ts"], utc=True)
@@ -98,7 +108,7 @@ def value_portfolio(holdings: Mapping[str, float], latest: pd.DataFrame, *,
     btc_alloc = float(frame.loc[frame["symbol"] == BTC, "weight"].sum()) if total > 0 else 0.0
     btc_usd = float(conv.asof(BTC, as_of)["price_usd"].iloc[0])
     return PortfolioValuation(as_of=as_of, btc_usd=btc_usd, total_btc=total,
-                              btc_allocation=btc_alloc, assets=frame)
+                              btc_allocation=btc_alloc, assets=frame, unpriced=tuple(unpriced))
 
 
 def _asset_row(conv: BTCConverter, symbol: str, quantity: float, as_of: pd.Timestamp,
@@ -141,7 +151,7 @@ def portfolio_payload(valuation: PortfolioValuation) -> dict:
             "holdings": {a["symbol"]: a["value_btc"] for a in assets},
             "btc_allocation": float(valuation.btc_allocation),
             "as_of": valuation.as_of.isoformat(), "btc_usd": float(valuation.btc_usd),
-            "assets": assets}
+            "assets": assets, "unpriced": list(valuation.unpriced)}
 
 
 def return_decomposition(converter: BTCConverter, symbols: list[str], *, end: pd.Timestamp,

@@ -79,10 +79,16 @@ def test_value_portfolio_flags_old_prices(latest):
     assert val.total_btc == pytest.approx(0.05)  # still valued (flagged), not zero
 
 
-def test_value_portfolio_without_a_price_raises(latest):
+def test_value_portfolio_unpriced_asset_is_listed_not_fatal(latest):
+    val = value_portfolio({"SOL": 1, "ETH": 10}, latest, asset_kinds=KINDS, now=NOW)
+    assert val.unpriced == ("SOL",)
+    assert val.assets["symbol"].tolist() == ["ETH"]
+    assert val.total_btc == pytest.approx(0.5)  # SOL is not counted as zero-valued data
+    assert portfolio_payload(val)["unpriced"] == ["SOL"]
+
+
+def test_value_portfolio_without_a_btc_price_raises(latest):
     with pytest.raises(NoPriceError):
-        value_portfolio({"SOL": 1}, latest, asset_kinds=KINDS, now=NOW)
-    with pytest.raises(ValueError, match="BTC"):
         value_portfolio({"ETH": 1}, latest[latest["symbol"] != "BTC"], asset_kinds=KINDS, now=NOW)
 
 
@@ -96,6 +102,7 @@ def test_portfolio_payload_shape(latest):
     eth = body["assets"][1]
     assert set(eth) == {"symbol", "quantity", "price_usd", "price_btc", "value_btc", "value_usd",
                         "value_sats", "weight", "price_ts", "source", "stale"}
+    assert body["unpriced"] == []
     assert eth["value_sats"] == 50_000_000 and isinstance(eth["value_sats"], int)
     assert eth["price_ts"] == "2024-01-08T00:00:00+00:00" and eth["stale"] is False
 
