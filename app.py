@@ -9,15 +9,18 @@ this module starts nothing).
 from __future__ import annotations
 
 import argparse
+import hmac
+import ipaddress
 import logging
 import os
 import signal
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import dash
 import dash_bootstrap_components as dbc
-from flask import redirect, request
+from flask import Response, redirect, request
 
 import services
 from data.errors import AppError, ConfigError
@@ -30,6 +33,39 @@ from webapi import register_api
 logger = logging.getLogger("btcfolio")
 ROOT = Path(__file__).resolve().parent
 DASHBOARD_PATH = "/portfolio/dashboard"
+AUTH_USER_ENV, AUTH_PASSWORD_ENV = "BTCFOLIO_AUTH_USER", "BTCFOLIO_AUTH_PASSWORD"
+
+
+def auth_credentials(environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """HTTP basic-auth credentials from the environment (both variables, or none)."""
+    user, password = environ.get(AUTH_USER_ENV), environ.get(AUTH_PASSWORD_ENV)
+    return (user, password) if user and password else None
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and 127.0.0.0/8 / ::1."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _install_basic_auth(server, credentials: tuple[str, str]) -> None:
+    """Require the credentials on every route: pages, assets, Dash callbacks and /api."""
+    user, password = credentials
+
+    @server.before_request
+    def _require_auth():
+        auth = request.authorization
+        ok = (auth is not None and auth.type == "basic"
+              and hmac.compare_digest((auth.username or "").encode(), user.encode())
+              and hmac.compare_digest((auth.password or "").encode(), password.encode()))
+        if ok:
+            return None
+        return Response("authentication required\n", 401,
+                        {"WWW-Authenticate": 'Basic realm="btcfolio"'})
 
 
 def open_store(settings: Settings) -> Repository:
@@ -42,8 +78,9 @@ def open_store(settings: Settings) -> Repository:
     return repo
 
 
-def create_app(settings: Settings, repo: Repository | None = None) -> dash.Dash:
-    """Build the Dash app (pages, JSON API, redirect) on an opened store."""
+def create_app(settings: Settings, repo: Repository | None = None, *,
+               environ: Mapping[str, str] | None = None) -> dash.Dash:
+    """Build the Dash app (pages, JSON API, redirect, basic auth if configured) on a store."""
     repo = repo or open_store(settings)
     services.init(settings, repo)
     # /api/health reads the scheduler's state from the store: works whichever process runs it.
@@ -56,6 +93,9 @@ def create_app(settings: Settings, repo: Repository | None = None) -> dash.Dash:
     )
     app.layout = dbc.Container([dash.page_container], fluid=True, className="px-0")
     server = app.server
+    credentials = auth_credentials(os.environ if environ is None else environ)
+    if credentials:
+        _install_basic_auth(server, credentials)
     register_api(server)
 
     @server.before_request
@@ -87,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
             overrides["server"] = settings.server.model_copy(update={
                 k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None})
         settings = settings.model_copy(update=overrides)
+        if not is_loopback(settings.server.host) and not auth_credentials(os.environ):
+            raise ConfigError(
+                f"server.host: refusing to bind {settings.server.host} (not loopback) without auth: "
+                f"set {AUTH_USER_ENV} and {AUTH_PASSWORD_ENV}")
         app = create_app(settings)
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)  # noqa: T201 - the one CLI line

@@ -13,7 +13,6 @@ import pandas as pd
 import pytest
 
 from app import create_app
-
 from tests.conftest import ROOT, SAMPLE
 
 

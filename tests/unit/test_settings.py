@@ -11,7 +11,6 @@ import yaml
 
 from data.errors import ConfigError
 from settings import load_settings
-
 from tests.conftest import ROOT
 
 
