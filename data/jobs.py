@@ -97,7 +97,8 @@ def _interim_jobs(settings, repo) -> JobSet:  # noqa: ANN001
             payload = resp.json()
         except (requests.RequestException, ValueError) as exc:
             repo.record_source_status("coingecko", ok=False, now=now, error=exc.__class__.__name__)
-            raise TransientError(f"coingecko: {exc.__class__.__name__}", provider="coingecko") from exc
+            raise TransientError(f"coingecko: {exc.__class__.__name__}",
+                                 provider="coingecko") from exc
         repo.record_source_status("coingecko", ok=True, now=now)
         return payload
 
@@ -118,9 +119,10 @@ def _interim_jobs(settings, repo) -> JobSet:  # noqa: ANN001
                           {"vs_currency": "usd", "from": int(start.timestamp()),
                            "to": int(now.timestamp())}, now)
             try:
-                ts, close = zip(*payload["prices"]) if payload["prices"] else ((), ())
+                ts, close = zip(*payload["prices"], strict=True) if payload["prices"] else ((), ())
             except (KeyError, TypeError, ValueError) as exc:
-                raise BadResponseError("coingecko: unexpected payload", provider="coingecko") from exc
+                raise BadResponseError("coingecko: unexpected payload",
+                                       provider="coingecko") from exc
             frame = pd.DataFrame({"ts": pd.to_datetime(list(ts), unit="ms", utc=True).floor("D"),
                                   "symbol": sym, "close": list(close), "source": "coingecko"})
             frame = frame.drop_duplicates("ts", keep="last")

@@ -1,4 +1,4 @@
-"""Single-runner (leader) locks for the scheduler: a file lock, a PostgreSQL advisory lock, a Redis lock.
+"""Single-runner (leader) locks for the scheduler: file lock, PostgreSQL advisory lock, Redis lock.
 
 Each lock is non-blocking: ``acquire()`` returns at once, ``refresh()`` is called by the leader
 every heartbeat and says whether it still holds the lock, ``release()`` gives it up. All three
@@ -37,7 +37,7 @@ def owner_id() -> str:
 
 
 def lock_name(store_url: str) -> str:
-    """A stable lock name for one store (the URL itself is never exposed: it may hold a password)."""
+    """A stable lock name for one store (never the URL itself: it may hold a password)."""
     return "btcfolio:scheduler:" + hashlib.sha256(store_url.encode()).hexdigest()[:16]
 
 
@@ -113,7 +113,8 @@ class PostgresLeaderLock(LeaderLock):
         if self._conn is not None:
             return self.refresh()
         try:
-            conn = psycopg.connect(self._url, autocommit=True, connect_timeout=self._connect_timeout)
+            conn = psycopg.connect(self._url, autocommit=True,
+                                   connect_timeout=self._connect_timeout)
             # Let the server notice a vanished leader (no FIN) in ~30 s and free its lock.
             conn.execute("SET tcp_keepalives_idle = 10")
             conn.execute("SET tcp_keepalives_interval = 5")
@@ -210,7 +211,7 @@ def _file_lock_path(settings) -> Path:  # noqa: ANN001 - Settings (avoids an imp
 
 
 def make_leader_lock(settings, *, token: str) -> LeaderLock:  # noqa: ANN001 - Settings
-    """Build the lock the configuration asks for (``scheduler.lock``; ``auto`` picks by store/cache).
+    """Build the lock ``scheduler.lock`` asks for (``auto`` picks by store and cache).
 
     Raises:
         ConfigError: a PostgreSQL or Redis lock was asked for but is not configured.

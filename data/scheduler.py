@@ -144,8 +144,8 @@ class SchedulerRunner:
                     self._tick()
                 except Exception:  # noqa: BLE001 - the supervisor must outlive any failure
                     logger.exception("scheduler %s: supervisor step failed", self.owner)
-                wait = cfg.heartbeat_seconds if self._role == "running" else cfg.standby_poll_seconds
-                self._wake.wait(wait)
+                running = self._role == "running"
+                self._wake.wait(cfg.heartbeat_seconds if running else cfg.standby_poll_seconds)
                 self._wake.clear()
         finally:
             self._step_down()
@@ -169,7 +169,8 @@ class SchedulerRunner:
             self._take_over()
         self._publish()
         if self._role == "running":
-            prune_states(self.repo.engine, now=self._clock(), stale_after=_stale_after(self.settings))
+            prune_states(self.repo.engine, now=self._clock(),
+                         stale_after=_stale_after(self.settings))
 
     def _take_over(self) -> None:
         cfg, now = self.settings.scheduler, utcnow()

@@ -68,7 +68,8 @@ def save_state(engine: sa.Engine, *, owner: str, role: str, lock: str, started_a
 
 def remove_state(engine: sa.Engine, owner: str) -> None:
     """Delete a scheduler's row (clean shutdown)."""
-    _run(engine, lambda c: c.execute(scheduler_state.delete().where(scheduler_state.c.owner == owner)))
+    stmt = scheduler_state.delete().where(scheduler_state.c.owner == owner)
+    _run(engine, lambda c: c.execute(stmt))
 
 
 def remove_other_leaders(engine: sa.Engine, owner: str) -> int:

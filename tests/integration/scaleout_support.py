@@ -14,7 +14,6 @@ from typing import Any
 
 from data.scheduler_state import describe_scheduler
 from data.storage import Repository
-
 from tests.fake_provider import provider_env
 
 ROOT = Path(__file__).resolve().parents[2]

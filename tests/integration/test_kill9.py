@@ -21,7 +21,6 @@ import sqlalchemy as sa
 
 from data.storage import Repository
 from settings import load_settings
-
 from tests.backends import pg_schema
 from tests.fake_provider import FakeCoinGecko
 from tests.integration.scaleout_support import ROOT, process_env, wait_for

@@ -1,4 +1,4 @@
-"""Scale-out: exactly one scheduler runs jobs, takeover after kill -9, gunicorn workers add no calls.
+"""Scale-out: one scheduler runs jobs, takeover after kill -9, gunicorn workers add no calls.
 
 Every process here is real (``python -m data.scheduler``, ``gunicorn app:server``) and talks to a
 local fake CoinGecko that counts requests. PostgreSQL and Redis variants use the machine's
@@ -19,7 +19,6 @@ import pytest
 
 from data.locks import lock_name
 from data.storage import Repository
-
 from tests.backends import pg_schema, redis_prefix
 from tests.fake_provider import FakeCoinGecko
 from tests.integration.scaleout_support import (

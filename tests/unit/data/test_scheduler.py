@@ -1,4 +1,4 @@
-"""SchedulerRunner: one runner per store runs jobs, standby takeover, job outcomes, graceful stop."""
+"""SchedulerRunner: one runner per store, standby takeover, job outcomes, graceful stop."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Single-runner locks: exclusive, renewable, and freed when the holder dies (file, PostgreSQL, Redis)."""
+"""Single-runner locks: exclusive, renewable, freed on holder death (file, PostgreSQL, Redis)."""
 
 from __future__ import annotations
 
