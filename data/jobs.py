@@ -40,15 +40,36 @@ def symbols_without_history(repo, symbols: list[str]) -> list[str]:  # noqa: ANN
     return [s for s in symbols if s not in have]
 
 
+def stale_symbols(settings, repo, symbols: list[str], now: datetime) -> list[str]:  # noqa: ANN001
+    """Symbols whose newest stored price (close or quote) is older than its staleness limit."""
+    latest = repo.load_latest_prices(symbols)
+    newest = latest.groupby("symbol")["ts"].max() if not latest.empty else {}
+    limits = settings.staleness
+    stale = []
+    for symbol in symbols:
+        asset = settings.assets.get(symbol)
+        days = limits.equity_daily_days if asset and asset.kind == "equity" else \
+            limits.crypto_daily_days
+        ts = newest.get(symbol) if len(newest) else None
+        if ts is None or (now - ts.to_pydatetime()).total_seconds() > days * 86400:
+            stale.append(symbol)
+    return stale
+
+
 def build_jobs(settings, repo, environ: Mapping[str, str]) -> JobSet:  # noqa: ANN001
-    """Wire the four jobs to data.ingest (registry built once, shared cache and rate limits)."""
+    """Wire the four jobs to data.ingest: one registry (cache + rate limits) shared by all jobs.
+
+    With ``REDIS_URL`` the quote cache and the rate-limit budgets live in Redis, so they are
+    shared with every other process of the deployment.
+    """
     try:
         from data import ingest
+        from data.cache import PriceCache
     except ImportError:
         logger.warning("data.ingest is not available yet: using the interim CoinGecko-only jobs")
         return _interim_jobs(settings, repo)
 
-    registry = ingest.build_registry(settings, environ)
+    registry = ingest.build_registry(settings, environ, PriceCache.from_settings(settings.cache))
     cfg = settings.scheduler
 
     def quotes(now: datetime) -> Any:
@@ -56,20 +77,39 @@ def build_jobs(settings, repo, environ: Mapping[str, str]) -> JobSet:  # noqa: A
                                   quotes=True)
 
     def history(now: datetime) -> Any:
+        start = (now - timedelta(days=cfg.history_days_back)).date()
         return ingest.ingest_once(registry, repo, watched_symbols(settings, repo), now=now,
-                                  start=now - timedelta(days=cfg.history_days_back), end=now)
+                                  start=start, end=now.date())
 
     def backfill(now: datetime) -> Any:
         missing = symbols_without_history(repo, watched_symbols(settings, repo))
         if not missing:
             return "nothing to backfill"
-        return ingest.ingest_once(registry, repo, missing, now=now,
-                                  start=now - timedelta(days=cfg.backfill_days), end=now)
+        start = (now - timedelta(days=cfg.backfill_days)).date()
+        return ingest.ingest_once(registry, repo, missing, now=now, start=start, end=now.date())
 
     def health(now: datetime) -> Any:
-        return ingest.check_sources(registry, repo, now=now)
+        stale = stale_symbols(settings, repo, watched_symbols(settings, repo), now)
+        if stale:
+            logger.warning("stale prices (older than the staleness limits): %s", ", ".join(stale))
+        return {"stale": stale}
 
     return JobSet(quotes=quotes, history=history, backfill=backfill, health=health)
+
+
+def job_outcome(result: Any) -> tuple[str, str | None]:
+    """("ok" | "partial" | "error", first errors) of a job's return value (an IngestReport).
+
+    ingest reports per-asset failures in its report instead of raising; a run where every
+    asset failed is an "error", some failed "partial".
+    """
+    assets = getattr(result, "assets", None)
+    if not assets:
+        return "ok", None
+    errors = [a.error for a in assets if getattr(a, "error", None)]
+    if not errors:
+        return "ok", None
+    return ("error" if len(errors) == len(assets) else "partial"), "; ".join(errors)[:300]
 
 
 # ---- TEMPORARY: interim job bodies until data/ingest.py (the adapters branch) is merged --------

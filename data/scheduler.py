@@ -31,7 +31,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from data.errors import AppError, ConfigError
-from data.jobs import JobSet, build_jobs
+from data.jobs import JobSet, build_jobs, job_outcome
 from data.locks import LeaderLock, make_leader_lock, owner_id
 from data.scheduler_state import (
     describe_scheduler,
@@ -204,7 +204,7 @@ class SchedulerRunner:
     def _wrap(self, name: str, body: Callable[[datetime], Any]) -> Callable[[], None]:
         def run() -> None:
             started = self._clock()
-            error = None
+            outcome, error = "error", None
             try:
                 result = body(started)
             except AppError as exc:
@@ -215,10 +215,12 @@ class SchedulerRunner:
                 error = exc.__class__.__name__
                 logger.exception("job %s crashed", name)
             else:
-                logger.debug("job %s done: %s", name, result)
+                outcome, error = job_outcome(result)
+                log = logger.debug if outcome == "ok" else logger.warning
+                log("job %s: %s%s", name, outcome, f" ({error})" if error else "")
             with self._info_lock:
                 info = self._info.setdefault(name, {"runs": 0})
-                info.update(last_run=started.isoformat(), outcome="error" if error else "ok",
+                info.update(last_run=started.isoformat(), outcome=outcome,
                             error=error[:300] if error else None,
                             seconds=round((self._clock() - started).total_seconds(), 3))
                 info["runs"] += 1

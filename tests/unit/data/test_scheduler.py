@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import Counter
@@ -11,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from data.errors import TransientError
-from data.jobs import JobSet
-from data.locks import FileLeaderLock, LeaderLock
+from data.jobs import JobSet, job_outcome, stale_symbols, symbols_without_history
+from data.locks import FileLeaderLock, LeaderLock, PostgresLeaderLock, RedisLeaderLock
 from data.scheduler import SchedulerRunner, health_provider, should_start_embedded
 from data.storage import Repository
 from settings import load_settings
+from tests.backends import pg_schema, redis_prefix
 
 ROOT = Path(__file__).resolve().parents[3]
 FAST = {
@@ -63,13 +65,36 @@ def _runner(settings, store, jobs, owner, lock_path) -> SchedulerRunner:
     return SchedulerRunner(settings, store, jobs, owner=owner, lock=FileLeaderLock(lock_path))
 
 
-def test_scheduler_two_runners_one_runs_jobs_and_standby_takes_over(fast_settings, store, tmp_path):
+@contextlib.contextmanager
+def _lock_factory(kind: str, tmp_path):
+    """A function making a fresh lock object of one kind on one shared name."""
+    if kind == "file":
+        yield lambda owner: FileLeaderLock(tmp_path / "leader.lock")
+    elif kind == "postgres":
+        with pg_schema() as url:
+            yield lambda owner: PostgresLeaderLock(url, "leader")
+    else:
+        with redis_prefix() as (url, prefix):
+            yield lambda owner: RedisLeaderLock(url, prefix + "leader", ttl=1, token=owner)
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.parametrize("kind", ["file", "postgres", "redis"])
+def test_scheduler_two_runners_one_runs_jobs_and_standby_takes_over(kind, fast_settings, store,
+                                                                     tmp_path):
+    with _lock_factory(kind, tmp_path) as make_lock:
+        _two_runners_one_runs(fast_settings, store, make_lock)
+
+
+def _two_runners_one_runs(fast_settings, store, make_lock):
     calls: Counter = Counter()
-    lock_path = tmp_path / "leader.lock"
-    first = _runner(fast_settings, store, _counting_jobs(calls, "A"), "host:1", lock_path)
+    first = SchedulerRunner(fast_settings, store, _counting_jobs(calls, "A"), owner="host:1",
+                            lock=make_lock("host:1"))
     first.start()
     _wait_for(lambda: first.role == "running")
-    second = _runner(fast_settings, store, _counting_jobs(calls, "B"), "host:2", lock_path)
+    second = SchedulerRunner(fast_settings, store, _counting_jobs(calls, "B"), owner="host:2",
+                             lock=make_lock("host:2"))
     second.start()
     try:
         _wait_for(lambda: calls[("A", "quotes")] >= 3)   # ~2 s of 1 s quote refreshes
@@ -182,3 +207,39 @@ def test_should_start_embedded(tmp_path, embedded, debug, run_main, expected):
         "BTCFOLIO__SCHEDULER__EMBEDDED": str(embedded).lower()})
     environ = {"WERKZEUG_RUN_MAIN": run_main} if run_main else {}
     assert should_start_embedded(settings, environ, debug=debug) is expected
+
+
+class _Asset:
+    def __init__(self, symbol, error=None):
+        self.symbol, self.error = symbol, error
+
+
+class _Report:
+    def __init__(self, *assets):
+        self.assets = list(assets)
+
+
+@pytest.mark.parametrize(("result", "expected"), [
+    ("nothing to backfill", ("ok", None)),
+    (_Report(_Asset("BTC"), _Asset("ETH")), ("ok", None)),
+    (_Report(_Asset("BTC"), _Asset("SPY", "SPY: yahoo: timeout")),
+     ("partial", "SPY: yahoo: timeout")),
+    (_Report(_Asset("BTC", "BTC: down"), _Asset("ETH", "ETH: down")),
+     ("error", "BTC: down; ETH: down")),
+])
+def test_job_outcome_reads_per_asset_errors_of_a_report(result, expected):
+    assert job_outcome(result) == expected
+
+
+def test_stale_symbols_uses_the_limit_of_each_asset_kind(repo, settings):
+    # The sample ends 2025-08-13 (daily bars at 00:00 UTC). Crypto limit 1 day, equity 4 days.
+    now = datetime(2025, 8, 15, 12, 0, tzinfo=timezone.utc)
+    assert stale_symbols(settings, repo, ["BTC", "SPY"], now) == ["BTC"]
+    later = datetime(2025, 8, 18, 12, 0, tzinfo=timezone.utc)
+    assert stale_symbols(settings, repo, ["BTC", "SPY"], later) == ["BTC", "SPY"]
+    fresh = datetime(2025, 8, 13, 12, 0, tzinfo=timezone.utc)
+    assert stale_symbols(settings, repo, ["BTC", "SPY", "NOPE"], fresh) == ["NOPE"]
+
+
+def test_symbols_without_history_are_the_ones_to_backfill(repo):
+    assert symbols_without_history(repo, ["BTC", "SPY", "NEWCOIN"]) == ["NEWCOIN"]
