@@ -19,7 +19,11 @@ from tests.fake_provider import provider_env
 ROOT = Path(__file__).resolve().parents[2]
 # Short periods so takeover and counting fit in a few seconds.
 FAST = {
-    "BTCFOLIO__REFRESH__INTERVAL_SECONDS": "1",
+    # Quotes every 2 s with a 1 s quote cache: every refresh of one runner calls the provider once.
+    "BTCFOLIO__REFRESH__INTERVAL_SECONDS": "2",
+    "BTCFOLIO__CACHE__QUOTE_TTL_SECONDS": "1",
+    "BTCFOLIO__CACHE__HISTORY_TTL_SECONDS": "1",
+    "BTCFOLIO__SOURCES__COINGECKO__RATE_LIMIT__PER_MINUTE": "6000",
     "BTCFOLIO__SCHEDULER__LOCK_TTL_SECONDS": "3",
     "BTCFOLIO__SCHEDULER__HEARTBEAT_SECONDS": "0.5",
     "BTCFOLIO__SCHEDULER__STANDBY_POLL_SECONDS": "0.5",
