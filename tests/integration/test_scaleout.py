@@ -194,3 +194,41 @@ def test_scaleout_four_gunicorn_workers_make_no_more_provider_calls_than_one(fak
     quotes = health["jobs"]["quotes"]
     assert quotes["outcome"] == "ok" and quotes["runs"] >= 1
     assert quotes["last_run"] < quotes["next_run"]
+
+
+def test_app_runs_the_embedded_scheduler_and_stops_it_on_sigterm(fake, tmp_path):
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    env = process_env(tmp_path, fake.url, BTCFOLIO__STORE__URL=url,
+                      BTCFOLIO__SCHEDULER__EMBEDDED="true")
+    port = _free_port()
+    app = spawn([sys.executable, "app.py", "--port", str(port)], env, tmp_path / "app.log")
+    try:
+        wait_for(lambda: _get(port, "/api/health")[0] == 200, 30, "app serving")
+        repo = Repository.from_url(url)
+        view = wait_for(lambda: (v := scheduler_view(repo))["state"] == "running" and v, 30,
+                        "embedded scheduler running")
+        assert view["owner"] == owner_of(app) and view["lock"] == "file"
+        wait_for(lambda: fake.calls()["quotes"] >= 1, 30, "a quote refresh")
+        assert stop(app) == 0
+        # Graceful: the state row is gone and the file lock is free for the next start.
+        assert scheduler_view(repo)["state"] == "not running"
+        from data.locks import FileLeaderLock
+
+        assert FileLeaderLock(tmp_path / "store.scheduler.lock").acquire() is True
+    finally:
+        if app.poll() is None:
+            app.kill()
+
+
+def test_importing_app_or_building_the_wsgi_server_starts_no_scheduler(tmp_path):
+    code = ("import threading, app; app.server; "
+            "names = [t.name for t in threading.enumerate()]; "
+            "assert 'btcfolio-scheduler' not in names, names; print('ok')")
+    env = process_env(tmp_path, "http://127.0.0.1:9",
+                      BTCFOLIO__STORE__URL=f"sqlite:///{tmp_path / 'store.db'}",
+                      BTCFOLIO__SCHEDULER__EMBEDDED="true")
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", code], cwd=str(tmp_path.parent), env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
