@@ -7,7 +7,8 @@ they do): four callables taking ``now`` (tz-aware UTC). Tests build a JobSet of 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -56,19 +57,37 @@ def stale_symbols(settings, repo, symbols: list[str], now: datetime) -> list[str
     return stale
 
 
-def build_jobs(settings, repo, environ: Mapping[str, str]) -> JobSet:  # noqa: ANN001
+def until_cancelled(cancel: threading.Event | None) -> Callable[[Iterable[str]], Iterator[str]]:
+    """An ingest ``progress`` wrapper that stops handing out symbols once ``cancel`` is set.
+
+    So a shutdown waits for the symbol being written (one transaction), not for the whole run.
+    """
+    def wrap(symbols: Iterable[str]) -> Iterator[str]:
+        for symbol in symbols:
+            if cancel is not None and cancel.is_set():
+                logger.info("ingest stopped before %s: shutting down", symbol)
+                return
+            yield symbol
+
+    return wrap
+
+
+def build_jobs(settings, repo, environ: Mapping[str, str], *,  # noqa: ANN001
+               cancel: threading.Event | None = None) -> JobSet:
     """Wire the four jobs to data.ingest: one registry (cache + rate limits) shared by all jobs.
 
     With ``REDIS_URL`` the quote cache and the rate-limit budgets live in Redis, so they are
-    shared with every other process of the deployment.
+    shared with every other process of the deployment. ``cancel`` (set by the scheduler on
+    shutdown or loss of leadership) stops a history run between two symbols.
     """
     try:
         from data import ingest
         from data.cache import PriceCache
     except ImportError:
         logger.warning("data.ingest is not available yet: using the interim CoinGecko-only jobs")
-        return _interim_jobs(settings, repo)
+        return _interim_jobs(settings, repo, cancel)
 
+    progress = until_cancelled(cancel)
     registry = ingest.build_registry(settings, environ, PriceCache.from_settings(settings.cache))
     cfg = settings.scheduler
 
@@ -79,14 +98,15 @@ def build_jobs(settings, repo, environ: Mapping[str, str]) -> JobSet:  # noqa: A
     def history(now: datetime) -> Any:
         start = (now - timedelta(days=cfg.history_days_back)).date()
         return ingest.ingest_once(registry, repo, watched_symbols(settings, repo), now=now,
-                                  start=start, end=now.date())
+                                  start=start, end=now.date(), progress=progress)
 
     def backfill(now: datetime) -> Any:
         missing = symbols_without_history(repo, watched_symbols(settings, repo))
         if not missing:
             return "nothing to backfill"
         start = (now - timedelta(days=cfg.backfill_days)).date()
-        return ingest.ingest_once(registry, repo, missing, now=now, start=start, end=now.date())
+        return ingest.ingest_once(registry, repo, missing, now=now, start=start, end=now.date(),
+                                  progress=progress)
 
     def health(now: datetime) -> Any:
         stale = stale_symbols(settings, repo, watched_symbols(settings, repo), now)
@@ -116,11 +136,11 @@ def job_outcome(result: Any) -> tuple[str, str | None]:
 # CoinGecko only, no retries, no cache: just enough for the scheduler's process tests to count
 # provider calls. Delete once build_jobs imports data.ingest.
 
-def _interim_jobs(settings, repo) -> JobSet:  # noqa: ANN001
+def _interim_jobs(settings, repo, cancel) -> JobSet:  # noqa: ANN001
     import pandas as pd
     import requests
 
-    from data.errors import BadResponseError, TransientError
+    from data.errors import BadResponseError, StorageError, TransientError
     from data.models import Quote
 
     src = settings.sources["coingecko"]
@@ -130,16 +150,22 @@ def _interim_jobs(settings, repo) -> JobSet:  # noqa: ANN001
         return {s: settings.assets[s].symbols["coingecko"] for s in watched_symbols(settings, repo)
                 if s in settings.assets and "coingecko" in settings.assets[s].symbols}
 
+    def record(ok: bool, now: datetime, error: str | None = None) -> None:
+        try:
+            repo.record_source_status("coingecko", ok=ok, now=now, error=error)
+        except StorageError as exc:   # concurrent first inserts race in record_source_status
+            logger.warning("could not record coingecko status: %s", exc)
+
     def get(path: str, params: dict, now: datetime) -> Any:
         try:
             resp = session.get(src.base_url + path, params=params, timeout=src.timeout_seconds)
             resp.raise_for_status()
             payload = resp.json()
         except (requests.RequestException, ValueError) as exc:
-            repo.record_source_status("coingecko", ok=False, now=now, error=exc.__class__.__name__)
+            record(False, now, exc.__class__.__name__)
             raise TransientError(f"coingecko: {exc.__class__.__name__}",
                                  provider="coingecko") from exc
-        repo.record_source_status("coingecko", ok=True, now=now)
+        record(True, now)
         return payload
 
     def quotes(now: datetime) -> int:
@@ -152,7 +178,7 @@ def _interim_jobs(settings, repo) -> JobSet:  # noqa: ANN001
 
     def history_since(symbols: list[str], start: datetime, now: datetime) -> int:
         mapping, total = ids(), 0
-        for sym in symbols:
+        for sym in until_cancelled(cancel)(symbols):
             if sym not in mapping:
                 continue
             payload = get(f"/api/v3/coins/{mapping[sym]}/market_chart/range",

@@ -61,6 +61,7 @@ class SchedulerRunner:
 
     def __init__(self, settings, repo, jobs: JobSet, *,  # noqa: ANN001 - Settings, Repository
                  lock: LeaderLock | None = None, owner: str | None = None,
+                 cancel: threading.Event | None = None,
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.settings = settings
         self.repo = repo
@@ -72,6 +73,8 @@ class SchedulerRunner:
         self._role = "standby"
         self._scheduler: BackgroundScheduler | None = None
         self._stop = threading.Event()
+        # Set on shutdown or loss of leadership: running jobs stop between two symbols.
+        self.cancel = cancel if cancel is not None else threading.Event()
         # Job threads wake the supervisor to publish (only the supervisor touches APScheduler:
         # querying it from a job thread deadlocks against shutdown(wait=True)).
         self._wake = threading.Event()
@@ -102,6 +105,7 @@ class SchedulerRunner:
             True when everything stopped within ``timeout`` seconds.
         """
         self._stop.set()
+        self.cancel.set()
         self._wake.set()
         if self._thread is None:
             return True
@@ -191,11 +195,13 @@ class SchedulerRunner:
                           name=name, next_run_time=now)
         self._scheduler = sched
         self._role = "running"
+        self.cancel.clear()
         sched.start()
 
     def _step_down(self) -> None:
         sched, self._scheduler = self._scheduler, None
         self._role = "standby"
+        self.cancel.set()
         if sched is not None and sched.running:
             # wait=True: a job in flight finishes its transaction before we let go.
             sched.shutdown(wait=True)
@@ -280,7 +286,9 @@ def start_embedded(settings, repo, environ=None) -> SchedulerRunner:  # noqa: AN
     """Build and start the scheduler thread used by ``python app.py``."""
     env = os.environ if environ is None else environ
     _quiet_apscheduler()
-    runner = SchedulerRunner(settings, repo, build_jobs(settings, repo, env))
+    cancel = threading.Event()
+    runner = SchedulerRunner(settings, repo, build_jobs(settings, repo, env, cancel=cancel),
+                             cancel=cancel)
     runner.start()
     return runner
 
@@ -299,14 +307,23 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(args.config, os.environ)
         repo = Repository.from_url(settings.store.url)
-        runner = SchedulerRunner(settings, repo, build_jobs(settings, repo, os.environ))
+        cancel = threading.Event()
+        runner = SchedulerRunner(settings, repo,
+                                 build_jobs(settings, repo, os.environ, cancel=cancel),
+                                 cancel=cancel)
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)  # noqa: T201 - the one CLI line
         return 2
     except AppError as exc:
         print(f"startup failed: {exc}", file=sys.stderr)  # noqa: T201
         return 1
-    return runner.run_forever()
+    code = runner.run_forever()
+    if code:
+        # A job overran the shutdown timeout: exit without waiting for its thread. Its open
+        # transaction is rolled back by the store when the connection drops.
+        logging.shutdown()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections import Counter
 
 from pytest_httpserver import HTTPServer
@@ -27,6 +28,8 @@ class FakeCoinGecko:
         self.server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
         self._counts: Counter = Counter()
         self._lock = threading.Lock()
+        self.history_delay = 0.0   # seconds each history answer is held back (slow provider)
+        self.history_started = threading.Event()
         self.server.expect_request(re.compile(".*")).respond_with_handler(self._handle)
 
     @property
@@ -59,6 +62,8 @@ class FakeCoinGecko:
                     for n, cid in enumerate(sorted(ids))}
         elif HISTORY_RE.match(request.path):
             kind = "history"
+            self.history_started.set()
+            time.sleep(self.history_delay)
             start, end = int(float(request.args["from"])), int(float(request.args["to"]))
             days = range(start - start % 86400, end, 86400)
             body = {"prices": [[d * 1000, 50.0 + (d // 86400) % 7] for d in days],

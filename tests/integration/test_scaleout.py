@@ -232,3 +232,27 @@ def test_importing_app_or_building_the_wsgi_server_starts_no_scheduler(tmp_path)
     out = subprocess.run([sys.executable, "-c", code], cwd=str(tmp_path.parent), env=env,
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
+
+
+def test_scheduler_sigterm_lets_the_running_ingest_finish(fake, tmp_path):
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    repo = Repository.from_url(url)
+    fake.history_delay = 1.5
+    env = process_env(tmp_path, fake.url, BTCFOLIO__STORE__URL=url,
+                      BTCFOLIO__SCHEDULER__BACKFILL_DAYS="30",
+                      BTCFOLIO__SCHEDULER__HISTORY_DAYS_BACK="30")
+    sched = spawn_scheduler(env, tmp_path / "scheduler.log")
+    try:
+        assert fake.history_started.wait(30), "no history request"
+        signalled = time.monotonic()
+        assert stop(sched, signal.SIGTERM, timeout=30) == 0
+        # It finished the symbols in flight (1.5 s answers) but started no new one: 7 coins
+        # per job would take over 10 s.
+        assert time.monotonic() - signalled < 8
+    finally:
+        if sched.poll() is None:
+            sched.kill()
+    # Every symbol the run got to is stored completely (30 days + today), none half-written.
+    counts = repo.load_prices(interval="1d").groupby("symbol").size()
+    assert 1 <= len(counts) < 7
+    assert set(counts) == {31}, counts.to_dict()
