@@ -72,7 +72,14 @@ def _private_yfdata(session: requests.Session) -> YfData:
     data = YfData.__new__(YfData)
     data.__init__(session=session)
     data._load_cookie_curlCffi = lambda: False  # never read cookies saved by other runs
-    data._save_cookie_curlCffi = lambda: False
+
+    def keep_in_session() -> bool:
+        # Instead of writing the cookie to disk, remember that the session jar holds it, so
+        # yfinance does not fetch it again for the crumb.
+        data._cookie = True
+        return True
+
+    data._save_cookie_curlCffi = keep_in_session
     return data
 
 

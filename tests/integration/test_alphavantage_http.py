@@ -1,0 +1,101 @@
+"""Alpha Vantage adapter against a local server: one symbol per call, HTTP-200 error bodies."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+import pytest
+from werkzeug import Response
+
+from data.adapters.alphavantage import AlphaVantageAdapter
+from data.errors import BadResponseError, EmptyDataError, RateLimitError, TransientError
+from data.registry import Registry
+from data.resilience import RetryPolicy
+from tests.integration.helpers import calls, fixture_bytes, fixture_json, source
+
+KEY = "av-SECRET"
+
+
+def adapter(httpserver, timeout=2.0):
+    return AlphaVantageAdapter(source(httpserver, timeout=timeout), api_key=KEY)
+
+
+def test_quotes_one_call_per_symbol_with_key_param(httpserver):
+    for sym, price in (("MSFT", "112.1300"), ("SPY", "500.5000")):
+        body = fixture_json("alphavantage", "global_quote_MSFT_2018-10-05.json")
+        body["Global Quote"].update({"01. symbol": sym, "05. price": price})
+        httpserver.expect_request("/query", query_string={
+            "function": "GLOBAL_QUOTE", "symbol": sym, "apikey": KEY}).respond_with_json(body)
+    quotes = adapter(httpserver).fetch_quotes(["MSFT", "SPY"])
+    assert [(q.symbol, q.price_usd) for q in quotes] == [("MSFT", 112.13), ("SPY", 500.5)]
+    assert calls(httpserver, "/query") == 2
+
+
+def test_daily_history_clipped_to_inclusive_dates(httpserver):
+    httpserver.expect_request("/query", query_string={
+        "function": "TIME_SERIES_DAILY", "symbol": "AAPL", "outputsize": "compact", "apikey": KEY}
+    ).respond_with_data(fixture_bytes("alphavantage", "time_series_daily_AAPL_compact_2020-09-04.json"),
+                        content_type="application/json")
+    frame = adapter(httpserver).fetch_history(
+        "AAPL", datetime(2020, 9, 1, tzinfo=timezone.utc),
+        datetime(2020, 9, 3, 23, 59, 59, tzinfo=timezone.utc))
+    assert list(frame["close"]) == [134.18, 131.4, 120.88]
+
+
+def test_empty_range(httpserver):
+    httpserver.expect_request("/query").respond_with_data(
+        fixture_bytes("alphavantage", "time_series_daily_AAPL_compact_2020-09-04.json"),
+        content_type="application/json")
+    with pytest.raises(EmptyDataError):
+        adapter(httpserver).fetch_history("AAPL", datetime(2021, 1, 1, tzinfo=timezone.utc),
+                                          datetime(2021, 1, 5, tzinfo=timezone.utc))
+
+
+@pytest.mark.parametrize(("name", "error"), [
+    ("rate_limit_note_5_per_minute_2018-2023.json", RateLimitError),
+    ("error_message_invalid_api_call.json", BadResponseError),
+])
+def test_http_200_error_bodies(httpserver, name, error):
+    httpserver.expect_request("/query").respond_with_data(fixture_bytes("alphavantage", name),
+                                                          content_type="application/json")
+    with pytest.raises(error) as info:
+        adapter(httpserver).fetch_history("AAPL", datetime(2020, 9, 1, tzinfo=timezone.utc),
+                                          datetime(2020, 9, 3, tzinfo=timezone.utc))
+    assert KEY not in str(info.value)
+
+
+def test_daily_quota_exhausted_is_not_retried_and_falls_back(httpserver):
+    httpserver.expect_request("/query").respond_with_data(
+        fixture_bytes("alphavantage", "rate_limit_information_25_per_day_2024.json"),
+        content_type="application/json")
+
+    class Backup:
+        name, max_symbols_per_request = "backup", 10
+
+        def supports(self, capability, interval=None):
+            return True
+
+        def fetch_history(self, symbol, start, end, interval="1d"):
+            return "backup-frame"
+
+    slept: list[float] = []
+    registry = Registry(adapters={"alphavantage": adapter(httpserver), "backup": Backup()},
+                        chains={"SPY": ["alphavantage", "backup"]},
+                        policy=RetryPolicy(attempts=4, max_seconds=60), sleep=slept.append)
+    result = registry.fetch_history("SPY", datetime(2020, 9, 1, tzinfo=timezone.utc),
+                                    datetime(2020, 9, 3, tzinfo=timezone.utc),
+                                    now=datetime(2020, 9, 4, tzinfo=timezone.utc))
+    assert (result.source, result.frame) == ("backup", "backup-frame")
+    assert calls(httpserver, "/query") == 1 and slept == []  # a day's wait is never slept
+
+
+def test_timeout_is_transient(httpserver):
+    def slow(_request):
+        time.sleep(0.6)
+        return Response("{}", content_type="application/json")
+
+    httpserver.expect_request("/query").respond_with_handler(slow)
+    with pytest.raises(TransientError, match="timed out") as info:
+        adapter(httpserver, timeout=0.2).fetch_quotes(["SPY"])
+    assert KEY not in str(info.value) and "apikey=***" in str(info.value)
