@@ -24,10 +24,12 @@ DEFAULT_PER_MINUTE = 30
 
 def rates_for(per_minute: int | None, per_day: int | None) -> list[Rate]:
     """pyrate-limiter rates of one provider (per minute falls back to a polite default)."""
-    rates = [Rate(per_minute or DEFAULT_PER_MINUTE, Duration.MINUTE)]
-    if per_day:
-        rates.append(Rate(per_day, Duration.DAY))
-    return rates
+    minute = per_minute or DEFAULT_PER_MINUTE
+    if not per_day or per_day >= minute * 1440:  # the daily cap can never bind
+        return [Rate(minute, Duration.MINUTE)]
+    if per_day <= minute:  # pyrate-limiter wants increasing limits; the day cap is the only one
+        return [Rate(per_day, Duration.DAY)]
+    return [Rate(minute, Duration.MINUTE), Rate(per_day, Duration.DAY)]
 
 
 def rates_from_settings(settings: Any) -> dict[str, list[Rate]]:
