@@ -7,9 +7,10 @@ Ids are CMC's numeric ids kept as text in config ("1" = BTC). The key goes in th
 with HTTP 200 or 4xx: 1001/1002 (invalid/missing key) -> AuthError, 1008-1011 (minute, daily,
 monthly, IP limits) -> RateLimitError, anything else -> BadResponseError.
 
-History (``/v2/cryptocurrency/ohlcv/historical``) is on paid plans only, so this adapter offers
-quotes only; ``fetch_history`` raises InvalidInputError and the registry falls through to the
-asset's next provider.
+History (``/v2/cryptocurrency/ohlcv/historical``, ``1d`` and ``1h`` OHLCV bars) is on paid plans
+only: it is offered when ``sources.coinmarketcap.plan`` is ``pro``; otherwise the adapter offers
+quotes only, ``fetch_history`` raises InvalidInputError and the registry uses the asset's next
+provider.
 """
 
 from __future__ import annotations
@@ -21,12 +22,20 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from data.adapters.base import PriceAdapter, Quote
-from data.errors import AuthError, BadResponseError, InvalidInputError, RateLimitError
+from data.adapters.base import PriceAdapter, Quote, clip_range, make_price_frame
+from data.errors import (
+    AuthError,
+    BadResponseError,
+    EmptyDataError,
+    InvalidInputError,
+    RateLimitError,
+)
 
 logger = logging.getLogger(__name__)
 
 QUOTES_PATH = "/v2/cryptocurrency/quotes/latest"
+OHLCV_PATH = "/v2/cryptocurrency/ohlcv/historical"
+_PERIODS = {"1d": "daily", "1h": "hourly"}
 _AUTH_CODES = {1001, 1002, 1003, 1004, 1005, 1006, 1007}
 _LIMIT_CODES = {1008, 1009, 1010, 1011}
 
@@ -56,11 +65,21 @@ class CoinMarketCapAdapter(PriceAdapter):
     intervals: ClassVar[frozenset[str]] = frozenset()
     max_symbols_per_request: ClassVar[int] = 100
 
-    def _quotes_request(self, ids: Sequence[str]) -> tuple[str, dict, dict]:
-        """URL, params and headers of one quotes/latest call for many ids."""
+    def __init__(self, settings: Any, **kw: Any) -> None:
+        super().__init__(settings, **kw)
+        if self.plan == "pro":  # history is a paid feature
+            self.capabilities = frozenset({"quotes", "history"})
+            self.intervals = frozenset(_PERIODS)
+
+    def _headers(self) -> dict[str, str]:
         headers = {"Accept": "application/json"}
         if self.api_key:
             headers["X-CMC_PRO_API_KEY"] = self.api_key
+        return headers
+
+    def _quotes_request(self, ids: Sequence[str]) -> tuple[str, dict, dict]:
+        """URL, params and headers of one quotes/latest call for many ids."""
+        headers = self._headers()
         # skip_invalid: an unknown id is left out instead of failing the whole batch.
         params = {"id": ",".join(ids), "convert": "USD", "skip_invalid": "true"}
         return f"{self.base_url}{QUOTES_PATH}", params, headers
@@ -102,7 +121,44 @@ class CoinMarketCapAdapter(PriceAdapter):
                              change_24h_pct=None if change is None else float(change)))
         return out
 
+    def _history_request(self, symbol: str, start: datetime, end: datetime,
+                         interval: str) -> tuple[str, dict, dict]:
+        period = _PERIODS[interval]
+        params = {"id": self.vendor_id(symbol), "time_period": period, "interval": period,
+                  "time_start": pd.Timestamp(start).isoformat(),
+                  "time_end": pd.Timestamp(end).isoformat(), "convert": "USD"}
+        return f"{self.base_url}{OHLCV_PATH}", params, self._headers()
+
     def fetch_history(self, symbol: str, start: datetime, end: datetime,
                       interval: str = "1d") -> pd.DataFrame:
-        """Not offered: CMC's historical endpoints need a paid plan."""
-        raise InvalidInputError("coinmarketcap: history needs a paid plan (not offered)")
+        """OHLCV bars (pro plan only; otherwise InvalidInputError)."""
+        if "history" not in self.capabilities:
+            raise InvalidInputError("coinmarketcap: history needs a paid plan (plan: pro)")
+        self.check_interval(interval)
+        payload = self._get(*self._history_request(symbol, start, end, interval))
+        frame = clip_range(self._parse_history(payload, symbol, self.vendor_id(symbol), interval),
+                           start, end)
+        if frame.empty:
+            raise EmptyDataError(f"coinmarketcap: no {interval} bars for {symbol} "
+                                 f"{start:%Y-%m-%d}..{end:%Y-%m-%d}")
+        return frame
+
+    @staticmethod
+    def _parse_history(payload: Any, symbol: str, vendor_id: str, interval: str) -> pd.DataFrame:
+        """``data.quotes[{time_open, quote.USD.{open,high,low,close,volume}}]`` -> bars."""
+        check_status(payload, what=f"{symbol} history")
+        data = payload.get("data")
+        if isinstance(data, dict) and "quotes" not in data:
+            data = data.get(vendor_id)  # keyed by id when several ids were asked
+        if not isinstance(data, dict) or not isinstance(data.get("quotes"), list):
+            raise BadResponseError(f"coinmarketcap: {symbol}: history has no quotes array",
+                                   provider="coinmarketcap")
+        rows = [(q.get("time_open"), (q.get("quote") or {}).get("USD") or {})
+                for q in data["quotes"]]
+        return make_price_frame([t for t, _ in rows], symbol=symbol, source="coinmarketcap",
+                                open=[u.get("open") for _, u in rows],
+                                high=[u.get("high") for _, u in rows],
+                                low=[u.get("low") for _, u in rows],
+                                close=[u.get("close") for _, u in rows],
+                                volume=[u.get("volume") for _, u in rows],
+                                daily=interval == "1d")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import datetime, timezone
 
@@ -9,7 +10,7 @@ import pytest
 from werkzeug import Response
 
 from data.adapters.alphavantage import AlphaVantageAdapter
-from data.errors import BadResponseError, EmptyDataError, RateLimitError, TransientError
+from data.errors import BadResponseError, DataError, EmptyDataError, RateLimitError, TransientError
 from data.registry import Registry
 from data.resilience import RetryPolicy
 from tests.integration.helpers import calls, fixture_bytes, fixture_json, source
@@ -90,12 +91,58 @@ def test_daily_quota_exhausted_is_not_retried_and_falls_back(httpserver):
     assert calls(httpserver, "/query") == 1 and slept == []  # a day's wait is never slept
 
 
-def test_timeout_is_transient(httpserver):
-    def slow(_request):
-        time.sleep(0.6)
+class SlowHandler:
+    """Answers after `delay` seconds; `wait(n)` blocks until n answers were sent (so a late
+    answer is never logged into the next test)."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay, self.done = delay, threading.Semaphore(0)
+
+    def __call__(self, _request):
+        time.sleep(self.delay)
+        self.done.release()
         return Response("{}", content_type="application/json")
 
+    def wait(self, n: int) -> None:
+        for _ in range(n):
+            assert self.done.acquire(timeout=5)
+
+
+def test_timeout_is_transient(httpserver):
+    slow = SlowHandler(0.5)
     httpserver.expect_request("/query").respond_with_handler(slow)
     with pytest.raises(TransientError, match="timed out") as info:
         adapter(httpserver, timeout=0.2).fetch_quotes(["SPY"])
     assert KEY not in str(info.value) and "apikey=***" in str(info.value)
+    slow.wait(1)
+
+
+def test_rate_limit_budget_caps_http_calls(httpserver):
+    from data.ratelimit import ProviderRateLimiter, rates_for
+
+    body = fixture_json("alphavantage", "global_quote_MSFT_2018-10-05.json")
+    httpserver.expect_request("/query").respond_with_json(body)
+    symbols = ["MSFT", "SPY", "QQQ", "AAPL", "GLD", "SLV", "IBM"]
+    registry = Registry(adapters={"alphavantage": adapter(httpserver)},
+                        chains={s: ["alphavantage"] for s in symbols},
+                        limiter=ProviderRateLimiter({"alphavantage": rates_for(5, 25)}, max_wait=0),
+                        policy=RetryPolicy(attempts=2, max_seconds=10), sleep=lambda s: None)
+    results = registry.fetch_quotes(symbols, now=datetime(2018, 10, 6, tzinfo=timezone.utc))
+    assert calls(httpserver, "/query") == 5  # 5 per minute: the 6th and 7th never hit the wire
+    failed = [s for s, r in results.items() if r.quote is None]
+    assert failed == ["SLV", "IBM"]
+    assert "budget exhausted" in results["IBM"].error
+
+
+def test_timeouts_are_retried_a_bounded_number_of_times(httpserver):
+    slow = SlowHandler(0.3)
+    httpserver.expect_request("/query").respond_with_handler(slow)
+    registry = Registry(adapters={"alphavantage": adapter(httpserver, timeout=0.1)},
+                        chains={"SPY": ["alphavantage"]},
+                        policy=RetryPolicy(attempts=3, max_seconds=60), sleep=lambda s: None)
+    with pytest.raises(DataError, match="alphavantage: timed out after 0.1s"):
+        registry.fetch_history("SPY", datetime(2020, 9, 1, tzinfo=timezone.utc),
+                               datetime(2020, 9, 3, tzinfo=timezone.utc),
+                               now=datetime(2020, 9, 4, tzinfo=timezone.utc))
+    slow.wait(3)
+    assert calls(httpserver, "/query") == 3

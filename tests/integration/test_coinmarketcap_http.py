@@ -84,3 +84,16 @@ def test_unknown_id_left_out(httpserver):
         fixture_json("coinmarketcap", "v2_quotes_latest_by_id_1_2022-06-16.json"))
     cmc = CoinMarketCapAdapter(source(httpserver), api_key="k", ids={"BTC": "1", "NOPE": "999999"})
     assert [q.symbol for q in cmc.fetch_quotes(["BTC", "NOPE"])] == ["BTC"]
+
+
+def test_pro_plan_history_request(httpserver):
+    from tests.unit.data.test_coinmarketcap_parse import OHLCV
+
+    httpserver.expect_request("/v2/cryptocurrency/ohlcv/historical", query_string={
+        "id": "1", "time_period": "daily", "interval": "daily", "convert": "USD",
+        "time_start": "2019-01-02T00:00:00+00:00", "time_end": "2019-01-03T23:59:59+00:00"}
+    ).respond_with_json(OHLCV)
+    cmc = CoinMarketCapAdapter(source(httpserver, plan="pro"), api_key="k", ids={"BTC": "1"})
+    frame = cmc.fetch_history("BTC", datetime(2019, 1, 2, tzinfo=timezone.utc),
+                              datetime(2019, 1, 3, 23, 59, 59, tzinfo=timezone.utc))
+    assert list(frame["close"]) == [3943.41, 3836.74]

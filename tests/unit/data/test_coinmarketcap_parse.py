@@ -49,3 +49,33 @@ def test_unknown_error_code_and_missing_status_are_bad_response():
         check_status({"status": {"error_code": 400, "error_message": "Invalid value"}}, what="q")
     with pytest.raises(BadResponseError):
         check_status({"data": {}}, what="q")
+
+
+# Documented shape of /v2/cryptocurrency/ohlcv/historical?id=1 (no recording available: paid).
+OHLCV = {
+    "status": {"error_code": 0, "error_message": None},
+    "data": {"id": 1, "name": "Bitcoin", "symbol": "BTC", "quotes": [
+        {"time_open": "2019-01-02T00:00:00.000Z", "time_close": "2019-01-02T23:59:59.999Z",
+         "quote": {"USD": {"open": 3849.21, "high": 3947.98, "low": 3817.41, "close": 3943.41,
+                           "volume": 5244856835.7, "market_cap": 68849856732.3,
+                           "timestamp": "2019-01-02T23:59:59.999Z"}}},
+        {"time_open": "2019-01-03T00:00:00.000Z", "time_close": "2019-01-03T23:59:59.999Z",
+         "quote": {"USD": {"open": 3931.05, "high": 3935.69, "low": 3826.22, "close": 3836.74,
+                           "volume": 4530215218.8, "market_cap": 66994920902.3,
+                           "timestamp": "2019-01-03T23:59:59.999Z"}}}]}}
+
+
+def test_parse_ohlcv_history_keys_by_time_open_date():
+    frame = CoinMarketCapAdapter._parse_history(OHLCV, "BTC", "1", "1d")
+    assert list(frame["ts"].astype(str)) == ["2019-01-02 00:00:00+00:00", "2019-01-03 00:00:00+00:00"]
+    assert list(frame["close"]) == [3943.41, 3836.74]
+    assert frame["high"].iloc[0] == 3947.98
+
+
+def test_history_is_offered_on_the_pro_plan_only():
+    from settings import SourceSettings
+
+    free = CoinMarketCapAdapter(SourceSettings(base_url="http://127.0.0.1:1"))
+    pro = CoinMarketCapAdapter(SourceSettings(base_url="http://127.0.0.1:1", plan="pro"))
+    assert not free.supports("history", "1d") and pro.supports("history", "1d")
+    assert not pro.supports("history", "1m")
