@@ -13,7 +13,7 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit, parse_qsl
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 
@@ -72,7 +72,8 @@ def _body_message(response: requests.Response) -> str:
         if isinstance(status, dict) and status.get("error_message"):
             return str(status["error_message"])
         for outer in ("chart", "finance", "quoteResponse"):
-            err = (body.get(outer) or {}).get("error") if isinstance(body.get(outer), dict) else None
+            inner = body.get(outer)
+            err = inner.get("error") if isinstance(inner, dict) else None
             if isinstance(err, dict):
                 return str(err.get("description") or err.get("code"))
         if body.get("error"):

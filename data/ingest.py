@@ -206,16 +206,16 @@ def format_table(report: IngestReport) -> str:
     rows += [(a.symbol, a.source or "-", str(a.rows), fmt(a.first_ts), fmt(a.last_ts),
               str(a.rejected), a.error or "") for a in report.assets]
     widths = [max(len(r[i]) for r in rows) for i in range(6)]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r[:6], widths)) + "  " + r[6]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r[:6], widths, strict=True)) + "  " + r[6]
                      for r in rows).rstrip()
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,
          *, now: datetime | None = None) -> int:
     """Run the CLI; returns the exit status (0 all ok, 1 some failed, 2 bad arguments)."""
-    from settings import load_settings  # entry point: settings are loaded here only
     from data.cache import PriceCache
     from data.storage import Repository
+    from settings import load_settings  # entry point: settings are loaded here only
 
     env = dict(os.environ if environ is None else environ)
     args = _parser().parse_args(argv)  # exits 2 on bad arguments
@@ -223,13 +223,13 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     try:
         settings = load_settings(args.config, env)
     except AppError as exc:
-        print(f"error: {one_line(exc)}", file=sys.stderr)
+        print(f"error: {one_line(exc)}", file=sys.stderr)  # noqa: T201 - CLI output
         return 2
     unknown = [s for s in symbols if s not in settings.assets]
     if not symbols or unknown or (args.start and args.end and args.start > args.end):
         why = (f"unknown assets: {', '.join(unknown)}" if unknown else
                "no assets given" if not symbols else "--start is after --end")
-        print(f"error: {why}", file=sys.stderr)
+        print(f"error: {why}", file=sys.stderr)  # noqa: T201 - CLI output
         return 2
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     registry = build_registry(settings, env, PriceCache.from_settings(settings.cache))
@@ -237,7 +237,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         registry.chains = {s: [p for p in c if p == args.source]
                            for s, c in registry.chains.items()}
     for notice in registry.notices:
-        print(f"notice: {notice}", file=sys.stderr)
+        print(f"notice: {notice}", file=sys.stderr)  # noqa: T201 - CLI output
     repo = Repository.from_url(settings.store.url)
     from tqdm import tqdm
 
@@ -247,7 +247,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         max_jump_factor=settings.ingest.max_jump_factor,
         history_days=settings.ingest.history_days,
         progress=lambda it: tqdm(it, desc="ingest", unit="asset", file=sys.stderr))
-    print(format_table(report))
+    print(format_table(report))  # noqa: T201 - CLI output
     return 0 if report.ok else 1
 
 

@@ -149,32 +149,38 @@ class Registry:
     # ---- quotes ---------------------------------------------------------------------------
     def fetch_quotes(self, symbols: Sequence[str], *, now: datetime) -> dict[str, QuoteResult]:
         """Latest quote per symbol through cache, batching and fallback (never raises DataError)."""
-        results: dict[str, QuoteResult] = {}
+        results, chains = self._fresh_from_cache(symbols, now)
         errors: dict[str, list[str]] = defaultdict(list)
-        chains: dict[str, list[str]] = {}
-        for symbol in dict.fromkeys(symbols):
-            cached = self.cache.fresh_quote(symbol, now=now) if self.cache else None
-            if cached is not None:
-                results[symbol] = QuoteResult(symbol, cached, cached.source, from_cache=True)
-                continue
-            chains[symbol] = self.sources_for(symbol, "quotes")
-            if not chains[symbol]:
-                errors[symbol].append("no enabled source offers quotes for it")
+        for symbol in (s for s, chain in chains.items() if not chain):
+            errors[symbol].append("no enabled source offers quotes for it")
         while any(chains.values()):
+            # One round: every unresolved symbol goes to the next source of its own chain,
+            # and each source gets all its symbols of the round in one batched call.
             groups: dict[str, list[str]] = defaultdict(list)
-            for symbol, chain in chains.items():
-                if chain:
-                    groups[chain.pop(0)].append(symbol)
+            for symbol, chain in ((s, c) for s, c in chains.items() if c):
+                groups[chain.pop(0)].append(symbol)
             for provider, group in groups.items():
                 for got in self._quotes_from(provider, group, errors):
                     results[got.symbol] = QuoteResult(got.symbol, got, provider)
                     chains[got.symbol] = []
                     if self.cache is not None:
                         self.cache.put_quote(got, fetched_at=now)
-        for symbol in chains:
-            if symbol not in results:
-                results[symbol] = self._quote_fallback(symbol, errors[symbol], now)
+        missing = [s for s in chains if s not in results]
+        results.update({s: self._quote_fallback(s, errors[s], now) for s in missing})
         return results
+
+    def _fresh_from_cache(self, symbols: Sequence[str], now: datetime
+                          ) -> tuple[dict[str, QuoteResult], dict[str, list[str]]]:
+        """Fresh cached quotes, and the source chains of the symbols still to fetch."""
+        results: dict[str, QuoteResult] = {}
+        chains: dict[str, list[str]] = {}
+        for symbol in dict.fromkeys(symbols):
+            cached = self.cache.fresh_quote(symbol, now=now) if self.cache else None
+            if cached is not None:
+                results[symbol] = QuoteResult(symbol, cached, cached.source, from_cache=True)
+            else:
+                chains[symbol] = self.sources_for(symbol, "quotes")
+        return results, chains
 
     def _quotes_from(self, provider: str, group: list[str],
                      errors: dict[str, list[str]]) -> list[Quote]:

@@ -81,7 +81,8 @@ def make_price_frame(ts: Any, *, symbol: str, source: str, close: Any, open: Any
     def col(values: Any) -> pd.Series:
         if values is None:
             return pd.Series(np.full(n, np.nan), dtype="float64")
-        return pd.to_numeric(pd.Series(list(values), dtype="object"), errors="coerce").astype("float64")
+        series = pd.Series(list(values), dtype="object")
+        return pd.to_numeric(series, errors="coerce").astype("float64")
 
     frame = pd.DataFrame({"ts": stamps.dt.as_unit("ns"), "symbol": symbol,
                           "open": col(open), "high": col(high), "low": col(low),

@@ -89,7 +89,8 @@ class CoinMarketCapAdapter(PriceAdapter):
         quotes: list[Quote] = []
         symbols = list(symbols)
         for i in range(0, len(symbols), self.max_symbols_per_request):
-            id_to_symbol = {self.vendor_id(s): s for s in symbols[i:i + self.max_symbols_per_request]}
+            chunk = symbols[i:i + self.max_symbols_per_request]
+            id_to_symbol = {self.vendor_id(s): s for s in chunk}
             payload = self._get(*self._quotes_request(list(id_to_symbol)))
             quotes += self._parse_quotes(payload, id_to_symbol)
         return quotes

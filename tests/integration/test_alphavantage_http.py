@@ -36,8 +36,9 @@ def test_quotes_one_call_per_symbol_with_key_param(httpserver):
 def test_daily_history_clipped_to_inclusive_dates(httpserver):
     httpserver.expect_request("/query", query_string={
         "function": "TIME_SERIES_DAILY", "symbol": "AAPL", "outputsize": "compact", "apikey": KEY}
-    ).respond_with_data(fixture_bytes("alphavantage", "time_series_daily_AAPL_compact_2020-09-04.json"),
-                        content_type="application/json")
+    ).respond_with_data(
+        fixture_bytes("alphavantage", "time_series_daily_AAPL_compact_2020-09-04.json"),
+        content_type="application/json")
     frame = adapter(httpserver).fetch_history(
         "AAPL", datetime(2020, 9, 1, tzinfo=timezone.utc),
         datetime(2020, 9, 3, 23, 59, 59, tzinfo=timezone.utc))

@@ -69,11 +69,13 @@ def test_unknown_coin_404(httpserver):
         content_type="application/json")
     with pytest.raises(NotFoundError, match="Could not find coin"):
         CoinGeckoAdapter(source(httpserver)).fetch_history(
-            "nope", datetime(2020, 1, 1, tzinfo=timezone.utc), datetime(2020, 1, 2, tzinfo=timezone.utc))
+            "nope", datetime(2020, 1, 1, tzinfo=timezone.utc),
+            datetime(2020, 1, 2, tzinfo=timezone.utc))
 
 
 def test_truncated_json_is_bad_response(httpserver):
-    httpserver.expect_request(PRICE).respond_with_data('{"bitcoin": {"usd": 6', content_type="application/json")
+    httpserver.expect_request(PRICE).respond_with_data('{"bitcoin": {"usd": 6',
+                                                       content_type="application/json")
     with pytest.raises(BadResponseError):
         adapter(httpserver).fetch_quotes(["BTC"])
 

@@ -1,4 +1,4 @@
-"""data.http.get_json against a local server: status and body mapped to typed errors, keys masked."""
+"""data.http.get_json on a local server: status and body mapped to typed errors, keys masked."""
 
 from __future__ import annotations
 
@@ -44,7 +44,8 @@ def test_connection_refused_is_transient():
 
 
 def test_truncated_json_is_bad_response(httpserver):
-    httpserver.expect_request("/p").respond_with_data('{"a": [1, 2', content_type="application/json")
+    httpserver.expect_request("/p").respond_with_data('{"a": [1, 2',
+                                                      content_type="application/json")
     with pytest.raises(BadResponseError, match="undecodable JSON"):
         get_json(requests.Session(), httpserver.url_for("/p"))
 

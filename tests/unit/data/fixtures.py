@@ -1,4 +1,4 @@
-"""Load recorded provider payloads from tests/fixtures/<provider>/ (see tests/fixtures/SOURCES.md)."""
+"""Load recorded provider payloads from tests/fixtures/<provider>/ (see SOURCES.md there)."""
 
 from __future__ import annotations
 

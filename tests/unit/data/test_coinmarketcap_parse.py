@@ -67,7 +67,8 @@ OHLCV = {
 
 def test_parse_ohlcv_history_keys_by_time_open_date():
     frame = CoinMarketCapAdapter._parse_history(OHLCV, "BTC", "1", "1d")
-    assert list(frame["ts"].astype(str)) == ["2019-01-02 00:00:00+00:00", "2019-01-03 00:00:00+00:00"]
+    assert list(frame["ts"].astype(str)) == ["2019-01-02 00:00:00+00:00",
+                                             "2019-01-03 00:00:00+00:00"]
     assert list(frame["close"]) == [3943.41, 3836.74]
     assert frame["high"].iloc[0] == 3947.98
 

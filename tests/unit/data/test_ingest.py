@@ -193,7 +193,8 @@ def test_quotes_fill_the_quotes_table_batched(providers, capsys):
     assert main(["--assets", "BTC,ETH,SOL", "--quotes"], providers.env(), now=now) == 0
     quotes = Repository.from_url(providers.store).load_quotes().set_index("symbol")
     assert quotes.loc["BTC", "price_usd"] == 76975.0 and quotes.loc["ETH", "price_usd"] == 3600.5
-    assert (quotes.loc["SOL", "source"], quotes.loc["SOL", "price_usd"]) == ("coinmarketcap", 165.25)
+    sol = quotes.loc["SOL"]
+    assert (sol["source"], sol["price_usd"]) == ("coinmarketcap", 165.25)
     assert providers.calls("coingecko", "/api/v3/simple/price") == 1  # one call for 3 ids
     assert providers.calls("coinmarketcap", "/v2/cryptocurrency/quotes/latest") == 1
 

@@ -35,7 +35,7 @@ def test_non_positive_and_infinite_close_rejected():
 
 
 def test_future_timestamp_rejected():
-    ts = pd.DatetimeIndex([pd.Timestamp("2025-08-13", tz="UTC"), pd.Timestamp("2025-08-14", tz="UTC")])
+    ts = pd.DatetimeIndex(["2025-08-13", "2025-08-14"], tz="UTC")
     good, bad = clean_prices(frame([100.0, 101.0], ts=ts), now=NOW)
     assert len(good) == 1 and "future" in bad[0].reason
 

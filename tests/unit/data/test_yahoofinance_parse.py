@@ -48,7 +48,8 @@ def test_empty_range_without_timestamps_is_empty_frame():
 
 def test_chart_error_not_found():
     with pytest.raises(NotFoundError):
-        YahooFinanceAdapter._parse_history(load("yahoo", "chart_error_not_found_404.json"), "X", "1d")
+        YahooFinanceAdapter._parse_history(load("yahoo", "chart_error_not_found_404.json"),
+                                           "X", "1d")
 
 
 def test_parse_quotes_many_tickers():
@@ -63,7 +64,8 @@ def test_parse_quotes_many_tickers():
 
 def test_invalid_crumb_body_is_auth_error():
     with pytest.raises(AuthError):
-        YahooFinanceAdapter._parse_quotes(load("yahoo", "quote_v7_error_invalid_crumb_401.json"), {})
+        YahooFinanceAdapter._parse_quotes(
+            load("yahoo", "quote_v7_error_invalid_crumb_401.json"), {})
 
 
 def test_mismatched_arrays_are_bad_response():
