@@ -5,9 +5,11 @@ Source: https://docs.coingecko.com/reference/introduction
 Paths: ``{base_url}/api/v3/simple/price`` and ``/api/v3/coins/{id}/market_chart/range``.
 History granularity is chosen by CoinGecko, not by us: a window of 1 day gives ~5-minute
 points, 2-90 days hourly points, more than 90 days one point per day at 00:00 UTC (plus a
-last "now" point). So ``1d`` bars are the last price seen on each UTC date (close only, open/
-high/low NaN, volume = CoinGecko's rolling 24 h volume) and ``1h`` needs a window of at most 90
-days; ``1m`` is not offered. Without a paid key (demo plan) only the last 365 days are served
+last "now" point). A ``1d`` bar's close is the last price at or before the end of its UTC date,
+the 00:00 point of the next day counting as the end of the previous one; this matches the daily
+candles of Yahoo and the sample data (date D closes at D 23:59:59). Close only: open/high/low are
+NaN and volume is CoinGecko's rolling 24 h volume. ``1h`` bars hold the last price seen in the
+hour and need a window of at most 90 days; ``1m`` is not offered. Without a paid key (demo plan) only the last 365 days are served
 (CoinGecko answers status.error_code 10012 beyond that, mapped to BadResponseError).
 
 pycoingecko builds the URLs and decodes the body. Its own requests session (which retries 5xx
@@ -141,9 +143,10 @@ class CoinGeckoAdapter(PriceAdapter):
         """Prices of /coins/{id}/market_chart/range between start and end (inclusive)."""
         self.check_interval(interval)
         what = f"{symbol} {interval} {start:%Y-%m-%d}..{end:%Y-%m-%d}"
+        # One second past the end: the next midnight's point is the last date's close.
+        to = pd.Timestamp(end) + pd.Timedelta(seconds=1)
         payload = self._call(what, "get_coin_market_chart_range_by_id", self.vendor_id(symbol),
-                             "usd", int(pd.Timestamp(start).timestamp()),
-                             int(pd.Timestamp(end).timestamp()))
+                             "usd", int(pd.Timestamp(start).timestamp()), int(to.timestamp()))
         frame = clip_range(self._parse_history(payload, symbol, interval), start, end)
         if frame.empty:
             raise EmptyDataError(f"coingecko: no prices for {what}")
@@ -167,6 +170,8 @@ class CoinGeckoAdapter(PriceAdapter):
         ts = pd.to_datetime(merged["ms"].astype("int64"), unit="ms", utc=True)
         if interval == "1h":
             ts = ts.dt.floor("h")
+        else:  # a midnight point closes the previous date: key it 1 ms earlier
+            ts = (ts - pd.Timedelta(milliseconds=1)).dt.floor("D")
         return make_price_frame(ts, symbol=symbol, source="coingecko", close=merged["close"],
                                 volume=merged["volume"], daily=interval == "1d")
 

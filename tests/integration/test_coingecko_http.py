@@ -46,13 +46,14 @@ def test_history_range_params_and_daily_bars(httpserver):
     start = datetime(2023, 12, 9, tzinfo=timezone.utc)
     end = datetime(2023, 12, 13, 23, 59, 59, tzinfo=timezone.utc)
     httpserver.expect_request("/api/v3/coins/alephium/market_chart/range", query_string={
-        "vs_currency": "usd", "from": str(int(start.timestamp())), "to": str(int(end.timestamp()))}
+        "vs_currency": "usd", "from": "1702080000", "to": "1702512000"}  # 12-09 .. 12-14 00:00
     ).respond_with_data(fixture_bytes("coingecko",
                                       "coins_market_chart_daily_alephium_vs_btc_2023-12.json"),
                         content_type="application/json")
     cg = CoinGeckoAdapter(source(httpserver), ids={"ALPH": "alephium"})
     frame = cg.fetch_history("ALPH", start, end, "1d")
-    assert len(frame) == 5 and str(frame["ts"].iloc[0]) == "2023-12-09 00:00:00+00:00"
+    # 12-08 (closed by the 12-09 midnight point) is outside the window
+    assert list(frame["ts"].dt.day) == [9, 10, 11, 12, 13]
 
 
 def test_history_outside_range_is_empty(httpserver):

@@ -33,18 +33,30 @@ def test_parse_quotes_two_ids_int_and_float_values():
     assert all(isinstance(q.price_usd, float) for q in quotes)
 
 
-def test_parse_daily_history_keys_bars_by_utc_date_and_keeps_last_price_of_day():
+def test_parse_daily_history_midnight_point_closes_the_previous_date():
     frame = CoinGeckoAdapter._parse_history(
         load("coingecko", "coins_market_chart_daily_alephium_vs_btc_2023-12.json"), "ALPH", "1d")
     validate_prices(frame)
-    # 6 points: five midnights 2023-12-09..13 and a "now" point on 12-13 that replaces it.
+    # 6 points: midnights 2023-12-09..13 close 12-08..12-12; the "now" point (12-13 14:15)
+    # is the running close of 12-13.
     assert list(frame["ts"].dt.strftime("%Y-%m-%d")) == [
-        "2023-12-09", "2023-12-10", "2023-12-11", "2023-12-12", "2023-12-13"]
+        "2023-12-08", "2023-12-09", "2023-12-10", "2023-12-11", "2023-12-12", "2023-12-13"]
     assert (frame["ts"].dt.hour == 0).all()
-    assert frame["close"].iloc[0] == pytest.approx(1.6446899669484214e-05)
+    assert frame["close"].iloc[0] == pytest.approx(1.6446899669484214e-05)  # 12-09 00:00 point
     assert frame["close"].iloc[-1] == pytest.approx(1.895741967034403e-05)
     assert frame["volume"].iloc[-1] == pytest.approx(36.16062757872036)
     assert frame["open"].isna().all()
+
+
+def test_parse_daily_history_from_hourly_points_keeps_last_price_of_each_date():
+    payload = {"prices": [[1704150000000, 1.0],   # 2024-01-01 23:00
+                          [1704153600000, 2.0],   # 2024-01-02 00:00 -> still 01-01's close
+                          [1704157200000, 3.0]],  # 2024-01-02 01:00 -> 01-02
+               "total_volumes": []}
+    frame = CoinGeckoAdapter._parse_history(payload, "BTC", "1d")
+    assert list(frame["ts"].astype(str)) == ["2024-01-01 00:00:00+00:00",
+                                             "2024-01-02 00:00:00+00:00"]
+    assert list(frame["close"]) == [2.0, 3.0]
 
 
 def test_parse_hourly_history_floors_to_the_hour():

@@ -38,7 +38,9 @@ def served_close(symbol: str, day: pd.Timestamp) -> float:
 
 
 def coingecko_chart(symbol: str) -> dict:
-    pts = [[int(d.timestamp() * 1000), served_close(symbol, d)] for d in DAYS]
+    # CoinGecko's daily point at D+1 00:00 is the close of date D
+    pts = [[int((d + pd.Timedelta(days=1)).timestamp() * 1000), served_close(symbol, d)]
+           for d in DAYS]
     return {"prices": pts, "market_caps": pts, "total_volumes": [[t, 1e9] for t, _ in pts]}
 
 
