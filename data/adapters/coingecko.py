@@ -9,8 +9,9 @@ last "now" point). A ``1d`` bar's close is the last price at or before the end o
 the 00:00 point of the next day counting as the end of the previous one; this matches the daily
 candles of Yahoo and the sample data (date D closes at D 23:59:59). Close only: open/high/low are
 NaN and volume is CoinGecko's rolling 24 h volume. ``1h`` bars hold the last price seen in the
-hour and need a window of at most 90 days; ``1m`` is not offered. Without a paid key (demo plan) only the last 365 days are served
-(CoinGecko answers status.error_code 10012 beyond that, mapped to BadResponseError).
+hour and need a window of at most 90 days; ``1m`` is not offered. Without a paid key (demo
+plan) only the last 365 days are served (CoinGecko answers status.error_code 10012 beyond that,
+mapped to BadResponseError).
 
 pycoingecko builds the URLs and decodes the body. Its own requests session (which retries 5xx
 silently) is replaced by ``_TypedSession``: the registry owns retries, every HTTP status becomes
