@@ -61,6 +61,12 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
 
 
+def short_url(url: str) -> str:
+    """scheme://host/path of a URL, without its query (for one-line messages)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(query="", fragment=""))
+
+
 def _body_message(response: requests.Response) -> str:
     """A short vendor error text from an error body (JSON or plain), for messages."""
     try:
@@ -87,7 +93,7 @@ def raise_for_status(response: requests.Response, *, provider: str, url_redacted
     if status < 400:
         return
     kw = {"provider": provider, "status": status, "url_redacted": url_redacted}
-    text = f"{provider}: HTTP {status} from {url_redacted}: {_body_message(response)}"
+    text = f"{provider}: HTTP {status} from {short_url(url_redacted)}: {_body_message(response)}"
     if status == 429:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         raise RateLimitError(text, retry_after=retry_after, **kw)
@@ -112,15 +118,16 @@ def get_response(session: requests.Session, url: str, params: Mapping[str, Any] 
     """
     shown = redact_url(url, params)
     kw = {"provider": provider, "url_redacted": shown}
+    where = short_url(url)
     try:
         response = session.get(url, params=dict(params or {}), headers=dict(headers or {}),
                                timeout=timeout)
     except requests.Timeout as exc:
-        raise TransientError(f"{provider}: timed out after {timeout:g}s on {shown}", **kw) from exc
+        raise TransientError(f"{provider}: timed out after {timeout:g}s on {where}", **kw) from exc
     except requests.ConnectionError as exc:
-        raise TransientError(f"{provider}: connection failed to {shown}", **kw) from exc
+        raise TransientError(f"{provider}: connection failed to {where}", **kw) from exc
     except requests.RequestException as exc:
-        raise TransientError(f"{provider}: request failed on {shown}: "
+        raise TransientError(f"{provider}: request failed on {where}: "
                              f"{exc.__class__.__name__}", **kw) from exc
     raise_for_status(response, provider=provider, url_redacted=shown)
     return response
@@ -131,7 +138,7 @@ def decode_json(response: requests.Response, *, provider: str, url_redacted: str
     try:
         return json.loads(response.content.decode(response.encoding or "utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise BadResponseError(f"{provider}: undecodable JSON from {url_redacted}",
+        raise BadResponseError(f"{provider}: undecodable JSON from {short_url(url_redacted)}",
                                provider=provider, status=response.status_code,
                                url_redacted=url_redacted) from exc
 
@@ -157,4 +164,4 @@ def get_json(session: requests.Session, url: str, params: Mapping[str, Any] | No
 
 
 __all__ = ["ProviderError", "decode_json", "get_json", "get_response", "parse_retry_after",
-           "raise_for_status", "redact_url"]
+           "raise_for_status", "redact_url", "short_url"]

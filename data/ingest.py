@@ -232,6 +232,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         print(f"error: {why}", file=sys.stderr)  # noqa: T201 - CLI output
         return 2
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # yfinance warns about every cookie/crumb retry; the table names the final reason.
+    logging.getLogger("yfinance").setLevel(logging.ERROR)
     registry = build_registry(settings, env, PriceCache.from_settings(settings.cache))
     if args.source:
         registry.chains = {s: [p for p in c if p == args.source]

@@ -81,7 +81,7 @@ class HistoryResult:
 
 def one_line(exc: BaseException) -> str:
     """An error as one short line (no traceback, no newlines)."""
-    return " ".join(str(exc).split())[:300] or exc.__class__.__name__
+    return " ".join(str(exc).split())[:600] or exc.__class__.__name__
 
 
 @dataclass
@@ -270,7 +270,7 @@ def build_registry(settings: Any, environ: Mapping[str, str], cache: PriceCache 
         key = settings.api_key(name, environ)
         if src.key_required and not key:
             notices.append(f"{name}: skipped, no API key (set {src.api_key_env})")
-            logger.warning(notices[-1])
+            logger.info(notices[-1])
             continue
         ids = {sym: a.symbols[name] for sym, a in settings.assets.items() if name in a.symbols}
         adapters[name] = ADAPTERS[name](src, api_key=key, ids=ids, session=session)

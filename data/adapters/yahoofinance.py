@@ -42,7 +42,7 @@ from data.errors import (
     RateLimitError,
     TransientError,
 )
-from data.http import decode_json, raise_for_status, redact_url
+from data.http import decode_json, raise_for_status, redact_url, short_url
 
 logger = logging.getLogger(__name__)
 
@@ -113,22 +113,22 @@ class YahooFinanceAdapter(PriceAdapter):
         self.yfdata = _private_yfdata(self.http)
 
     def _get(self, url: str, params: dict | None = None, headers: dict | None = None) -> Any:
-        shown = redact_url(url, params)
+        shown, where = redact_url(url, params), short_url(url)
         try:
             response = self.yfdata.get(url, params=params, timeout=self.timeout)
         except YFRateLimitError as exc:
-            raise RateLimitError(f"yahoo: rate limited on {shown}", provider="yahoo",
+            raise RateLimitError(f"yahoo: rate limited on {where}", provider="yahoo",
                                  status=429, url_redacted=shown) from exc
         except requests.Timeout as exc:
-            raise TransientError(f"yahoo: timed out after {self.timeout:g}s on {shown}",
+            raise TransientError(f"yahoo: timed out after {self.timeout:g}s on {where}",
                                  provider="yahoo", url_redacted=shown) from exc
         except requests.RequestException as exc:
-            raise TransientError(f"yahoo: request failed on {shown}: {exc.__class__.__name__}",
+            raise TransientError(f"yahoo: request failed on {where}: {exc.__class__.__name__}",
                                  provider="yahoo", url_redacted=shown) from exc
         shown = redact_url(response.url or url)
         if response.status_code >= 400:
             try:  # Yahoo's error object names the problem better than the status
-                _check_error(next(iter(response.json().values()), None), what=shown)
+                _check_error(next(iter(response.json().values()), None), what=short_url(shown))
             except (ValueError, AttributeError):
                 pass
         raise_for_status(response, provider="yahoo", url_redacted=shown)
