@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 
 import pandas as pd
 
@@ -104,14 +105,24 @@ def _ingest_symbol(registry: Registry, repo, symbol: str, *, now: datetime, inte
                        rejected=len(bad))
 
 
-def ingest_once(registry: Registry, repo, symbols: Sequence[str], *, now: datetime,
+def as_registry(registry_or_adapters: Registry | Mapping[str, Any],
+                symbols: Sequence[str]) -> Registry:
+    """A Registry as is; a mapping name -> adapter becomes one (each symbol tries them in order)."""
+    if isinstance(registry_or_adapters, Registry):
+        return registry_or_adapters
+    adapters = dict(registry_or_adapters)
+    return Registry(adapters=adapters, chains={s: list(adapters) for s in symbols})
+
+
+def ingest_once(registry: Registry | Mapping[str, Any], repo, symbols: Sequence[str], *,
+                now: datetime,
                 interval: str = "1d", start: date | None = None, end: date | None = None,
                 quotes: bool = False, max_jump_factor: float = 5.0, history_days: int = 365,
                 progress: Callable[[Iterable[str]], Iterable[str]] | None = None) -> IngestReport:
     """Fetch, validate and upsert history (or, with quotes=True, latest quotes) of symbols.
 
     Args:
-        registry: adapters with their guards (`build_registry`).
+        registry: adapters with their guards (`build_registry`), or a mapping name -> adapter.
         repo: the store (`Repository`).
         symbols: canonical asset symbols.
         now: current time (UTC); nothing newer is stored.
@@ -125,6 +136,7 @@ def ingest_once(registry: Registry, repo, symbols: Sequence[str], *, now: dateti
     Returns:
         IngestReport; failures are in it (one line each), never raised.
     """
+    registry = as_registry(registry, symbols)
     if quotes:
         report = ingest_quotes(registry, repo, symbols, now=now)
     else:
@@ -137,14 +149,19 @@ def ingest_once(registry: Registry, repo, symbols: Sequence[str], *, now: dateti
     return report
 
 
-def ingest_quotes(registry: Registry, repo, symbols: Sequence[str], *,
+def ingest_quotes(registry: Registry | Mapping[str, Any], repo, symbols: Sequence[str], *,
                   now: datetime) -> IngestReport:
-    """Fetch the latest quotes (batched, cached, with fallback) and upsert them."""
+    """Fetch the latest quotes (batched, cached, with fallback) and upsert the new ones.
+
+    Quotes served from the cache are not written again (the store has them already, and
+    rewriting would make them look freshly fetched); stale ones are reported as errors.
+    """
+    registry = as_registry(registry, symbols)
     report = IngestReport(notices=list(registry.notices))
     unknown = [s for s in symbols if s not in registry.chains]
     known = [s for s in symbols if s in registry.chains]
     results = registry.fetch_quotes(known, now=now)
-    fresh = [r.quote for r in results.values() if r.quote is not None and not r.stale]
+    fresh = [r.quote for r in results.values() if r.quote is not None and not r.from_cache]
     good, bad = clean_quotes(fresh, now=now)
     written = 0
     try:
@@ -163,7 +180,8 @@ def ingest_quotes(registry: Registry, repo, symbols: Sequence[str], *,
                                              f"{res.error or ''}".rstrip(": ")))
         else:
             ts = pd.Timestamp(res.quote.ts)
-            report.assets.append(AssetReport(symbol, res.source, 1 if written else 0, ts, ts))
+            rows = 1 if written and not res.from_cache else 0
+            report.assets.append(AssetReport(symbol, res.source, rows, ts, ts))
     return report
 
 

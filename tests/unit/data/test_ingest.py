@@ -258,3 +258,78 @@ def test_bad_arguments_exit_2(argv, tmp_path, capsys):
         code = exc.code
     assert code == 2
     assert not (tmp_path / "s.db").exists()  # nothing done
+
+
+# ---- ingest_once / ingest_quotes with fake adapters on the seeded sample store ----------------
+class HistoryFake:
+    """Serves given closes per UTC date and records the windows asked for."""
+
+    name, max_symbols_per_request = "fake", 50
+
+    def __init__(self, closes: dict[str, float]) -> None:
+        self.closes, self.windows = closes, []
+
+    def supports(self, capability, interval=None):
+        return True
+
+    def fetch_history(self, symbol, start, end, interval="1d"):
+        from data.adapters.base import make_price_frame
+
+        self.windows.append((start, end))
+        days = list(self.closes)
+        return make_price_frame(pd.to_datetime(days, utc=True), symbol=symbol, source="fake",
+                                close=[self.closes[d] for d in days])
+
+    def fetch_quotes(self, symbols):
+        from data.models import Quote
+
+        return [Quote(s, 100.0, datetime(2025, 8, 14, 11, tzinfo=timezone.utc), "fake")
+                for s in symbols]
+
+
+def test_ingest_once_resumes_from_last_stored_bar(repo):
+    from data.ingest import ingest_once
+
+    stored = repo.load_closes(["BTC"])["BTC"].dropna()
+    last_day, last_close = stored.index[-1], stored.iloc[-1]
+    assert str(last_day.date()) == "2025-08-13"
+    fake = HistoryFake({"2025-08-13": last_close * 1.01, "2025-08-14": last_close * 1.02})
+    now = datetime(2025, 8, 14, 12, tzinfo=timezone.utc)
+    report = ingest_once({"fake": fake}, repo, ["BTC"], now=now)
+    assert report.ok and report.assets[0].rows == 2  # 08-13 updated, 08-14 added
+    assert fake.windows == [(datetime(2025, 8, 13, tzinfo=timezone.utc),
+                             datetime(2025, 8, 14, 23, 59, 59, tzinfo=timezone.utc))]
+    after = repo.load_closes(["BTC"])["BTC"].dropna()
+    assert after.iloc[-1] == pytest.approx(last_close * 1.02)
+    assert ingest_once({"fake": fake}, repo, ["BTC"], now=now).assets[0].rows == 0
+
+
+def test_jump_against_last_stored_close_is_rejected(repo):
+    from data.ingest import ingest_once
+
+    last_close = repo.load_closes(["ETH"])["ETH"].dropna().iloc[-1]
+    fake = HistoryFake({"2025-08-14": last_close * 10})
+    report = ingest_once({"fake": fake}, repo, ["ETH"], now=datetime(2025, 8, 14, 12,
+                                                                     tzinfo=timezone.utc),
+                         start=datetime(2025, 8, 14).date())
+    (asset,) = report.assets
+    assert not report.ok and asset.rejected == 1 and "all 1 bars rejected" in asset.error
+    assert "jumps x10" in asset.error
+    assert str(repo.load_closes(["ETH"])["ETH"].dropna().index[-1].date()) == "2025-08-13"
+
+
+def test_cached_quotes_are_not_rewritten(repo, tmp_path):
+    from flask_caching.backends.filesystemcache import FileSystemCache
+
+    from data.cache import PriceCache
+    from data.ingest import ingest_quotes
+    from data.registry import Registry
+
+    cache = PriceCache(FileSystemCache(str(tmp_path / "c")), quote_ttl=30)
+    registry = Registry(adapters={"fake": HistoryFake({})}, chains={"BTC": ["fake"]}, cache=cache)
+    t0 = datetime(2025, 8, 14, 12, tzinfo=timezone.utc)
+    assert ingest_quotes(registry, repo, ["BTC"], now=t0).assets[0].rows == 1
+    second = ingest_quotes(registry, repo, ["BTC"], now=t0 + pd.Timedelta(seconds=10))
+    assert second.ok and second.assets[0].rows == 0
+    stored = repo.load_quotes().set_index("symbol").loc["BTC"]
+    assert stored["fetched_at"] == pd.Timestamp(t0)  # not refreshed by the cache hit

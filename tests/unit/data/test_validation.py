@@ -68,3 +68,21 @@ def test_quotes_validation():
                               Quote("SOL", 150.0, datetime(2025, 8, 14, tzinfo=timezone.utc), "x")],
                              now=NOW)
     assert [q.symbol for q in good] == ["BTC"] and [r.symbol for r in bad] == ["ETH", "SOL"]
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+prices = st.one_of(st.floats(allow_nan=True, allow_infinity=True),
+                   st.floats(min_value=1, max_value=1e6))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(prices, min_size=1, max_size=5), st.floats(min_value=1.5, max_value=20))
+def test_accepted_rows_are_always_sane(closes, factor):
+    f = make_price_frame(DAYS[:len(closes)], symbol="X", source="t", close=closes)
+    good, bad = clean_prices(f, now=NOW, max_jump_factor=factor)
+    assert len(good) + len(bad) == len(f)
+    assert (good["close"] > 0).all() and good["close"].map(math.isfinite).all()
+    ratios = good["close"].pct_change().dropna() + 1
+    assert ((ratios <= factor) & (ratios >= 1 / factor)).all()
