@@ -18,12 +18,15 @@ from typing import Any
 import pandas as pd
 from flask_caching.backends.filesystemcache import FileSystemCache
 from flask_caching.backends.rediscache import RedisCache
+from redis.exceptions import RedisError
 
 from data.models import Quote
 
 logger = logging.getLogger(__name__)
 
 _KEEP_SECONDS = 7 * 86400  # backend expiry: long enough to still show a stale quote
+# A cache failure must never break fetching: it is logged and treated as a miss.
+_CACHE_ERRORS = (RedisError, OSError, EOFError, ValueError, TypeError, AttributeError)
 
 
 def make_backend(cache_dir: str, redis_url: str | None = None) -> Any:
@@ -64,6 +67,19 @@ class PriceCache:
                    stale_if_error=cache_settings.stale_if_error_seconds,
                    history_ttl=cache_settings.history_ttl_seconds)
 
+    def _get(self, key: str) -> Any:
+        try:
+            return self.backend.get(key)
+        except _CACHE_ERRORS as exc:
+            logger.warning("cache read of %s failed: %s", key, exc.__class__.__name__)
+            return None
+
+    def _set(self, key: str, value: Any, timeout: int | None = None) -> None:
+        try:
+            self.backend.set(key, value, timeout=timeout)
+        except _CACHE_ERRORS as exc:
+            logger.warning("cache write of %s failed: %s", key, exc.__class__.__name__)
+
     # ---- quotes ---------------------------------------------------------------------------
     @staticmethod
     def _quote_key(symbol: str) -> str:
@@ -71,11 +87,11 @@ class PriceCache:
 
     def put_quote(self, quote: Quote, *, fetched_at: datetime) -> None:
         """Remember a quote fetched at fetched_at."""
-        self.backend.set(self._quote_key(quote.symbol), {"quote": quote, "fetched_at": fetched_at})
+        self._set(self._quote_key(quote.symbol), {"quote": quote, "fetched_at": fetched_at})
 
     def get_quote(self, symbol: str, *, now: datetime) -> CachedQuote | None:
         """The cached quote of a symbol with its age, or None."""
-        entry = self.backend.get(self._quote_key(symbol))
+        entry = self._get(self._quote_key(symbol))
         if not entry:
             return None
         age = (pd.Timestamp(now) - pd.Timestamp(entry["fetched_at"])).total_seconds()
@@ -96,14 +112,14 @@ class PriceCache:
                     frame: pd.DataFrame, source: str, *, fetched_at: datetime) -> None:
         """Remember the bars of one window and the source that served them."""
         ttl = self.history_ttl if interval == "1d" else min(self.history_ttl, 300)
-        self.backend.set(self._history_key(symbol, interval, start, end),
+        self._set(self._history_key(symbol, interval, start, end),
                          {"frame": frame, "source": source, "fetched_at": fetched_at},
                          timeout=int(ttl))
 
     def get_history(self, symbol: str, interval: str, start: datetime, end: datetime, *,
                     now: datetime) -> tuple[pd.DataFrame, str] | None:
         """Cached (frame, source) of a window if younger than the history TTL, else None."""
-        entry = self.backend.get(self._history_key(symbol, interval, start, end))
+        entry = self._get(self._history_key(symbol, interval, start, end))
         if not entry:
             return None
         ttl = self.history_ttl if interval == "1d" else min(self.history_ttl, 300)

@@ -50,7 +50,14 @@ class ProviderRateLimiter:
         if redis_url:
             import redis
 
-            client = redis.Redis.from_url(redis_url)
+            try:
+                client = redis.Redis.from_url(redis_url)
+                client.ping()
+            except redis.RedisError as exc:
+                # Budgets still hold within this process; say so rather than fail the ingest.
+                logger.warning("rate limits: Redis unreachable (%s), using in-process budgets",
+                               exc.__class__.__name__)
+                client = None
         for name, provider_rates in rates.items():
             rate_list = list(provider_rates)
             if client is not None:

@@ -55,3 +55,10 @@ def test_redis_keys_and_values_hold_no_api_key():
     assert [k.decode() for k in keys] == [backend.key_prefix + "quote:BTC"]
     assert cache.fresh_quote("BTC", now=NOW).price_usd == 60000.0
     client.delete(*keys)
+
+
+def test_unreachable_redis_is_a_logged_miss_not_a_crash(caplog):
+    cache = PriceCache(make_backend("unused", "redis://127.0.0.1:1/0"))
+    cache.put_quote(Quote("BTC", 60000.0, NOW, "x"), fetched_at=NOW)
+    assert cache.get_quote("BTC", now=NOW) is None
+    assert "cache write of quote:BTC failed" in caplog.text

@@ -82,3 +82,12 @@ def test_redis_budget_shared_by_two_limiters():
     a.acquire("av")
     with pytest.raises(RateLimitError):
         b.acquire("av")  # the second "process" sees the first one's calls
+
+
+def test_unreachable_redis_falls_back_to_process_budget(caplog):
+    limiter = ProviderRateLimiter({"av": [Rate(1, Duration.MINUTE)]},
+                                  redis_url="redis://127.0.0.1:1/0", max_wait=0)
+    limiter.acquire("av")
+    with pytest.raises(RateLimitError):
+        limiter.acquire("av")
+    assert "Redis unreachable" in caplog.text
