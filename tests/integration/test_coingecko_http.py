@@ -101,3 +101,28 @@ def test_429_with_retry_after_then_success_through_registry(httpserver):
     assert result["BTC"].quote.price_usd == 76975.0
     assert slept == [119.0]  # Retry-After honoured exactly
     assert calls(httpserver, PRICE) == 2
+
+
+def test_circuit_breaker_stops_calling_a_failing_server_then_recovers(httpserver):
+    healthy = {"ok": False}
+
+    def handler(_request):
+        if healthy["ok"]:
+            return Response(fixture_bytes("coingecko", "simple_price_oas_example.json"),
+                            content_type="application/json")
+        return Response("maintenance", status=503)
+
+    httpserver.expect_request(PRICE).respond_with_handler(handler)
+    clock = {"t": 0.0}
+    registry = Registry(adapters={"coingecko": adapter(httpserver)}, chains={"BTC": ["coingecko"]},
+                        policy=RetryPolicy(attempts=2, max_seconds=60), sleep=lambda s: None,
+                        breaker_failures=2, breaker_reset_seconds=120, clock=lambda: clock["t"])
+    now = datetime(2026, 5, 18, 9, tzinfo=timezone.utc)
+    for _ in range(4):
+        assert registry.fetch_quotes(["BTC"], now=now)["BTC"].quote is None
+    assert calls(httpserver, PRICE) == 4  # 2 failed calls x 2 attempts, then the circuit is open
+    assert "circuit open" in registry.fetch_quotes(["BTC"], now=now)["BTC"].error
+    clock["t"] = 121.0
+    healthy["ok"] = True
+    assert registry.fetch_quotes(["BTC"], now=now)["BTC"].quote.price_usd == 76975.0
+    assert calls(httpserver, PRICE) == 5 and registry.breakers["coingecko"].state == "closed"
