@@ -333,3 +333,18 @@ def test_cached_quotes_are_not_rewritten(repo, tmp_path):
     assert second.ok and second.assets[0].rows == 0
     stored = repo.load_quotes().set_index("symbol").loc["BTC"]
     assert stored["fetched_at"] == pd.Timestamp(t0)  # not refreshed by the cache hit
+
+
+from tests.unit.data.test_storage import store  # noqa: E402,F401 - sqlite + PostgreSQL store
+
+
+@pytest.mark.postgres
+def test_ingest_once_idempotent_on_sqlite_and_postgresql(store):  # noqa: F811
+    from data.ingest import ingest_once
+
+    fake = HistoryFake({"2025-08-01": 100.5, "2025-08-02": 101.25, "2025-08-03": 99.75})
+    kw = {"now": datetime(2025, 8, 4, tzinfo=timezone.utc),
+          "start": datetime(2025, 8, 1).date(), "end": datetime(2025, 8, 3).date()}
+    assert ingest_once({"fake": fake}, store, ["BTC"], **kw).assets[0].rows == 3
+    assert ingest_once({"fake": fake}, store, ["BTC"], **kw).assets[0].rows == 0
+    assert store.load_closes(["BTC"])["BTC"].tolist() == [100.5, 101.25, 99.75]
