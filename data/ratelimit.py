@@ -2,7 +2,7 @@
 
 One ``ProviderRateLimiter`` is shared by all threads of a process (in-memory buckets); with a
 Redis URL the buckets live in Redis so every process of a deployment draws on the same budget.
-``acquire`` waits for a slot up to ``max_wait`` seconds and then raises RateLimitError, so a
+``acquire`` waits for a slot up to ``max_wait`` seconds and then raises BudgetExhaustedError, so a
 daily quota that is used up (Alpha Vantage's 25/day) fails fast instead of blocking for hours.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 from pyrate_limiter import Duration, InMemoryBucket, Limiter, Rate, RedisBucket
 
-from data.errors import RateLimitError
+from data.errors import BudgetExhaustedError
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class ProviderRateLimiter:
         """Take one request slot of a provider, waiting up to max_wait seconds.
 
         Raises:
-            RateLimitError: no slot within max_wait (budget spent for this minute or day).
+            BudgetExhaustedError: no slot within max_wait (budget spent for this minute or day).
         """
         limiter = self._limiters.get(provider)
         if limiter is None:
@@ -81,9 +81,9 @@ class ProviderRateLimiter:
             ok = limiter.try_acquire(provider, blocking=True, timeout=self.max_wait)
         if not ok:
             logger.warning("%s: local request budget exhausted", provider)
-            # retry_after: the retry loop backs off a whole window instead of hammering.
-            raise RateLimitError(f"{provider}: request budget exhausted (configured rate limit)",
-                                 provider=provider, retry_after=60.0)
+            raise BudgetExhaustedError(
+                f"{provider}: request budget exhausted (configured rate limit)",
+                provider=provider, retry_after=60.0)
 
     def close(self) -> None:
         """Stop the limiters' background leak threads."""

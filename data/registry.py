@@ -36,6 +36,7 @@ from data.cache import PriceCache
 from data.errors import (
     AuthError,
     BadResponseError,
+    BudgetExhaustedError,
     DataError,
     EmptyDataError,
     InvalidInputError,
@@ -126,6 +127,8 @@ class Registry:
 
         try:
             result = call_with_retries(attempt, self.policy, sleep=self.sleep)
+        except BudgetExhaustedError:
+            raise  # our own budget, not the provider's health: no breaker, no health record
         except _PROVIDER_FAULTS as exc:
             breaker.record_failure()
             self._report(provider, False, one_line(exc))

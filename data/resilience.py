@@ -16,12 +16,13 @@ from tenacity import (
     RetryCallState,
     Retrying,
     retry_if_exception_type,
+    retry_if_not_exception_type,
     stop_after_attempt,
     stop_before_delay,
     wait_random_exponential,
 )
 
-from data.errors import RateLimitError, TransientError
+from data.errors import BudgetExhaustedError, RateLimitError, TransientError
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,8 @@ def call_with_retries(fn: Callable[[], T], policy: RetryPolicy, *,
 
     A RateLimitError with ``retry_after`` waits exactly that long (Retry-After header); others
     wait a random exponential backoff. The loop stops after ``attempts`` calls or when the next
-    wait would pass ``max_seconds``; the last error is raised unchanged.
+    wait would pass ``max_seconds``; the last error is raised unchanged. A spent local budget
+    (BudgetExhaustedError) is not retried: the limiter already waited its maximum.
     """
     jitter = wait_random_exponential(multiplier=policy.initial_backoff, max=policy.max_backoff)
 
@@ -67,7 +69,8 @@ def call_with_retries(fn: Callable[[], T], policy: RetryPolicy, *,
                     state.upcoming_sleep, exc)
 
     retrying = Retrying(
-        retry=retry_if_exception_type(TransientError),
+        retry=(retry_if_exception_type(TransientError)
+               & retry_if_not_exception_type(BudgetExhaustedError)),
         stop=stop_after_attempt(policy.attempts) | stop_before_delay(policy.max_seconds),
         wait=wait, sleep=sleep, reraise=True, before_sleep=log_retry)
     return retrying(fn)

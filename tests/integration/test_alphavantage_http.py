@@ -7,6 +7,7 @@ import time
 from datetime import datetime, timezone
 
 import pytest
+from pyrate_limiter import Duration, Rate
 from werkzeug import Response
 
 from data.adapters.alphavantage import AlphaVantageAdapter
@@ -147,3 +148,23 @@ def test_timeouts_are_retried_a_bounded_number_of_times(httpserver):
                                now=datetime(2020, 9, 4, tzinfo=timezone.utc))
     slow.wait(3)
     assert calls(httpserver, "/query") == 3
+
+
+def test_spent_budget_neither_retried_nor_held_against_the_provider(httpserver):
+    from data.ratelimit import ProviderRateLimiter
+
+    httpserver.expect_request("/query").respond_with_json(
+        fixture_json("alphavantage", "global_quote_MSFT_2018-10-05.json"))
+    slept: list[float] = []
+    registry = Registry(adapters={"alphavantage": adapter(httpserver)},
+                        chains={s: ["alphavantage"] for s in ("A", "B", "C", "D", "E")},
+                        limiter=ProviderRateLimiter({"alphavantage": [Rate(1, Duration.MINUTE)]},
+                                                    max_wait=0),
+                        policy=RetryPolicy(attempts=4, max_seconds=600), sleep=slept.append,
+                        breaker_failures=2)
+    results = registry.fetch_quotes(["A", "B", "C", "D", "E"],
+                                    now=datetime(2018, 10, 6, tzinfo=timezone.utc))
+    assert [s for s, r in results.items() if r.quote] == ["A"]
+    assert slept == [] and calls(httpserver, "/query") == 1
+    assert registry.breakers["alphavantage"].state == "closed"
+    assert registry.drain_outcomes() == {"alphavantage": (True, None)}
