@@ -12,7 +12,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pyrate_limiter import Duration, InMemoryBucket, Limiter, Rate, RedisBucket
+from pyrate_limiter import Duration, InMemoryBucket, Limiter, Rate, RateItem, RedisBucket
 
 from data.errors import BudgetExhaustedError
 
@@ -73,17 +73,25 @@ class ProviderRateLimiter:
             BudgetExhaustedError: no slot within max_wait (budget spent for this minute or day).
         """
         limiter = self._limiters.get(provider)
-        if limiter is None:
+        if limiter is None or limiter.try_acquire(provider, blocking=False):
             return
-        if self.max_wait <= 0:
-            ok = limiter.try_acquire(provider, blocking=False)
-        else:
-            ok = limiter.try_acquire(provider, blocking=True, timeout=self.max_wait)
-        if not ok:
-            logger.warning("%s: local request budget exhausted", provider)
-            raise BudgetExhaustedError(
-                f"{provider}: request budget exhausted (configured rate limit)",
-                provider=provider, retry_after=60.0)
+        # Denied: wait only if the slot frees up within max_wait (a spent daily quota would
+        # otherwise block every call for max_wait and then fail anyway).
+        wait = self._seconds_until_free(limiter, provider)
+        if wait is not None and wait <= self.max_wait and limiter.try_acquire(
+                provider, blocking=True, timeout=self.max_wait):
+            return
+        logger.warning("%s: local request budget exhausted", provider)
+        raise BudgetExhaustedError(
+            f"{provider}: request budget exhausted (configured rate limit)",
+            provider=provider, retry_after=wait)
+
+    @staticmethod
+    def _seconds_until_free(limiter: Limiter, provider: str) -> float | None:
+        """Seconds until the bucket that just refused a call admits one (None: never)."""
+        bucket = limiter.buckets()[0]
+        wait_ms = bucket.waiting(RateItem(provider, bucket.now(), 1))
+        return None if wait_ms < 0 else wait_ms / 1000
 
     def close(self) -> None:
         """Stop the limiters' background leak threads."""

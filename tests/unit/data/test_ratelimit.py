@@ -91,3 +91,14 @@ def test_unreachable_redis_falls_back_to_process_budget(caplog):
     with pytest.raises(RateLimitError):
         limiter.acquire("av")
     assert "Redis unreachable" in caplog.text
+
+
+def test_slot_further_away_than_max_wait_fails_fast_with_the_real_wait():
+    limiter = ProviderRateLimiter({"alphavantage": rates_for(5, 25)}, max_wait=30)
+    for _ in range(5):
+        limiter.acquire("alphavantage")
+    started = time.monotonic()
+    with pytest.raises(RateLimitError) as info:
+        limiter.acquire("alphavantage")  # next slot in ~60 s > max_wait: refused at once
+    assert time.monotonic() - started < 1.0
+    assert 55 <= info.value.retry_after <= 61
