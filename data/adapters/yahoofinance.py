@@ -11,12 +11,14 @@ days per request, ``1h`` for the last 730 days (older requests answer an error o
 BadResponseError). Nulls inside the chart arrays (halted bars) are dropped.
 
 The seam: each adapter owns a private ``yfinance.data.YfData`` (not the library's process-wide
-singleton, so two adapters never share crumbs or sessions) built on ``HostRewritingSession``, a
-``requests.Session`` that sends every request yfinance makes to a ``*.yahoo.com`` host (chart,
-quote, fc, getcrumb, guce/consent) to ``base_url`` instead, when ``base_url`` is not itself a
-Yahoo host. With Yahoo's own host the library's hosts are kept, since the cookie only comes
-from fc.yahoo.com. yfinance's on-disk cookie cache is disabled for these instances so a run
-never mixes cookies between servers. The chart JSON is parsed here (``_parse_history``), the
+singleton, so two adapters never share crumbs or sessions) built on a host-rewriting session
+that sends every request yfinance makes to a ``*.yahoo.com`` host (chart, quote, fc, getcrumb,
+guce/consent) to ``base_url`` instead, when ``base_url`` is not itself a Yahoo host. Like
+yfinance, it is a curl_cffi session impersonating Chrome when curl_cffi is installed (Yahoo
+throttles plain clients), else a ``requests.Session`` with a browser User-Agent. With Yahoo's
+own host the library's hosts are kept, since the cookie only comes from fc.yahoo.com.
+yfinance's on-disk cookie cache is disabled for these instances so a run never mixes cookies
+between servers. The chart JSON is parsed here (``_parse_history``), the
 same way for every adapter, instead of ``Ticker.history``'s repaired, exchange-tz frames.
 """
 
@@ -44,6 +46,11 @@ from data.errors import (
 )
 from data.http import decode_json, raise_for_status, redact_url, short_url
 
+try:  # yfinance's preferred client; optional there, so optional here
+    from curl_cffi import requests as curl_requests
+except ImportError:  # pragma: no cover - depends on the installation
+    curl_requests = None
+
 logger = logging.getLogger(__name__)
 
 
@@ -51,23 +58,56 @@ def _is_yahoo(host: str | None) -> bool:
     return bool(host) and (host == "yahoo.com" or host.endswith(".yahoo.com"))
 
 
-class HostRewritingSession(requests.Session):
-    """A requests session that sends every ``*.yahoo.com`` request to one origin."""
+_BROWSER_UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+               "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")
+# Transport errors of both session kinds (curl_cffi's derive from OSError, as requests' do).
+_TIMEOUTS: tuple[type[BaseException], ...] = (requests.Timeout,)
+if curl_requests is not None:
+    _TIMEOUTS += (curl_requests.exceptions.Timeout,)
 
-    def __init__(self, base_url: str) -> None:
-        super().__init__()
+
+class _RewriteHost:
+    """Mixin for a session class: every ``*.yahoo.com`` URL goes to one origin instead."""
+
+    origin: Any
+    rewrite: bool
+
+    def _set_origin(self, base_url: str) -> None:
         self.origin = urlsplit(base_url)
         self.rewrite = not _is_yahoo(self.origin.hostname)
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any):  # type: ignore[override]
+    def request(self, method: Any, url: Any, *args: Any, **kwargs: Any) -> Any:
         """Replace scheme and host of Yahoo URLs by the configured origin, then send."""
         parts = urlsplit(str(url))
         if self.rewrite and _is_yahoo(parts.hostname):
             url = urlunsplit(parts._replace(scheme=self.origin.scheme, netloc=self.origin.netloc))
-        return super().request(method, url, *args, **kwargs)
+        return super().request(method, url, *args, **kwargs)  # type: ignore[misc]
 
 
-def _private_yfdata(session: requests.Session) -> YfData:
+class HostRewritingSession(_RewriteHost, requests.Session):
+    """requests flavour (used when curl_cffi is missing)."""
+
+    def __init__(self, base_url: str) -> None:
+        super().__init__()
+        self._set_origin(base_url)
+        self.headers.update({"User-Agent": _BROWSER_UA,
+                             "Accept-Language": "en-US,en;q=0.5"})
+
+
+def make_session(base_url: str) -> Any:
+    """The session yfinance gets: curl_cffi impersonating Chrome if available, else requests."""
+    if curl_requests is None:
+        return HostRewritingSession(base_url)
+
+    class CurlHostRewritingSession(_RewriteHost, curl_requests.Session):
+        """curl_cffi flavour (yfinance's default client)."""
+
+    session = CurlHostRewritingSession(impersonate="chrome")
+    session._set_origin(base_url)
+    return session
+
+
+def _private_yfdata(session: Any) -> YfData:
     """A YfData of our own (bypassing the library singleton), without the disk cookie cache."""
     data = YfData.__new__(YfData)
     data.__init__(session=session)
@@ -109,7 +149,7 @@ class YahooFinanceAdapter(PriceAdapter):
     def __init__(self, settings: Any, **kw: Any) -> None:
         super().__init__(settings, **kw)
         # The injected session is not used: yfinance needs the rewriting session it owns.
-        self.http = HostRewritingSession(self.base_url)
+        self.http = make_session(self.base_url)
         self.yfdata = _private_yfdata(self.http)
 
     def _get(self, url: str, params: dict | None = None, headers: dict | None = None) -> Any:
@@ -119,10 +159,10 @@ class YahooFinanceAdapter(PriceAdapter):
         except YFRateLimitError as exc:
             raise RateLimitError(f"yahoo: rate limited on {where}", provider="yahoo",
                                  status=429, url_redacted=shown) from exc
-        except requests.Timeout as exc:
+        except _TIMEOUTS as exc:
             raise TransientError(f"yahoo: timed out after {self.timeout:g}s on {where}",
                                  provider="yahoo", url_redacted=shown) from exc
-        except requests.RequestException as exc:
+        except OSError as exc:  # requests and curl_cffi transport errors
             raise TransientError(f"yahoo: request failed on {where}: {exc.__class__.__name__}",
                                  provider="yahoo", url_redacted=shown) from exc
         shown = redact_url(response.url or url)

@@ -9,7 +9,7 @@ import pytest
 from werkzeug import Response
 
 from data.adapters.yahoofinance import HostRewritingSession, YahooFinanceAdapter
-from data.errors import AuthError, EmptyDataError, NotFoundError
+from data.errors import AuthError, EmptyDataError, NotFoundError, TransientError
 from data.registry import Registry
 from data.resilience import RetryPolicy
 from tests.integration.helpers import calls, fixture_bytes, fixture_json, source
@@ -116,3 +116,21 @@ def test_5xx_then_success_through_registry(yahoo):
     result = registry.fetch_history("QQQ", START, END, "1d", now=END)
     assert result.frame["close"].iloc[0] == 216.16000366210938
     assert calls(yahoo, "/v8/finance/chart/QQQ") == 3 and len(slept) == 1
+
+
+def test_timeout_is_transient_and_named(yahoo):
+    import threading
+    import time
+
+    done = threading.Event()
+
+    def slow(_request):
+        time.sleep(0.6)
+        done.set()
+        return Response("{}", content_type="application/json")
+
+    yahoo.expect_request("/v8/finance/chart/QQQ").respond_with_handler(slow)
+    yh = YahooFinanceAdapter(source(yahoo, timeout=0.2), ids=IDS)
+    with pytest.raises(TransientError, match="yahoo: timed out after 0.2s"):
+        yh.fetch_history("QQQ", START, END, "1d")
+    assert done.wait(5)
