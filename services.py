@@ -28,3 +28,14 @@ def repository() -> Repository:
 def settings() -> Settings:
     """The validated settings of the running app."""
     return _state["settings"]  # type: ignore[return-value]
+
+
+def set_scheduler_state_provider(provider) -> None:
+    """Register a zero-argument callable describing the scheduler (set by the entry point)."""
+    _state["scheduler"] = provider
+
+
+def scheduler_state() -> dict:
+    """The scheduler's state for /api/health ("not started" when none runs in this process)."""
+    provider = _state.get("scheduler")
+    return provider() if provider else {"state": "not started"}

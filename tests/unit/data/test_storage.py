@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from data.models import Quote
 from data.seed import SEED_KEY, read_sample, seed_store
 from data.storage import Repository
-
 from tests.conftest import NOW, SAMPLE
 
 

@@ -1,0 +1,152 @@
+"""btcfolio entry point: build the Dash app on a seeded store and serve it on 127.0.0.1:8000.
+
+    python app.py [--host 127.0.0.1] [--port 8000] [--config PATH] [--demo]
+
+``app:server`` is the WSGI object for gunicorn (created lazily on first access, so importing
+this module starts nothing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hmac
+import ipaddress
+import logging
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import dash
+import dash_bootstrap_components as dbc
+from flask import Response, redirect, request
+
+import services
+from data.errors import AppError, ConfigError
+from data.seed import init_portfolio, seed_store
+from data.storage import Repository
+from settings import Settings, load_settings
+from webapi import register_api
+
+logger = logging.getLogger("btcfolio")
+ROOT = Path(__file__).resolve().parent
+DASHBOARD_PATH = "/portfolio/dashboard"
+AUTH_USER_ENV, AUTH_PASSWORD_ENV = "BTCFOLIO_AUTH_USER", "BTCFOLIO_AUTH_PASSWORD"
+
+
+def auth_credentials(environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """HTTP basic-auth credentials from the environment (both variables, or none)."""
+    user, password = environ.get(AUTH_USER_ENV), environ.get(AUTH_PASSWORD_ENV)
+    return (user, password) if user and password else None
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and 127.0.0.0/8 / ::1."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _install_basic_auth(server, credentials: tuple[str, str]) -> None:
+    """Require the credentials on every route: pages, assets, Dash callbacks and /api."""
+    user, password = credentials
+
+    @server.before_request
+    def _require_auth():
+        auth = request.authorization
+        ok = (auth is not None and auth.type == "basic"
+              and hmac.compare_digest((auth.username or "").encode(), user.encode())
+              and hmac.compare_digest((auth.password or "").encode(), password.encode()))
+        if ok:
+            return None
+        return Response("authentication required\n", 401,
+                        {"WWW-Authenticate": 'Basic realm="btcfolio"'})
+
+
+def open_store(settings: Settings) -> Repository:
+    """Open (and migrate) the store; seed it from the bundled sample on first start."""
+    repo = Repository.from_url(settings.store.url)
+    seed_path = Path(settings.store.seed_file)
+    seed_store(repo, seed_path if seed_path.is_absolute() else ROOT / seed_path)
+    init_portfolio(repo, settings.portfolio.holdings, settings.portfolio.name)
+    repo.sync_assets({s: a.model_dump() for s, a in settings.assets.items()})
+    return repo
+
+
+def create_app(settings: Settings, repo: Repository | None = None, *,
+               environ: Mapping[str, str] | None = None) -> dash.Dash:
+    """Build the Dash app (pages, JSON API, redirect, basic auth if configured) on a store."""
+    services.init(settings, repo or open_store(settings))
+    app = dash.Dash(
+        __name__, use_pages=True, pages_folder=str(ROOT / "pages"),
+        assets_folder=str(ROOT / "assets"), title="btcfolio",
+        # Bootstrap (Flatly) and icons are vendored in assets/: the app must work offline.
+        suppress_callback_exceptions=True,
+    )
+    app.layout = dbc.Container([dash.page_container], fluid=True, className="px-0")
+    server = app.server
+    credentials = auth_credentials(os.environ if environ is None else environ)
+    if credentials:
+        _install_basic_auth(server, credentials)
+    register_api(server)
+
+    @server.before_request
+    def _root_redirect():
+        if request.path == "/":
+            return redirect(DASHBOARD_PATH, code=302)
+        return None
+
+    return app
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="btcfolio: a portfolio dashboard in BTC terms")
+    parser.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=None, help="port (default 8000)")
+    parser.add_argument("--config", default=None, help="config file (default config.yaml)")
+    parser.add_argument("--demo", action="store_true", help="simulated live feed (no network)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point: exit 2 with one line on a configuration error."""
+    args = _parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings(args.config, os.environ)
+        overrides = {"demo": args.demo or settings.demo}
+        if args.host or args.port:
+            overrides["server"] = settings.server.model_copy(update={
+                k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None})
+        settings = settings.model_copy(update=overrides)
+        if not is_loopback(settings.server.host) and not auth_credentials(os.environ):
+            raise ConfigError(
+                f"server.host: refusing to bind {settings.server.host} (not loopback) without auth: "
+                f"set {AUTH_USER_ENV} and {AUTH_PASSWORD_ENV}")
+        app = create_app(settings)
+    except ConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)  # noqa: T201 - the one CLI line
+        return 2
+    except AppError as exc:
+        print(f"startup failed: {exc}", file=sys.stderr)  # noqa: T201
+        return 1
+    logger.info("serving on http://%s:%d%s", settings.server.host, settings.server.port,
+                DASHBOARD_PATH)
+    app.run(host=settings.server.host, port=settings.server.port, debug=False)
+    return 0
+
+
+def __getattr__(name: str):
+    # PEP 562: `gunicorn app:server` builds the app on first access, never on plain import.
+    if name == "server":
+        global server
+        server = create_app(load_settings(None, os.environ)).server
+        return server
+    raise AttributeError(name)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Pure layout builders: DataFrames and plain values in, Dash components / figures out."""
