@@ -75,7 +75,7 @@ def _calendars(present: np.ndarray) -> tuple[np.ndarray, list[slice], list[np.nd
     order = np.argsort(inverse.ravel(), kind="stable")
     sizes = np.bincount(inverse.ravel(), minlength=len(first))
     bounds = np.concatenate(([0], np.cumsum(sizes)))
-    slices = [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+    slices = [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     return order, slices, [present[:, col] for col in first]
 
 

@@ -25,14 +25,15 @@ def _plain_pair(prices: pd.DataFrame, a: str, b: str, lookback: int, as_of: pd.T
     """Reference: window, dates both have, consecutive log returns, textbook Pearson."""
     idx = prices.index
     w = prices[(idx > as_of - pd.Timedelta(days=lookback)) & (idx <= as_of)]
-    pairs = [(x, y) for x, y in zip(w[a], w[b]) if not (math.isnan(x) or math.isnan(y))]
-    xs = [math.log(p2[0] / p1[0]) for p1, p2 in zip(pairs, pairs[1:])]
-    ys = [math.log(p2[1] / p1[1]) for p1, p2 in zip(pairs, pairs[1:])]
+    pairs = [(x, y) for x, y in zip(w[a], w[b], strict=True)
+             if not (math.isnan(x) or math.isnan(y))]
+    xs = [math.log(p2[0] / p1[0]) for p1, p2 in zip(pairs, pairs[1:], strict=False)]
+    ys = [math.log(p2[1] / p1[1]) for p1, p2 in zip(pairs, pairs[1:], strict=False)]
     n = len(xs)
     if n < min_obs:
         return math.nan, n
     mx, my = sum(xs) / n, sum(ys) / n
-    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys))
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True))
     sxx = sum((x - mx) ** 2 for x in xs)
     syy = sum((y - my) ** 2 for y in ys)
     if sxx == 0 or syy == 0:
