@@ -54,29 +54,32 @@ def _log_closes(values: np.ndarray) -> np.ndarray:
 
 
 def _standardized_returns(logp: np.ndarray) -> np.ndarray:
-    """Log returns per column, demeaned and scaled to unit norm (NaN for a flat column)."""
-    ret = np.diff(logp, axis=0)
-    ret -= ret.mean(axis=0)
-    norm = np.sqrt(np.einsum("ij,ij->j", ret, ret))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return ret / np.where(norm > 0, norm, np.nan)
+    """Log returns along each row (one asset per row), demeaned, scaled to unit norm.
+
+    A flat row (zero variance) becomes NaN: Pearson is undefined for it.
+    """
+    ret = np.diff(logp, axis=1)
+    ret -= ret.mean(axis=1, keepdims=True)
+    norm = np.sqrt(np.einsum("ij,ij->i", ret, ret))
+    norm[norm == 0] = np.nan                # x / NaN is NaN without a warning
+    ret /= norm[:, None]
+    return ret
 
 
 def _calendars(present: np.ndarray) -> tuple[np.ndarray, list[slice], list[np.ndarray]]:
-    """Group columns by their pattern of present rows.
+    """Group assets (rows of ``present``, one column per date) by their dates with a close.
 
-    Returns the column order that makes each group contiguous, the group slices in that
-    order, and each group's row mask.
+    Returns the asset order that makes every group contiguous, each group's slice in that
+    order and each group's date mask.
     """
-    packed = np.ascontiguousarray(np.packbits(present, axis=0).T)
-    # One opaque item per column: a 1-D unique, much cheaper than np.unique(axis=0).
-    keys = packed.view(np.dtype((np.void, max(packed.shape[1], 1)))).ravel()
-    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    order = np.argsort(inverse.ravel(), kind="stable")
-    sizes = np.bincount(inverse.ravel(), minlength=len(first))
-    bounds = np.concatenate(([0], np.cumsum(sizes)))
-    slices = [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-    return order, slices, [present[:, col] for col in first]
+    groups: dict[bytes, list[int]] = {}
+    for asset, row in enumerate(present):
+        groups.setdefault(row.tobytes(), []).append(asset)
+    order = np.fromiter((a for members in groups.values() for a in members), dtype="int64",
+                        count=len(present))
+    sizes = np.cumsum([0, *(len(members) for members in groups.values())])
+    slices = [slice(int(a), int(b)) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
+    return order, slices, [present[members[0]] for members in groups.values()]
 
 
 def _resolve_as_of(prices: pd.DataFrame, as_of: object) -> pd.Timestamp:
@@ -91,34 +94,46 @@ def _resolve_as_of(prices: pd.DataFrame, as_of: object) -> pd.Timestamp:
 
 
 def _pairwise(logp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Correlation and return counts of all column pairs of a log-close array (NaN gaps)."""
-    n = logp.shape[1]
+    """Correlation and return counts of all column pairs of a log-close array (NaN gaps).
+
+    Works on the assets reordered so that each calendar is a contiguous block (blocks are then
+    plain slices) and puts the original order back at the end. Written to allocate little:
+    on a busy machine fresh pages cost about as much as the arithmetic.
+    """
+    n, n_dates = logp.shape[1], logp.shape[0]
+    if n_dates < 2 or n == 0:
+        return np.full((n, n), np.nan), np.zeros((n, n), dtype="int64")
+    present = np.isnan(logp.T)
+    np.logical_not(present, out=present)
+    order, slices, masks = _calendars(present)
+    assets = logp.T[order]                    # one row per asset, calendars contiguous
     corr = np.full((n, n), np.nan)
-    n_obs = np.zeros((n, n), dtype="int64")
-    if logp.shape[0] < 2 or n == 0:
-        return corr, n_obs
-    order, slices, masks = _calendars(~np.isnan(logp))
-    logp = logp[:, order]
+    counts = np.zeros((len(slices), len(slices)), dtype="int64")
     cache: dict[tuple[bytes, int], np.ndarray] = {}
 
-    def z(rows: np.ndarray, group: int) -> np.ndarray:
+    def z(common: np.ndarray, rows: np.ndarray, group: int) -> np.ndarray:
         # A calendar is often a subset of another (equity inside crypto): reuse its returns.
-        key = (rows.tobytes(), group)
+        key = (common.tobytes(), group)
         if key not in cache:
-            cache[key] = _standardized_returns(logp[rows, slices[group]])
+            block = assets[slices[group]]
+            cache[key] = _standardized_returns(block if rows.size == n_dates else block[:, rows])
         return cache[key]
 
     for g, sl_g in enumerate(slices):
         for h in range(g, len(slices)):
-            rows = np.flatnonzero(masks[g] & masks[h])
-            if rows.size < 2:
-                continue
-            block = z(rows, g).T @ z(rows, h)
-            corr[sl_g, slices[h]] = block
-            corr[slices[h], sl_g] = block.T
-            n_obs[sl_g, slices[h]] = n_obs[slices[h], sl_g] = rows.size - 1
+            common = masks[g] & masks[h]
+            rows = np.flatnonzero(common)
+            counts[g, h] = counts[h, g] = max(rows.size - 1, 0)
+            if rows.size >= 2:
+                block = z(common, rows, g) @ z(common, rows, h).T
+                corr[sl_g, slices[h]] = block
+                corr[slices[h], sl_g] = block.T
     back = np.argsort(order)
-    return corr.take(back, 0).take(back, 1), n_obs.take(back, 0).take(back, 1)
+    group_of = np.repeat(np.arange(len(slices)), [s.stop - s.start for s in slices])[back]
+    buffer = np.empty_like(corr)
+    np.take(corr, back, axis=0, out=buffer)
+    np.take(buffer, back, axis=1, out=corr)
+    return corr, counts.take(group_of, axis=0).take(group_of, axis=1)
 
 
 def correlation_matrix(prices: pd.DataFrame, lookback_days: int = 90, *,
@@ -146,19 +161,23 @@ def correlation_matrix(prices: pd.DataFrame, lookback_days: int = 90, *,
     if lookback_days < 1 or min_obs < 2:
         raise ValueError("lookback_days must be >= 1 and min_obs >= 2")
     end = _resolve_as_of(prices, as_of)
-    idx = prices.index
-    window = prices.to_numpy(dtype="float64")[
-        (idx > end - pd.Timedelta(days=lookback_days)) & (idx <= end)]
+    # The index is sorted (checked): the window (end - lookback, end] is one row slice.
+    # UTC datetime64 in the index's unit: numpy searches are much cheaper than pandas'.
+    stamps = prices.index.asi8.view(f"datetime64[{prices.index.unit}]")
+    start = (end - pd.Timedelta(days=lookback_days)).to_datetime64()
+    rows = slice(np.searchsorted(stamps, start, side="right"),
+                 np.searchsorted(stamps, end.to_datetime64(), side="right"))
+    window = prices.to_numpy(dtype="float64")[rows]
     corr, n_obs = _pairwise(_log_closes(window))
-    corr = np.clip(corr, -1.0, 1.0)
+    np.clip(corr, -1.0, 1.0, out=corr)
     corr[n_obs < min_obs] = np.nan
     diag = np.diag_indices(corr.shape[0])
     corr[diag] = np.where(np.isnan(corr[diag]), np.nan, 1.0)
     names = prices.columns
     return CorrelationResult(
         as_of=end, lookback_days=int(lookback_days), min_obs=int(min_obs),
-        matrix=pd.DataFrame(corr, index=names, columns=names),
-        n_obs=pd.DataFrame(n_obs, index=names, columns=names))
+        matrix=pd.DataFrame(corr, index=names, columns=names, copy=False),
+        n_obs=pd.DataFrame(n_obs, index=names, columns=names, copy=False))
 
 
 def _windowed(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
