@@ -82,6 +82,11 @@ def _calendars(present: np.ndarray) -> tuple[np.ndarray, list[slice], list[np.nd
     return order, slices, [present[members[0]] for members in groups.values()]
 
 
+def _stamps(index: pd.DatetimeIndex) -> np.ndarray:
+    """UTC datetime64 values of a tz-aware index (numpy compares across units correctly)."""
+    return index.asi8.view(f"datetime64[{index.unit}]")
+
+
 def _resolve_as_of(prices: pd.DataFrame, as_of: object) -> pd.Timestamp:
     if as_of is None:
         if prices.empty:
@@ -162,8 +167,8 @@ def correlation_matrix(prices: pd.DataFrame, lookback_days: int = 90, *,
         raise ValueError("lookback_days must be >= 1 and min_obs >= 2")
     end = _resolve_as_of(prices, as_of)
     # The index is sorted (checked): the window (end - lookback, end] is one row slice.
-    # UTC datetime64 in the index's unit: numpy searches are much cheaper than pandas'.
-    stamps = prices.index.asi8.view(f"datetime64[{prices.index.unit}]")
+    # numpy searches are much cheaper than pandas' here.
+    stamps = _stamps(prices.index)
     start = (end - pd.Timedelta(days=lookback_days)).to_datetime64()
     rows = slice(np.searchsorted(stamps, start, side="right"),
                  np.searchsorted(stamps, end.to_datetime64(), side="right"))
@@ -194,10 +199,10 @@ def _pair_rolling(pair: np.ndarray, dates: pd.DatetimeIndex, ends: pd.DatetimeIn
     if len(dates) < 2:
         return np.full(len(ends), np.nan), np.zeros(len(ends), dtype="int64")
     ret = np.diff(_log_closes(pair), axis=0)
-    start_ns, end_ns = dates[:-1].asi8, dates[1:].asi8
+    stamps, at = _stamps(dates), _stamps(ends)
     # Returns [lo, hi): start date inside the window, end date at or before the window end.
-    hi = np.searchsorted(end_ns, ends.asi8, side="right")
-    lo = np.searchsorted(start_ns, (ends - window).asi8, side="right")
+    hi = np.searchsorted(stamps[1:], at, side="right")
+    lo = np.searchsorted(stamps[:-1], at - window.to_timedelta64(), side="right")
     lo = np.minimum(lo, hi)
     count = hi - lo
     x, mask = _windowed(ret[:, 0], lo, hi)

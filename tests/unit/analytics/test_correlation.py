@@ -103,8 +103,10 @@ def test_correlation_matrix_needs_twenty_common_returns():
     assert res.matrix.loc["A", "A"] == 1.0
 
 
-def test_correlation_matrix_window_excludes_its_start_and_includes_as_of():
+@pytest.mark.parametrize("unit", ["s", "us", "ns"])
+def test_correlation_matrix_window_excludes_its_start_and_includes_as_of(unit):
     prices = _frame({"A": [0, .01, .03, .06, .02], "B": [0, .02, .01, .05, .04]})
+    prices.index = prices.index.as_unit(unit)
     as_of = pd.Timestamp("2025-01-05", tz="UTC")   # the 4th day; the 5th is after as_of
     res = correlation_matrix(prices, 3, as_of=as_of, min_obs=2)
     # Window (2 Jan, 5 Jan] -> closes of 3, 4, 5 Jan -> 2 returns.
@@ -171,9 +173,11 @@ def test_rolling_btc_correlation_equals_plain_pair_at_each_date(window):
                 assert got == pytest.approx(want, abs=1e-12), (t, symbol)
 
 
-def test_rolling_btc_correlation_hand_checked_weekend_case():
+@pytest.mark.parametrize("unit", ["s", "us", "ns"])
+def test_rolling_btc_correlation_hand_checked_weekend_case(unit):
     prices = _frame({"BTC": [0, .01, .05, -.03, .02, .00],
                      "SPY": [0, .01, None, None, .03, .02]})
+    prices.index = prices.index.as_unit(unit)
     rolled = rolling_btc_correlation(prices, 30, min_obs=2)
     assert rolled.loc[pd.Timestamp("2025-01-07", tz="UTC"), "SPY"] == pytest.approx(
         5 / math.sqrt(28), abs=1e-12)
