@@ -161,6 +161,25 @@ def _quantities(holdings: Mapping[str, float], table: pd.DataFrame,
     return qty
 
 
+def _apply(qty: pd.Series, legs: pd.Series, table: pd.DataFrame, *, buying_btc: bool,
+           fee: float) -> tuple[pd.Series, float, float]:
+    """Quantities after the legs, the BTC leg's value and the fees (all in BTC)."""
+    new_qty = qty.copy()
+    prices_btc = table.loc[legs.index, "price_btc"]
+    btc = float(qty[BTC])
+    if buying_btc:
+        btc_leg, fees = float(legs.sum()) * (1.0 - fee), float(legs.sum()) * fee
+        # clip: selling a whole position must leave 0, not -1e-18.
+        new_qty[legs.index] = (qty[legs.index] - legs / prices_btc).clip(lower=0.0)
+        new_qty[BTC] = btc + btc_leg
+    else:
+        btc_leg = float(legs.sum()) / (1.0 - fee)
+        fees = btc_leg * fee
+        new_qty[legs.index] = qty[legs.index] + legs / prices_btc
+        new_qty[BTC] = max(btc - btc_leg, 0.0)
+    return new_qty, btc_leg, fees
+
+
 def _trades(legs: pd.Series, btc_leg: float, table: pd.DataFrame, btc_usd: float, *,
             buying_btc: bool, fee: float) -> pd.DataFrame:
     """Trade rows: the non-BTC legs (sold first when funding BTC) and the BTC leg."""
@@ -222,28 +241,18 @@ def rebalance_to_btc(holdings: Mapping[str, float], prices: pd.DataFrame,
     if total <= 0:
         raise ValueError("the portfolio is worth nothing: no BTC share to rebalance")
     plan = {"before": before, "btc_usd": btc_usd, "target_btc_pct": target}
+    no_trades = RebalancePlan(trades=pd.DataFrame(columns=TRADE_COLUMNS), after=before,
+                              fees_btc=0.0, **plan)
     if abs(btc / total - target) <= band + SHARE_TOLERANCE:
-        return RebalancePlan(trades=pd.DataFrame(columns=TRADE_COLUMNS), after=before,
-                             fees_btc=0.0, **plan)
+        return no_trades
     buying = btc < target * total
     gross = min(_gross_flow(btc, total, target, fee), float(others.sum()) if buying else btc)
     legs = _split(gross if buying else gross * (1.0 - fee), others, weights, selling=buying)
     legs = legs[(legs > 0) & (legs >= min_trade)]
     if legs.empty:
         logger.info("rebalance: every leg is below min_trade_btc=%s, no trades", min_trade)
-        return RebalancePlan(trades=pd.DataFrame(columns=TRADE_COLUMNS), after=before,
-                             fees_btc=0.0, **plan)
-    prices_btc = table.loc[legs.index, "price_btc"]
-    new_qty = qty.copy()
-    if buying:
-        btc_leg, fees = float(legs.sum()) * (1.0 - fee), float(legs.sum()) * fee
-        new_qty[legs.index] = (qty[legs.index] - legs / prices_btc).clip(lower=0.0)
-        new_qty[BTC] = btc + btc_leg
-    else:
-        btc_leg = float(legs.sum()) / (1.0 - fee)
-        fees = btc_leg * fee
-        new_qty[legs.index] = qty[legs.index] + legs / prices_btc
-        new_qty[BTC] = max(btc - btc_leg, 0.0)
+        return no_trades
+    new_qty, btc_leg, fees = _apply(qty, legs, table, buying_btc=buying, fee=fee)
     trades = _trades(legs, btc_leg, table, btc_usd, buying_btc=buying, fee=fee)
     return RebalancePlan(trades=trades, after=_holdings_frame(new_qty, table), fees_btc=fees,
                          **plan)
