@@ -45,11 +45,15 @@ def _check_closes(prices: pd.DataFrame) -> None:
         raise ValueError("close frame has duplicate columns")
 
 
-def _log_closes(values: np.ndarray) -> np.ndarray:
+def _check_positive(values: np.ndarray) -> None:
     # fmin/fmax skip NaN (a missing bar) and are much cheaper than masking.
     if values.size and (np.fmin.reduce(values, axis=None) <= 0
                         or np.fmax.reduce(values, axis=None) == np.inf):
         raise ValueError("closes must be positive and finite (NaN marks a missing bar)")
+
+
+def _log_closes(values: np.ndarray) -> np.ndarray:
+    _check_positive(values)
     return np.log(values)
 
 
@@ -98,20 +102,22 @@ def _resolve_as_of(prices: pd.DataFrame, as_of: object) -> pd.Timestamp:
     return stamp.tz_convert("UTC")
 
 
-def _pairwise(logp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Correlation and return counts of all column pairs of a log-close array (NaN gaps).
+def _pairwise(closes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Correlation and return counts of all column pairs of a close array (NaN gaps).
 
     Works on the assets reordered so that each calendar is a contiguous block (blocks are then
     plain slices) and puts the original order back at the end. Written to allocate little:
     on a busy machine fresh pages cost about as much as the arithmetic.
     """
-    n, n_dates = logp.shape[1], logp.shape[0]
+    n_dates, n = closes.shape
     if n_dates < 2 or n == 0:
         return np.full((n, n), np.nan), np.zeros((n, n), dtype="int64")
-    present = np.isnan(logp.T)
+    _check_positive(closes)
+    present = np.isnan(closes.T)
     np.logical_not(present, out=present)
     order, slices, masks = _calendars(present)
-    assets = logp.T[order]                    # one row per asset, calendars contiguous
+    assets = closes.T[order]                  # one row per asset, calendars contiguous
+    np.log(assets, out=assets)
     corr = np.full((n, n), np.nan)
     counts = np.zeros((len(slices), len(slices)), dtype="int64")
     cache: dict[tuple[bytes, int], np.ndarray] = {}
@@ -173,7 +179,7 @@ def correlation_matrix(prices: pd.DataFrame, lookback_days: int = 90, *,
     rows = slice(np.searchsorted(stamps, start, side="right"),
                  np.searchsorted(stamps, end.to_datetime64(), side="right"))
     window = prices.to_numpy(dtype="float64")[rows]
-    corr, n_obs = _pairwise(_log_closes(window))
+    corr, n_obs = _pairwise(window)
     np.clip(corr, -1.0, 1.0, out=corr)
     corr[n_obs < min_obs] = np.nan
     diag = np.diag_indices(corr.shape[0])
