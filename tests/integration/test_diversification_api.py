@@ -12,7 +12,9 @@ import pytest
 
 import services
 from tests.conftest import SAMPLE
+from webapi.common import current_valuation
 from webapi.diversification import bp
+from webapi.portfolio import portfolio_payload
 
 ACCEPTANCE_ASSETS = ["BTC", "ETH", "SOL", "SPY", "QQQ", "GLD", "USDC"]
 
@@ -166,3 +168,14 @@ def test_api_rebalance_only_btc_held_cannot_sell_btc_into_nothing(client, repo):
     assert resp.status_code == 422
     assert "target_weights" in resp.get_json()["error"]
     assert client.get("/api/rebalance?target_btc_pct=1").get_json()["trades"] == []
+
+
+def test_api_rebalance_before_and_after_have_the_portfolio_shape(client):
+    body = client.get("/api/rebalance?target_btc_pct=0.5").get_json()
+    portfolio = portfolio_payload(current_valuation())
+    for side in ("before", "after"):
+        assert set(body[side]) == set(portfolio)
+        assert set(body[side]["assets"][0]) <= set(portfolio["assets"][0])
+    assert body["before"]["portfolio_value_btc"] == pytest.approx(
+        portfolio["portfolio_value_btc"], rel=1e-12)
+    assert body["before"]["btc_allocation"] == pytest.approx(portfolio["btc_allocation"])

@@ -188,3 +188,17 @@ def test_rolling_btc_correlation_hand_checked_weekend_case(unit):
 def test_rolling_btc_correlation_requires_the_benchmark():
     with pytest.raises(ValueError):
         rolling_btc_correlation(_frame({"ETH": [0, .01, .02]}), 30)
+
+
+def test_rolling_btc_correlation_on_the_sample_matches_the_matrix(repo):
+    closes = repo.load_closes(["BTC", "ETH", "SPY", "GLD", "USDC", "MATIC"])
+    rolled = rolling_btc_correlation(closes, 90)
+    for t in [pd.Timestamp("2025-08-13", tz="UTC"), pd.Timestamp("2024-03-09", tz="UTC")]:
+        matrix = correlation_matrix(closes, 90, as_of=t).matrix
+        for symbol in rolled.columns:
+            want, got = matrix.loc[symbol, "BTC"], rolled.loc[t, symbol]
+            assert (math.isnan(want) and math.isnan(got)) or got == pytest.approx(
+                want, abs=1e-12), (t, symbol)
+    # MATIC's series ends 2025-03-24: no number 90 days later.
+    assert math.isnan(rolled.loc[pd.Timestamp("2025-08-13", tz="UTC"), "MATIC"])
+    assert not math.isnan(rolled.loc[pd.Timestamp("2025-03-24", tz="UTC"), "MATIC"])
