@@ -1,7 +1,17 @@
 """GET /api/correlation and GET /api/rebalance (glue: strict query parsing, store reads).
 
-Correlation ``as_of`` is the date of the newest stored BTC close (the unit of account's clock),
-so a subset of assets always gets the same window as the full universe.
+``GET /api/correlation?assets=BTC,ETH,SPY&lookback_days=90``
+    assets: configured symbols (default BTC + every held asset); lookback_days: integer in
+    [2, 3650] (default 90). ``as_of`` is the date of the newest stored BTC close (the unit of
+    account's clock), so a subset of assets gets the same window as the full universe.
+    200 ``{as_of, lookback_days, min_obs, assets, matrix, n_obs}`` with ``null`` where a pair
+    has no number.
+``GET /api/rebalance?target_btc_pct=0.5[&band=0&fee_bps=0&min_trade_btc=0]``
+    200 ``{as_of, target_btc_pct, fees_btc, trades, before, after}``; before/after have the
+    /api/portfolio shape. 422 when the plan is impossible (e.g. only BTC held, target < 1).
+
+A malformed, unknown or repeated query parameter is a 400 ``{"error": ...}``; an unreadable
+store or a missing BTC price is a 503.
 """
 
 from __future__ import annotations
@@ -19,7 +29,7 @@ import services
 from analytics.correlation import BENCHMARK, correlation_matrix
 from analytics.diversification_json import correlation_payload, rebalance_payload
 from analytics.rebalancing import rebalance_to_btc
-from data.errors import DataError
+from data.errors import DataError, InvalidInputError
 from webapi.common import current_valuation, json_error
 
 logger = logging.getLogger(__name__)
@@ -31,17 +41,13 @@ _INT = re.compile(r"[0-9]{1,6}")
 _FLOAT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 
-class QueryError(ValueError):
-    """A query parameter is missing, malformed or out of range (HTTP 400)."""
-
-
 def _only(args: MultiDict, allowed: set[str]) -> None:
     unknown = sorted(set(args) - allowed)
     if unknown:
-        raise QueryError(f"unknown query parameter(s): {', '.join(unknown)}")
+        raise InvalidInputError(f"unknown query parameter(s): {', '.join(unknown)}")
     repeated = sorted(k for k in args if len(args.getlist(k)) > 1)
     if repeated:
-        raise QueryError(f"query parameter(s) given twice: {', '.join(repeated)}")
+        raise InvalidInputError(f"query parameter(s) given twice: {', '.join(repeated)}")
 
 
 def parse_lookback(raw: str | None, default: int = 90) -> int:
@@ -49,7 +55,7 @@ def parse_lookback(raw: str | None, default: int = 90) -> int:
     if raw is None:
         return default
     if not _INT.fullmatch(raw) or not LOOKBACK_RANGE[0] <= int(raw) <= LOOKBACK_RANGE[1]:
-        raise QueryError(f"lookback_days must be an integer in [{LOOKBACK_RANGE[0]}, "
+        raise InvalidInputError(f"lookback_days must be an integer in [{LOOKBACK_RANGE[0]}, "
                          f"{LOOKBACK_RANGE[1]}], got {raw!r}")
     return int(raw)
 
@@ -61,7 +67,7 @@ def parse_float(name: str, raw: str | None, default: float, lo: float, hi: float
         return default
     value = float(raw) if _FLOAT.fullmatch(raw) else math.nan
     if not (math.isfinite(value) and lo <= value <= hi and not (hi_open and value == hi)):
-        raise QueryError(f"{name} must be a number in [{lo}, {hi}{')' if hi_open else ']'}, "
+        raise InvalidInputError(f"{name} must be a number in [{lo}, {hi}{')' if hi_open else ']'}, "
                          f"got {raw!r}")
     return value
 
@@ -72,12 +78,12 @@ def parse_assets(raw: str | None, known: Mapping[str, object], default: list[str
         return default
     symbols = [part.strip().upper() for part in raw.split(",")]
     if not all(symbols):
-        raise QueryError("assets: empty symbol in the list")
+        raise InvalidInputError("assets: empty symbol in the list")
     unknown = [s for s in symbols if s not in known]
     if unknown:
-        raise QueryError(f"assets: unknown symbol(s) {', '.join(unknown)}")
+        raise InvalidInputError(f"assets: unknown symbol(s) {', '.join(unknown)}")
     if len(set(symbols)) != len(symbols):
-        raise QueryError("assets: a symbol is listed twice")
+        raise InvalidInputError("assets: a symbol is listed twice")
     return symbols
 
 
@@ -89,7 +95,7 @@ def get_correlation():
         _only(request.args, {"assets", "lookback_days"})
         symbols = parse_assets(request.args.get("assets"), settings.assets, [])
         lookback = parse_lookback(request.args.get("lookback_days"))
-    except QueryError as exc:
+    except InvalidInputError as exc:
         return json_error(str(exc), 400)
     try:
         if not symbols:
@@ -122,7 +128,7 @@ def get_rebalance():
     """Trades that bring the stored portfolio's BTC share to target_btc_pct (default 0.5)."""
     try:
         kwargs = _rebalance_args(request.args)
-    except QueryError as exc:
+    except InvalidInputError as exc:
         return json_error(str(exc), 400)
     try:
         valuation = current_valuation()
