@@ -36,8 +36,12 @@ def correlation_payload(result: CorrelationResult) -> dict:
     }
 
 
-def holdings_payload(frame: pd.DataFrame, *, as_of: pd.Timestamp, btc_usd: float) -> dict:
-    """A holdings frame (rebalancing HOLDING_COLUMNS) in the shape of /api/portfolio."""
+def holdings_payload(frame: pd.DataFrame, *, as_of: pd.Timestamp, btc_usd: float,
+                     unpriced: tuple[str, ...] = ()) -> dict:
+    """A holdings frame (rebalancing HOLDING_COLUMNS) in the shape of /api/portfolio.
+
+    ``unpriced``: held symbols without a price, left out of the plan (as in /api/portfolio).
+    """
     assets = [{
         "symbol": str(row.symbol), "quantity": _num(row.quantity),
         "price_usd": _num(row.price_usd), "price_btc": _num(row.price_btc),
@@ -54,10 +58,12 @@ def holdings_payload(frame: pd.DataFrame, *, as_of: pd.Timestamp, btc_usd: float
         "as_of": as_of.isoformat(),
         "btc_usd": _num(btc_usd),
         "assets": assets,
+        "unpriced": list(unpriced),
     }
 
 
-def rebalance_payload(plan: RebalancePlan, *, as_of: pd.Timestamp) -> dict:
+def rebalance_payload(plan: RebalancePlan, *, as_of: pd.Timestamp,
+                      unpriced: tuple[str, ...] = ()) -> dict:
     """The /api/rebalance body: trades plus the portfolio before and after them."""
     trades = [{
         "symbol": str(t.symbol), "side": str(t.side), "quantity": _num(t.quantity),
@@ -69,6 +75,8 @@ def rebalance_payload(plan: RebalancePlan, *, as_of: pd.Timestamp) -> dict:
         "target_btc_pct": plan.target_btc_pct,
         "fees_btc": _num(plan.fees_btc),
         "trades": trades,
-        "before": holdings_payload(plan.before, as_of=as_of, btc_usd=plan.btc_usd),
-        "after": holdings_payload(plan.after, as_of=as_of, btc_usd=plan.btc_usd),
+        "before": holdings_payload(plan.before, as_of=as_of, btc_usd=plan.btc_usd,
+                                   unpriced=unpriced),
+        "after": holdings_payload(plan.after, as_of=as_of, btc_usd=plan.btc_usd,
+                                  unpriced=unpriced),
     }

@@ -145,4 +145,4 @@ def get_rebalance():
         plan = rebalance_to_btc(holdings, prices, **kwargs)
     except ValueError as exc:
         return json_error(str(exc), 422)
-    return jsonify(rebalance_payload(plan, as_of=valuation.as_of))
+    return jsonify(rebalance_payload(plan, as_of=valuation.as_of, unpriced=valuation.unpriced))
