@@ -153,8 +153,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app.run(host=settings.server.host, port=settings.server.port, debug=debug)
     finally:
-        if runner is not None:
-            runner.stop()
+        if runner is not None and not runner.stop():
+            # A job overran scheduler.shutdown_timeout_seconds: do not wait for its thread; its
+            # open transaction (if any) is rolled back when the connection drops.
+            logger.error("scheduler did not stop in time; exiting")
+            logging.shutdown()
+            os._exit(1)
     return 0
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -80,15 +81,14 @@ def build_jobs(settings, repo, environ: Mapping[str, str], *,  # noqa: ANN001
     shared with every other process of the deployment. ``cancel`` (set by the scheduler on
     shutdown or loss of leadership) stops a history run between two symbols.
     """
-    try:
-        from data import ingest
-        from data.cache import PriceCache
-    except ImportError:
-        logger.warning("data.ingest is not available yet: using the interim CoinGecko-only jobs")
-        return _interim_jobs(settings, repo, cancel)
+    from data import ingest
+    from data.cache import PriceCache
 
     progress = until_cancelled(cancel)
-    registry = ingest.build_registry(settings, environ, PriceCache.from_settings(settings.cache))
+    # Retry backoff sleeps end at once on shutdown, so stopping never waits out a backoff.
+    sleep = cancel.wait if cancel is not None else time.sleep
+    registry = ingest.build_registry(settings, environ, PriceCache.from_settings(settings.cache),
+                                     sleep=sleep)
     cfg = settings.scheduler
 
     def quotes(now: datetime) -> Any:
@@ -98,7 +98,8 @@ def build_jobs(settings, repo, environ: Mapping[str, str], *,  # noqa: ANN001
     def history(now: datetime) -> Any:
         start = (now - timedelta(days=cfg.history_days_back)).date()
         return ingest.ingest_once(registry, repo, watched_symbols(settings, repo), now=now,
-                                  start=start, end=now.date(), progress=progress)
+                                  start=start, end=now.date(), progress=progress,
+                                  max_jump_factor=settings.ingest.max_jump_factor)
 
     def backfill(now: datetime) -> Any:
         missing = symbols_without_history(repo, watched_symbols(settings, repo))
@@ -106,7 +107,8 @@ def build_jobs(settings, repo, environ: Mapping[str, str], *,  # noqa: ANN001
             return "nothing to backfill"
         start = (now - timedelta(days=cfg.backfill_days)).date()
         return ingest.ingest_once(registry, repo, missing, now=now, start=start, end=now.date(),
-                                  progress=progress)
+                                  progress=progress,
+                                  max_jump_factor=settings.ingest.max_jump_factor)
 
     def health(now: datetime) -> Any:
         stale = stale_symbols(settings, repo, watched_symbols(settings, repo), now)
@@ -130,80 +132,3 @@ def job_outcome(result: Any) -> tuple[str, str | None]:
     if not errors:
         return "ok", None
     return ("error" if len(errors) == len(assets) else "partial"), "; ".join(errors)[:300]
-
-
-# ---- TEMPORARY: interim job bodies until data/ingest.py (the adapters branch) is merged --------
-# CoinGecko only, no retries, no cache: just enough for the scheduler's process tests to count
-# provider calls. Delete once build_jobs imports data.ingest.
-
-def _interim_jobs(settings, repo, cancel) -> JobSet:  # noqa: ANN001
-    import pandas as pd
-    import requests
-
-    from data.errors import BadResponseError, StorageError, TransientError
-    from data.models import Quote
-
-    src = settings.sources["coingecko"]
-    session = requests.Session()
-
-    def ids() -> dict[str, str]:
-        return {s: settings.assets[s].symbols["coingecko"] for s in watched_symbols(settings, repo)
-                if s in settings.assets and "coingecko" in settings.assets[s].symbols}
-
-    def record(ok: bool, now: datetime, error: str | None = None) -> None:
-        try:
-            repo.record_source_status("coingecko", ok=ok, now=now, error=error)
-        except StorageError as exc:   # concurrent first inserts race in record_source_status
-            logger.warning("could not record coingecko status: %s", exc)
-
-    def get(path: str, params: dict, now: datetime) -> Any:
-        try:
-            resp = session.get(src.base_url + path, params=params, timeout=src.timeout_seconds)
-            resp.raise_for_status()
-            payload = resp.json()
-        except (requests.RequestException, ValueError) as exc:
-            record(False, now, exc.__class__.__name__)
-            raise TransientError(f"coingecko: {exc.__class__.__name__}",
-                                 provider="coingecko") from exc
-        record(True, now)
-        return payload
-
-    def quotes(now: datetime) -> int:
-        mapping = ids()
-        payload = get("/api/v3/simple/price", {"ids": ",".join(sorted(mapping.values())),
-                                               "vs_currencies": "usd"}, now)
-        items = [Quote(sym, float(payload[cid]["usd"]), now, "coingecko")
-                 for sym, cid in mapping.items() if cid in payload]
-        return repo.upsert_quotes(items, fetched_at=now)
-
-    def history_since(symbols: list[str], start: datetime, now: datetime) -> int:
-        mapping, total = ids(), 0
-        for sym in until_cancelled(cancel)(symbols):
-            if sym not in mapping:
-                continue
-            payload = get(f"/api/v3/coins/{mapping[sym]}/market_chart/range",
-                          {"vs_currency": "usd", "from": int(start.timestamp()),
-                           "to": int(now.timestamp())}, now)
-            try:
-                ts, close = zip(*payload["prices"], strict=True) if payload["prices"] else ((), ())
-            except (KeyError, TypeError, ValueError) as exc:
-                raise BadResponseError("coingecko: unexpected payload",
-                                       provider="coingecko") from exc
-            frame = pd.DataFrame({"ts": pd.to_datetime(list(ts), unit="ms", utc=True).floor("D"),
-                                  "symbol": sym, "close": list(close), "source": "coingecko"})
-            frame = frame.drop_duplicates("ts", keep="last")
-            for col in ("open", "high", "low", "volume"):
-                frame[col] = float("nan")
-            total += repo.upsert_prices(frame)
-        return total
-
-    cfg = settings.scheduler
-    return JobSet(
-        quotes=quotes,
-        history=lambda now: history_since(watched_symbols(settings, repo),
-                                          now - timedelta(days=cfg.history_days_back), now),
-        backfill=lambda now: history_since(
-            symbols_without_history(repo, watched_symbols(settings, repo)),
-            now - timedelta(days=cfg.backfill_days), now),
-        health=lambda now: repo.load_source_health(),
-    )
