@@ -88,7 +88,10 @@ class FileLeaderLock(LeaderLock):
 
 
 class PostgresLeaderLock(LeaderLock):
-    """A session-level ``pg_try_advisory_lock`` held on a dedicated connection."""
+    """A session-level ``pg_try_advisory_lock`` held on a dedicated connection.
+
+    A standby keeps its connection between attempts (no connection churn every poll).
+    """
 
     kind = "postgres"
 
@@ -98,41 +101,46 @@ class PostgresLeaderLock(LeaderLock):
         self._url = url.replace("postgresql+psycopg://", "postgresql://", 1)
         self._connect_timeout = int(max(1, connect_timeout))
         self._conn = None
+        self._held = False
 
     def _close(self) -> None:
-        conn, self._conn = self._conn, None
+        conn, self._conn, self._held = self._conn, None, False
         if conn is not None:
             try:
                 conn.close()
             except Exception:  # noqa: BLE001 - a broken connection may fail to close; it is gone
                 pass
 
+    def _connect(self):  # noqa: ANN202 - psycopg.Connection
+        import psycopg
+
+        conn = psycopg.connect(self._url, autocommit=True, connect_timeout=self._connect_timeout)
+        # Let the server notice a vanished leader (no FIN) in ~30 s and free its lock.
+        conn.execute("SET tcp_keepalives_idle = 10")
+        conn.execute("SET tcp_keepalives_interval = 5")
+        conn.execute("SET tcp_keepalives_count = 3")
+        return conn
+
     def acquire(self) -> bool:
         import psycopg
 
-        if self._conn is not None:
+        if self._held:
             return self.refresh()
         try:
-            conn = psycopg.connect(self._url, autocommit=True,
-                                   connect_timeout=self._connect_timeout)
-            # Let the server notice a vanished leader (no FIN) in ~30 s and free its lock.
-            conn.execute("SET tcp_keepalives_idle = 10")
-            conn.execute("SET tcp_keepalives_interval = 5")
-            conn.execute("SET tcp_keepalives_count = 3")
-            got = conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()[0]
+            if self._conn is None:
+                self._conn = self._connect()
+            got = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()[0]
         except psycopg.Error as exc:
             logger.warning("postgres leader lock unavailable: %s", exc.__class__.__name__)
+            self._close()
             return False
-        if not got:
-            conn.close()
-            return False
-        self._conn = conn
-        return True
+        self._held = bool(got)
+        return self._held
 
     def refresh(self) -> bool:
         import psycopg
 
-        if self._conn is None:
+        if not self._held or self._conn is None:
             return False
         try:
             # The lock lives as long as the session: check the session still holds it.
@@ -152,7 +160,7 @@ class PostgresLeaderLock(LeaderLock):
     def release(self) -> None:
         import psycopg
 
-        if self._conn is not None:
+        if self._held and self._conn is not None:
             try:
                 self._conn.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
             except psycopg.Error:

@@ -88,8 +88,8 @@ def _run_writer(url: str, pause_in: int) -> subprocess.Popen:
         env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
-@pytest.mark.postgres
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("backend", [
+    "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_kill9_mid_transaction_leaves_whole_batches_only(backend, tmp_path):
     with _store_url(backend, tmp_path) as url:
         repo = Repository.from_url(url)

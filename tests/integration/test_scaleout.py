@@ -56,9 +56,11 @@ def _store(backend: str, tmp_path):
             redis.Redis.from_url(redis_url).delete(lock_name(url))
 
 
-@pytest.mark.postgres
-@pytest.mark.redis
-@pytest.mark.parametrize("backend", ["file", "postgres", "redis"])
+@pytest.mark.parametrize("backend", [
+    "file",
+    pytest.param("postgres", marks=pytest.mark.postgres),
+    pytest.param("redis", marks=pytest.mark.redis),
+])
 def test_scaleout_two_schedulers_one_runs_and_kill9_hands_over(backend, fake, tmp_path):
     with _store(backend, tmp_path) as (url, extra):
         repo = Repository.from_url(url)   # migrated once before the processes race

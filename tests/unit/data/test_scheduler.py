@@ -78,9 +78,11 @@ def _lock_factory(kind: str, tmp_path):
             yield lambda owner: RedisLeaderLock(url, prefix + "leader", ttl=1, token=owner)
 
 
-@pytest.mark.postgres
-@pytest.mark.redis
-@pytest.mark.parametrize("kind", ["file", "postgres", "redis"])
+@pytest.mark.parametrize("kind", [
+    "file",
+    pytest.param("postgres", marks=pytest.mark.postgres),
+    pytest.param("redis", marks=pytest.mark.redis),
+])
 def test_scheduler_two_runners_one_runs_jobs_and_standby_takes_over(kind, fast_settings, store,
                                                                      tmp_path):
     with _lock_factory(kind, tmp_path) as make_lock:
