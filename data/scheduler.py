@@ -293,6 +293,25 @@ def start_embedded(settings, repo, environ=None) -> SchedulerRunner:  # noqa: AN
     return runner
 
 
+def open_store(settings):  # noqa: ANN001, ANN201 - Settings -> Repository
+    """Open (migrate) the store and seed it like ``python app.py`` does, whichever starts first.
+
+    Seeding and the sample portfolio are run-once (guarded in the store), so web workers and
+    the scheduler may race on a fresh store.
+    """
+    from pathlib import Path
+
+    from data.seed import init_portfolio, seed_store
+    from data.storage import Repository
+
+    repo = Repository.from_url(settings.store.url)
+    seed = Path(settings.store.seed_file)
+    seed_store(repo, seed if seed.is_absolute() else Path(__file__).resolve().parents[1] / seed)
+    init_portfolio(repo, settings.portfolio.holdings, settings.portfolio.name)
+    repo.sync_assets({s: a.model_dump() for s, a in settings.assets.items()})
+    return repo
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m data.scheduler``: run the scheduler as its own process until SIGTERM/SIGINT."""
     parser = argparse.ArgumentParser(description="btcfolio background ingestion scheduler")
@@ -301,12 +320,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("BTCFOLIO_LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _quiet_apscheduler()
-    from data.storage import Repository
     from settings import load_settings
 
     try:
         settings = load_settings(args.config, os.environ)
-        repo = Repository.from_url(settings.store.url)
+        repo = open_store(settings)
         cancel = threading.Event()
         runner = SchedulerRunner(settings, repo,
                                  build_jobs(settings, repo, os.environ, cancel=cancel),

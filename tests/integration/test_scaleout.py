@@ -259,6 +259,7 @@ def test_scheduler_sigterm_lets_the_running_ingest_finish(fake, tmp_path):
     # Every symbol the run got to is stored completely, none half-written: the fake serves one
     # point per UTC midnight of the 31-date window; CoinGecko's midnight point closes the
     # previous date, so the first one falls before the window and 30 bars remain.
-    counts = repo.load_prices(interval="1d").groupby("symbol").size()
+    prices = repo.load_prices(interval="1d")
+    counts = prices[prices["source"] == "coingecko"].groupby("symbol").size()
     assert 1 <= len(counts) < 7
     assert set(counts) == {30}, counts.to_dict()
