@@ -185,6 +185,9 @@ class RedisLeaderLock(LeaderLock):
         import redis
 
         try:
+            if self._lock.local.token is not None and self._lock.owned():
+                # Still ours after a renewal failed on a network blip: keep it, renew the TTL.
+                return self.refresh()
             return bool(self._lock.acquire(blocking=False, token=self._token))
         except redis.RedisError as exc:
             logger.warning("redis leader lock unavailable: %s", exc.__class__.__name__)

@@ -152,3 +152,19 @@ def test_heartbeat_must_be_within_half_the_ttl(tmp_path):
     with pytest.raises(ConfigError, match="heartbeat_seconds"):
         _settings(tmp_path, BTCFOLIO__SCHEDULER__LOCK_TTL_SECONDS="10",
                   BTCFOLIO__SCHEDULER__HEARTBEAT_SECONDS="6")
+
+
+@pytest.mark.redis
+def test_redis_lock_still_ours_after_a_failed_renewal_is_taken_back_at_once():
+    import redis
+
+    with redis_prefix() as (url, prefix):
+        leader = RedisLeaderLock(url, prefix + "lock", ttl=5, token="host:1")
+        assert leader.acquire() is True
+        good = leader._lock.redis
+        leader._lock.redis = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+        assert leader.refresh() is False            # Redis "unreachable": leadership dropped
+        leader._lock.redis = good
+        assert leader.acquire() is True             # the key still holds our token
+        assert RedisLeaderLock(url, prefix + "lock", ttl=5, token="host:2").acquire() is False
+        leader.release()
