@@ -1,0 +1,179 @@
+"""Glue for the dashboard: one function per data need (store read -> pure analytics).
+
+Callbacks call only these. Where the project's analytics modules (issues 4 and 5) were not
+merged yet, a minimal stand-in lives here, marked INTERIM, with the same semantics, so that
+switching to the real function is a one-line change.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+import services
+from analytics.portfolio_value import PortfolioValuation, value_portfolio
+from components.dashboard_view import DashboardData
+from components.export import holdings_csv
+from components.status import describe_status
+from data.demo import demo_feed
+from data.holdings import backfill_state
+from webapi.common import asset_kinds, staleness_limits
+
+logger = logging.getLogger(__name__)
+MIN_OBS = 20  # fewer common returns than this -> no correlation number
+LOW_CORRELATION = 0.5
+
+
+def _names_categories() -> tuple[dict[str, str], dict[str, str]]:
+    assets = services.settings().assets
+    return ({s: a.name for s, a in assets.items()}, {s: a.category for s, a in assets.items()})
+
+
+def latest_prices(now: datetime) -> pd.DataFrame:
+    """Stored latest-price candidates, plus the simulated quotes in demo mode (memory only)."""
+    repo, settings = services.repository(), services.settings()
+    latest = repo.load_latest_prices()
+    if not settings.demo:
+        return latest
+    ticks = demo_feed(repo, now=now, step_seconds=settings.refresh.interval_seconds).quotes(now)
+    demo = pd.DataFrame([(q.symbol, q.price_usd, pd.Timestamp(q.ts), q.source, "quote")
+                         for q in ticks], columns=list(latest.columns))
+    return pd.concat([latest, demo], ignore_index=True) if len(latest) else demo
+
+
+def _split_priced(holdings: dict[str, float], latest: pd.DataFrame) -> tuple[dict, dict]:
+    """Holdings with a price at or before BTC's newest price, and the others."""
+    btc = latest.loc[latest["symbol"] == "BTC", "ts"]
+    as_of = btc.max() if len(btc) else None
+    known = set(latest.loc[latest["ts"] <= as_of, "symbol"]) if as_of is not None else set()
+    priced = {s: q for s, q in holdings.items() if s in known}
+    return priced, {s: q for s, q in holdings.items() if s not in known}
+
+
+def current_valuation(now: datetime) -> tuple[PortfolioValuation, dict[str, float]]:
+    """The portfolio valued in BTC now, and the holdings that have no price yet."""
+    repo, settings = services.repository(), services.settings()
+    latest = latest_prices(now)
+    priced, unpriced = _split_priced(repo.load_holdings(settings.portfolio.name), latest)
+    valuation = value_portfolio(priced, latest, asset_kinds=asset_kinds(settings), now=now,
+                                limits=staleness_limits(settings))
+    return valuation, unpriced
+
+
+def prices_btc_before(as_of: pd.Timestamp,
+                      delta: timedelta = timedelta(hours=24)) -> dict[str, float]:
+    """INTERIM (issue 4's BTCConverter): each asset's BTC price as of ``as_of - delta``."""
+    repo, when = services.repository(), pd.Timestamp(as_of) - delta
+    # Look back from the newest stored close when the store ends earlier (offline, demo).
+    stored = repo.load_latest_prices(["BTC"])
+    newest = stored.loc[stored["kind"] == "close", "ts"].max() if len(stored) else when
+    start = min(when, newest if newest == newest else when) - timedelta(days=14)
+    closes = repo.load_closes(start=start, end=when)
+    if closes.empty or "BTC" not in closes:
+        return {}
+    last = closes.ffill().iloc[-1]
+    if not last["BTC"] > 0:
+        return {}
+    return {s: float(v / last["BTC"]) for s, v in last.items() if v == v}
+
+
+def load_dashboard(now: datetime) -> DashboardData:
+    """Everything the live part of the page shows, read from the store (never a provider)."""
+    repo, settings = services.repository(), services.settings()
+    valuation, unpriced = current_valuation(now)
+    pending = {s: (q, (backfill_state(repo, s) or {"state": "not requested"})["state"])
+               for s, q in unpriced.items()}
+    banner = describe_status(
+        quotes=repo.load_quotes(), latest=repo.load_latest_prices(),
+        health=repo.load_source_health(), now=now, demo=settings.demo,
+        quote_limit=timedelta(seconds=settings.cache.stale_if_error_seconds))
+    names, categories = _names_categories()
+    return DashboardData(valuation=valuation, now=now, names=names, categories=categories,
+                         prices_btc_24h=prices_btc_before(valuation.as_of), pending=pending,
+                         banner=banner)
+
+
+def correlation_matrix(closes: pd.DataFrame, lookback_days: int,
+                       min_obs: int = MIN_OBS) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """INTERIM (issue 5's analytics.correlation.correlation_matrix): same pair semantics.
+
+    Window ``(last - lookback, last]``; per pair, the dates where both have a close, their
+    log returns, Pearson; NaN when fewer than ``min_obs`` returns or a flat series.
+    """
+    window = closes[closes.index > closes.index[-1] - pd.Timedelta(days=lookback_days)]
+    cols = list(window.columns)
+    corr = pd.DataFrame(np.nan, index=cols, columns=cols)
+    n_obs = pd.DataFrame(0, index=cols, columns=cols)
+    for i, a in enumerate(cols):
+        for b in cols[i:]:
+            pair = window[[a, b]].dropna().to_numpy(dtype="float64")
+            rets = np.diff(np.log(pair), axis=0)
+            n = len(rets)
+            n_obs.loc[a, b] = n_obs.loc[b, a] = n
+            if n >= min_obs and rets[:, 0].std() > 0 and rets[:, 1].std() > 0:
+                corr.loc[a, b] = corr.loc[b, a] = float(np.corrcoef(rets[:, 0], rets[:, 1])[0, 1])
+    return corr, n_obs
+
+
+def correlations(lookback_days: int) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
+    """Correlation matrix of the universe, its n_obs, and each asset's correlation to BTC."""
+    repo = services.repository()
+    universe = list(services.settings().assets)
+    newest = repo.load_closes(["BTC"]).index.max()
+    closes = repo.load_closes(universe, start=newest - timedelta(days=lookback_days + 1))
+    closes = closes.reindex(columns=[s for s in universe if s in closes.columns])
+    matrix, n_obs = correlation_matrix(closes, lookback_days)
+    to_btc = {s: float(v) for s, v in matrix["BTC"].items() if s != "BTC" and v == v}
+    return matrix, n_obs, to_btc
+
+
+def value_history(holdings: dict[str, float]) -> pd.DataFrame:
+    """INTERIM (issue 4's portfolio_value_history): daily BTC value at constant quantities.
+
+    Returns index date, columns value_btc and held_btc (the first day's value, held as BTC).
+    """
+    closes = services.repository().load_closes(list(holdings) + ["BTC"]).ffill()
+    closes = closes.dropna(subset=list(set(holdings) | {"BTC"}))
+    value = sum(closes[s] * q for s, q in holdings.items()) / closes["BTC"]
+    held = float(value.iloc[0]) if len(value) else 0.0
+    return pd.DataFrame({"value_btc": value, "held_btc": held})
+
+
+def allocation(valuation: PortfolioValuation) -> tuple[dict[str, float], dict[str, float]]:
+    """Weights by asset and by category (fractions of the BTC value)."""
+    _, categories = _names_categories()
+    by_asset = dict(zip(valuation.assets["symbol"], valuation.assets["weight"], strict=True))
+    by_category: dict[str, float] = {}
+    for symbol, weight in by_asset.items():
+        key = categories.get(symbol, "other")
+        by_category[key] = by_category.get(key, 0.0) + float(weight)
+    return by_asset, by_category
+
+
+def rebalance_trades(valuation: PortfolioValuation, target_btc: float) -> pd.DataFrame:
+    """INTERIM (issue 5's rebalance_to_btc): trades to reach a BTC share, others pro rata.
+
+    Returns columns symbol, delta_btc (+ buy), delta_usd, delta_quantity.
+    """
+    if not 0.0 <= target_btc <= 1.0:
+        raise ValueError("the target BTC share must be between 0 and 100 %")
+    assets = valuation.assets.set_index("symbol")
+    total = valuation.total_btc
+    btc_now = float(assets["value_btc"].get("BTC", 0.0))
+    others = assets.drop(index="BTC", errors="ignore")
+    scale = (1.0 - target_btc) * total / (total - btc_now) if total - btc_now > 0 else 0.0
+    deltas = {"BTC": target_btc * total - btc_now}
+    deltas.update({s: v * scale - v for s, v in others["value_btc"].items()})
+    price_btc = {**assets["price_btc"].to_dict(), "BTC": 1.0}
+    return pd.DataFrame([{"symbol": s, "delta_btc": d, "delta_usd": d * valuation.btc_usd,
+                          "delta_quantity": d / price_btc[s]} for s, d in deltas.items()])
+
+
+def export_csv(now: datetime) -> str:
+    """The holdings CSV of the current valuation."""
+    valuation, _ = current_valuation(now)
+    names, categories = _names_categories()
+    return holdings_csv(valuation, names=names, categories=categories)
