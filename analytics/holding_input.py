@@ -42,7 +42,7 @@ def validate_quantity(quantity: object) -> float:
         HoldingInputError: missing, not a number (bools included), NaN/inf, <= 0 or too large.
     """
     if quantity is None or quantity == "":
-        raise HoldingInputError("quantity", "enter a quantity")
+        raise HoldingInputError("quantity", "enter a quantity (a number)")
     if isinstance(quantity, bool) or not isinstance(quantity, (int, float)):
         raise HoldingInputError("quantity", "the quantity must be a number")
     try:

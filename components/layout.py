@@ -66,8 +66,9 @@ def asset_form(universe: Mapping[str, str]) -> dbc.Card:
     return dbc.Card(dbc.CardBody([dbc.Row([
         dbc.Col(dcc.Dropdown(options=options, id=ids.ASSET_DROPDOWN, placeholder="Asset",
                              clearable=False), xs=12, md=5, className="mb-2 mb-md-0"),
+        # No min/max here: out-of-range values must reach the validator to get a clear error.
         dbc.Col(dbc.Input(id=ids.ASSET_QUANTITY, type="number", placeholder="Quantity",
-                          min=0, step="any", debounce=False), xs=7, md=4),
+                          step="any"), xs=7, md=4),
         dbc.Col(dbc.Button([html.I(className="bi bi-plus-lg me-1"), "Add / update"],
                            id=ids.ADD_ASSET_BUTTON, color="success", className="w-100"),
                 xs=5, md=3),

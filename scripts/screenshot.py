@@ -19,7 +19,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SHOTS = {"dashboard.png": (1280, 2300), "dashboard-mobile.png": (390, 5200)}
+SHOTS = {"dashboard.png": (1280, 2300), "dashboard-mobile.png": (390, 1800)}
 
 
 def _free_port() -> int:
