@@ -1,8 +1,8 @@
 """Glue for the dashboard: one function per data need (store read -> pure analytics).
 
-Callbacks call only these. Where the project's analytics modules (issues 4 and 5) were not
-merged yet, a minimal stand-in lives here, marked INTERIM, with the same semantics, so that
-switching to the real function is a one-line change.
+Callbacks call only these. Where the project's analytics module (issue 5: correlation,
+rebalancing) was not merged yet, a minimal stand-in lives here, marked INTERIM, with the same
+semantics, so that switching to the real function is a one-line change.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 
 import services
+from analytics.btc_converter import BTCConverter
+from analytics.portfolio_history import portfolio_value_history
 from analytics.portfolio_value import PortfolioValuation, value_portfolio
 from components.dashboard_view import DashboardData
 from components.export import holdings_csv
@@ -44,40 +46,35 @@ def latest_prices(now: datetime) -> pd.DataFrame:
     return pd.concat([latest, demo], ignore_index=True) if len(latest) else demo
 
 
-def _split_priced(holdings: dict[str, float], latest: pd.DataFrame) -> tuple[dict, dict]:
-    """Holdings with a price at or before BTC's newest price, and the others."""
-    btc = latest.loc[latest["symbol"] == "BTC", "ts"]
-    as_of = btc.max() if len(btc) else None
-    known = set(latest.loc[latest["ts"] <= as_of, "symbol"]) if as_of is not None else set()
-    priced = {s: q for s, q in holdings.items() if s in known}
-    return priced, {s: q for s, q in holdings.items() if s not in known}
-
-
 def current_valuation(now: datetime) -> tuple[PortfolioValuation, dict[str, float]]:
     """The portfolio valued in BTC now, and the holdings that have no price yet."""
     repo, settings = services.repository(), services.settings()
-    latest = latest_prices(now)
-    priced, unpriced = _split_priced(repo.load_holdings(settings.portfolio.name), latest)
-    valuation = value_portfolio(priced, latest, asset_kinds=asset_kinds(settings), now=now,
-                                limits=staleness_limits(settings))
-    return valuation, unpriced
+    holdings = repo.load_holdings(settings.portfolio.name)
+    valuation = value_portfolio(holdings, latest_prices(now), asset_kinds=asset_kinds(settings),
+                                now=now, limits=staleness_limits(settings))
+    return valuation, {s: holdings[s] for s in valuation.unpriced}
+
+
+def _converter(closes: pd.DataFrame) -> BTCConverter:
+    settings = services.settings()
+    return BTCConverter(closes, asset_kinds=asset_kinds(settings),
+                        limits=staleness_limits(settings))
 
 
 def prices_btc_before(as_of: pd.Timestamp,
                       delta: timedelta = timedelta(hours=24)) -> dict[str, float]:
-    """INTERIM (issue 4's BTCConverter): each asset's BTC price as of ``as_of - delta``."""
+    """Each asset's BTC price as of ``as_of - delta`` from the stored daily closes."""
     repo, when = services.repository(), pd.Timestamp(as_of) - delta
     # Look back from the newest stored close when the store ends earlier (offline, demo).
     stored = repo.load_latest_prices(["BTC"])
     newest = stored.loc[stored["kind"] == "close", "ts"].max() if len(stored) else when
     start = min(when, newest if newest == newest else when) - timedelta(days=14)
     closes = repo.load_closes(start=start, end=when)
-    if closes.empty or "BTC" not in closes:
+    if closes.empty:
         return {}
-    last = closes.ffill().iloc[-1]
-    if not last["BTC"] > 0:
-        return {}
-    return {s: float(v / last["BTC"]) for s, v in last.items() if v == v}
+    conv = _converter(closes)
+    prices = {s: float(conv.price_btc(s, when)["price_btc"].iloc[0]) for s in closes.columns}
+    return {s: p for s, p in prices.items() if p == p}
 
 
 def load_dashboard(now: datetime) -> DashboardData:
@@ -131,15 +128,15 @@ def correlations(lookback_days: int) -> tuple[pd.DataFrame, pd.DataFrame, dict[s
 
 
 def value_history(holdings: dict[str, float]) -> pd.DataFrame:
-    """INTERIM (issue 4's portfolio_value_history): daily BTC value at constant quantities.
+    """Daily BTC value at constant quantities and the flat 'held BTC' line.
 
-    Returns index date, columns value_btc and held_btc (the first day's value, held as BTC).
+    Returns index date, columns value_btc and held_btc (the first valued day's value, held
+    as BTC: flat in BTC terms by definition).
     """
-    closes = services.repository().load_closes(list(holdings) + ["BTC"]).ffill()
-    closes = closes.dropna(subset=list(set(holdings) | {"BTC"}))
-    value = sum(closes[s] * q for s, q in holdings.items()) / closes["BTC"]
-    held = float(value.iloc[0]) if len(value) else 0.0
-    return pd.DataFrame({"value_btc": value, "held_btc": held})
+    closes = services.repository().load_closes(list(holdings) + ["BTC"])
+    daily = portfolio_value_history(holdings, _converter(closes)).daily["value_btc"].dropna()
+    held = float(daily.iloc[0]) if len(daily) else 0.0
+    return pd.DataFrame({"value_btc": daily, "held_btc": held})
 
 
 def allocation(valuation: PortfolioValuation) -> tuple[dict[str, float], dict[str, float]]:

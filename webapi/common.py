@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from flask import jsonify
 
@@ -13,10 +13,7 @@ from settings import Settings
 
 def staleness_limits(settings: Settings) -> StalenessLimits:
     """StalenessLimits from the `staleness` config section."""
-    cfg = settings.staleness
-    return StalenessLimits(crypto_quote=timedelta(seconds=cfg.crypto_quote_seconds),
-                           crypto_daily=timedelta(days=cfg.crypto_daily_days),
-                           equity_daily=timedelta(days=cfg.equity_daily_days))
+    return StalenessLimits.from_settings(settings.staleness)
 
 
 def asset_kinds(settings: Settings) -> dict[str, str]:

@@ -1,0 +1,120 @@
+"""The portfolio's daily value in BTC with holdings held constant (pure: no IO).
+
+Valuation of day D (a UTC date, timestamp D 00:00): each asset at its as-of daily close of D
+(a stock on Saturday uses Friday's close). An asset whose as-of price is past its staleness
+limit (e.g. MATIC after its series ended) or that has no price yet (before its first day) is
+**excluded** from that day's total and named in ``excluded``; it is never back-filled and never
+counted as zero. The day-over-day return is chain-linked over the assets valued on both days,
+so an asset dropping in or out does not show as a fake gain or loss.
+
+``ValueHistory.daily``, one row per calendar day, oldest first, index ``date`` (UTC midnight):
+    value_btc              float   sum of the included assets' BTC values (NaN: none valued)
+    value_usd              float   value_btc × BTC/USD close of the day
+    return_btc             float   day-over-day BTC return (NaN on the first day)
+    cumulative_return_btc  float   growth since the first day of the frame
+    complete               bool    every holding was valued
+    excluded               str     comma-separated symbols left out that day ("" if none)
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analytics.btc_converter import BTC, OK, BTCConverter, NoPriceError
+from analytics.returns import cumulative_returns
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ValueHistory:
+    """Daily BTC value of a portfolio; schemas in the module docstring."""
+
+    daily: pd.DataFrame
+    assets_btc: pd.DataFrame  # index date, one column per holding: BTC value (NaN = excluded)
+    status: pd.DataFrame      # index date, one column per holding: "ok" | "stale" | "no_price"
+
+
+def daily_dates(converter: BTCConverter, *, start: pd.Timestamp | None = None,
+                end: pd.Timestamp | None = None) -> pd.DatetimeIndex:
+    """Calendar days (UTC midnight) from BTC's first to its newest stored price, clipped.
+
+    Raises:
+        NoPriceError: BTC has no price at all.
+    """
+    first, last = converter.first_price_ts(BTC), converter.last_price_ts(BTC)
+    if first is None or last is None:
+        raise NoPriceError("no BTC price stored: cannot value anything in BTC")
+    lo = max(first.floor("D"), start.floor("D")) if start is not None else first.floor("D")
+    hi = min(last.floor("D"), end.floor("D")) if end is not None else last.floor("D")
+    return pd.date_range(lo, hi, freq="D", name="date").as_unit("ns")
+
+
+def chain_linked_returns(values: pd.DataFrame) -> pd.Series:
+    """Day-over-day return of the sum of columns, over the columns valued on both days."""
+    prev = values.shift(1)
+    both = values.notna() & prev.notna()
+    now_sum = values.where(both).sum(axis=1)
+    prev_sum = prev.where(both).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = now_sum / prev_sum - 1.0
+    return out.where(prev_sum > 0)
+
+
+def portfolio_value_history(holdings: Mapping[str, float], converter: BTCConverter, *,
+                            start: pd.Timestamp | None = None,
+                            end: pd.Timestamp | None = None) -> ValueHistory:
+    """Value constant holdings on each calendar day from ``start`` to ``end`` (default: all).
+
+    Args:
+        holdings: symbol -> quantity (held constant over the whole range).
+        converter: a converter over the stored daily closes.
+        start: first day (default BTC's first price day).
+        end: last day (default BTC's newest price day).
+
+    Raises:
+        NoPriceError: BTC has no price at all.
+        ValueError: a quantity is not finite.
+    """
+    dates = daily_dates(converter, start=start, end=end)
+    for symbol, qty in holdings.items():
+        if not math.isfinite(qty):
+            raise ValueError(f"quantity of {symbol} must be finite, got {qty}")
+    quantities = pd.DataFrame({s: float(q) for s, q in holdings.items()}, index=dates,
+                              columns=list(holdings))
+    values, status = converter.to_btc_frame(quantities)
+    values.index = status.index = dates
+    included = values.where(status == OK)
+    valued_any = included.notna().any(axis=1)
+    total = included.sum(axis=1).where(valued_any | (len(holdings) == 0))
+    btc_usd = converter.asof(BTC, dates)["price_usd"].to_numpy()
+    returns = chain_linked_returns(included)
+    names = np.array([str(c) for c in status.columns], dtype=object)
+    excluded = [", ".join(names[row != OK]) for row in status.to_numpy()]
+    daily = pd.DataFrame({
+        "value_btc": total, "value_usd": total * btc_usd, "return_btc": returns,
+        "cumulative_return_btc": cumulative_returns(returns),
+        "complete": (status == OK).all(axis=1), "excluded": excluded}, index=dates)
+    return ValueHistory(daily=daily, assets_btc=included, status=status)
+
+
+def history_payload(history: ValueHistory, days: int) -> dict:
+    """JSON body of ``GET /api/portfolio/history``: the last ``days`` rows, oldest first.
+
+    ``{"history": [{"date": "YYYY-MM-DD", "value_btc": float, "return_btc": float}, ...]}``;
+    a number that does not exist (first day's return, a day with nothing valued) is null.
+    """
+    tail = history.daily.iloc[-days:] if days > 0 else history.daily.iloc[:0]
+
+    def num(x: float) -> float | None:
+        return float(x) if np.isfinite(x) else None
+
+    rows = zip(tail.index, tail.itertuples(index=False), strict=True)
+    return {"history": [{"date": date.strftime("%Y-%m-%d"), "value_btc": num(row.value_btc),
+                         "return_btc": num(row.return_btc)} for date, row in rows]}

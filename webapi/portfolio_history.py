@@ -1,0 +1,60 @@
+"""``GET /api/portfolio/history?days=N``: the portfolio's daily BTC value, oldest first.
+
+Blueprint ``bp`` (register on the Flask server of the Dash app). Each day is valued with the
+as-of daily closes of that day, holdings held constant at the stored current holdings; the
+full history is computed (cached across requests by the converter) and the last N days sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Blueprint, jsonify, request
+
+import services
+from analytics.btc_converter import BTCConverter, NoPriceError, StalenessLimits
+from analytics.portfolio_history import history_payload, portfolio_value_history
+from data.errors import DataError
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("portfolio_history", __name__)
+
+MAX_DAYS = 3650
+DEFAULT_DAYS = 30
+
+
+def _parse_days(raw: str | None) -> int:
+    """The ``days`` query parameter as an int in 1..MAX_DAYS (default 30)."""
+    if raw is None:
+        return DEFAULT_DAYS
+    text = raw.strip()
+    if not re.fullmatch(r"[0-9]{1,6}", text):
+        raise ValueError(f"days must be an integer from 1 to {MAX_DAYS}")
+    days = int(text)
+    if not 1 <= days <= MAX_DAYS:
+        raise ValueError(f"days must be an integer from 1 to {MAX_DAYS}")
+    return days
+
+
+@bp.get("/api/portfolio/history")
+def get_portfolio_history():
+    """Last N days of ``{"date", "value_btc", "return_btc"}``; 400 on a bad ``days``."""
+    try:
+        days = _parse_days(request.args.get("days"))
+    except ValueError as exc:
+        return jsonify({"error": str(exc)}), 400
+    settings = services.settings()
+    repo = services.repository()
+    try:
+        holdings = repo.load_holdings(settings.portfolio.name)
+        closes = repo.load_closes(sorted({"BTC", *holdings}))
+        converter = BTCConverter(
+            closes, asset_kinds={s: a.kind for s, a in settings.assets.items()},
+            limits=StalenessLimits.from_settings(settings.staleness))
+        history = portfolio_value_history(holdings, converter)
+    except (DataError, NoPriceError) as exc:  # store failed, or no BTC price stored yet
+        logger.warning("portfolio history unavailable: %s", exc)
+        return jsonify({"error": f"portfolio history unavailable: {exc}"}), 503
+    return jsonify(history_payload(history, days))
