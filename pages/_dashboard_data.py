@@ -121,7 +121,8 @@ def correlations(lookback_days: int) -> tuple[pd.DataFrame, pd.DataFrame, dict[s
     universe = list(services.settings().assets)
     newest = repo.load_closes(["BTC"]).index.max()
     closes = repo.load_closes(universe, start=newest - timedelta(days=lookback_days + 1))
-    closes = closes.reindex(columns=[s for s in universe if s in closes.columns])
+    # Assets with no close in the window (MATIC after its series ended) stay, as 'n/a' cells.
+    closes = closes.reindex(columns=universe)
     matrix, n_obs = correlation_matrix(closes, lookback_days)
     to_btc = {s: float(v) for s, v in matrix["BTC"].items() if s != "BTC" and v == v}
     return matrix, n_obs, to_btc
