@@ -56,6 +56,20 @@ class StalenessSettings(_Strict):
     equity_daily_days: float = Field(4, gt=0)
 
 
+class IngestSettings(_Strict):
+    """Retries, circuit breaker, rate-limit waiting and bad-data rejection of the ingest."""
+
+    retry_attempts: int = Field(4, ge=1, le=10)
+    retry_max_seconds: float = Field(60, gt=0)
+    backoff_initial_seconds: float = Field(1, ge=0)
+    backoff_max_seconds: float = Field(30, gt=0)
+    breaker_failures: int = Field(3, ge=1)
+    breaker_reset_seconds: float = Field(300, gt=0)
+    rate_limit_max_wait_seconds: float = Field(120, ge=0)
+    max_jump_factor: float = Field(5, gt=1)
+    history_days: int = Field(365, ge=1)
+
+
 class RateLimit(_Strict):
     per_minute: int | None = Field(None, gt=0)
     per_day: int | None = Field(None, gt=0)
@@ -128,6 +142,7 @@ class Settings(_Strict):
     cache: CacheSettings = CacheSettings()
     refresh: RefreshSettings = RefreshSettings()
     staleness: StalenessSettings = StalenessSettings()
+    ingest: IngestSettings = IngestSettings()
     categories: tuple[str, ...]
     sources: dict[Literal["coingecko", "coinmarketcap", "alphavantage", "yahoo"], SourceSettings]
     assets: dict[str, AssetSettings]

@@ -7,6 +7,7 @@ AppError
     ├── ProviderError(provider, status, url_redacted)
     │   ├── TransientError       timeout, connection, 5xx          -> retry with backoff
     │   │   └── RateLimitError   429 or quota text in a 200 body   -> honour .retry_after
+    │   │       └── BudgetExhaustedError  our own per-provider budget is spent (no call made)
     │   ├── AuthError            401/403, bad or missing key       -> never retry
     │   ├── NotFoundError        unknown symbol / coin id
     │   └── BadResponseError     undecodable, schema drift, error object inside a 200 body
@@ -54,6 +55,10 @@ class RateLimitError(TransientError):
     def __init__(self, message: str, *, retry_after: float | None = None, **kw) -> None:
         super().__init__(message, **kw)
         self.retry_after = retry_after
+
+
+class BudgetExhaustedError(RateLimitError):
+    """The local rate-limit budget of a provider is spent: no request was sent, no retry."""
 
 
 class AuthError(ProviderError):
