@@ -15,14 +15,14 @@ def _placeholder(width: str = "col-8") -> html.Span:
     return html.Span(className=f"placeholder {width}")
 
 
-def navbar(*, demo: bool) -> dbc.Navbar:
+def navbar(*, demo: bool, dark: bool = False) -> dbc.Navbar:
     """Brand, demo label, sats / dark switches and the CSV export button."""
     demo_badge = dbc.Badge("DEMO — simulated prices", color="warning", text_color="dark",
                            className="ms-2", id=ids.DEMO_BADGE) if demo else None
     controls = html.Div([
         dbc.Switch(id=ids.SATS_TOGGLE, label="sats", value=False, className="mb-0 me-3",
                    persistence=True, persistence_type="local"),
-        dbc.Switch(id=ids.DARK_TOGGLE, label="dark", value=False, className="mb-0 me-3",
+        dbc.Switch(id=ids.DARK_TOGGLE, label="dark", value=dark, className="mb-0 me-3",
                    persistence=True, persistence_type="local"),
         dbc.Button([html.I(className="bi bi-download me-1"), "CSV"], id=ids.EXPORT_CSV,
                    color="light", outline=True, size="sm"),
@@ -125,7 +125,7 @@ def panels(lookbacks: Sequence[int]) -> list:
 
 
 def page_layout(*, universe: Mapping[str, str], interval_ms: int, demo: bool,
-                lookbacks: Sequence[int]) -> html.Div:
+                lookbacks: Sequence[int], dark: bool = False) -> html.Div:
     """The whole page; live values start as placeholders and fill on the first refresh."""
     return html.Div([
         dcc.Interval(id=ids.REFRESH_INTERVAL, interval=interval_ms, n_intervals=0),
@@ -133,7 +133,7 @@ def page_layout(*, universe: Mapping[str, str], interval_ms: int, demo: bool,
         dcc.Store(id=ids.HOLDINGS_VERSION, data=None),
         dcc.Store(id=ids.THEME_STORE, data="light"),
         dcc.Download(id=ids.EXPORT_DOWNLOAD),
-        navbar(demo=demo),
+        navbar(demo=demo, dark=dark),
         dbc.Container([
             header(),
             asset_form(universe),

@@ -77,12 +77,20 @@ def prices_btc_before(as_of: pd.Timestamp,
     return {s: p for s, p in prices.items() if p == p}
 
 
+def backfill_text(state: dict | None) -> str:
+    """'requested', 'running 40%', 'failed' ... from a recorded backfill state."""
+    if not state:
+        return "not requested"
+    progress = state.get("progress")
+    done = f" {progress:.0%}" if isinstance(progress, (int, float)) else ""
+    return f"{state.get('state', 'unknown')}{done}"
+
+
 def load_dashboard(now: datetime) -> DashboardData:
     """Everything the live part of the page shows, read from the store (never a provider)."""
     repo, settings = services.repository(), services.settings()
     valuation, unpriced = current_valuation(now)
-    pending = {s: (q, (backfill_state(repo, s) or {"state": "not requested"})["state"])
-               for s, q in unpriced.items()}
+    pending = {s: (q, backfill_text(backfill_state(repo, s))) for s, q in unpriced.items()}
     banner = describe_status(
         quotes=repo.load_quotes(), latest=repo.load_latest_prices(),
         health=repo.load_source_health(), now=now, demo=settings.demo,

@@ -28,12 +28,15 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def layout(**_kwargs):
-    """The page shell: placeholders everywhere, filled by the first refresh (no IO here)."""
+def layout(theme: str | None = None, **_kwargs):
+    """The page shell: placeholders everywhere, filled by the first refresh (no IO here).
+
+    ``?theme=dark`` opens the page in dark mode (the switch then remembers the choice).
+    """
     settings = services.settings()
     return page_layout(universe={s: a.name for s, a in settings.assets.items()},
                        interval_ms=settings.refresh.interval_seconds * 1000,
-                       demo=settings.demo, lookbacks=LOOKBACKS)
+                       demo=settings.demo, lookbacks=LOOKBACKS, dark=theme == "dark")
 
 
 @callback(

@@ -2,7 +2,8 @@
 
     python scripts/screenshot.py [--out docs] [--chromium /usr/bin/chromium]
 
-Writes docs/dashboard.png (1280 px wide) and docs/dashboard-mobile.png (390 px wide).
+Writes docs/dashboard.png (1280 px wide), docs/dashboard-mobile.png (390 px wide) and
+docs/dashboard-dark.png (1280 px, dark mode).
 Needs no network: the app serves everything (CSS, fonts, JS) itself.
 """
 
@@ -19,7 +20,8 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SHOTS = {"dashboard.png": (1280, 2300), "dashboard-mobile.png": (390, 1800)}
+SHOTS = {"dashboard.png": ("", 1280, 2300), "dashboard-mobile.png": ("", 390, 1800),
+         "dashboard-dark.png": ("?theme=dark", 1280, 1000)}
 
 
 def _free_port() -> int:
@@ -66,8 +68,8 @@ def main() -> int:
         try:
             url = f"http://127.0.0.1:{port}/portfolio/dashboard"
             _wait(url)
-            for name, (width, height) in SHOTS.items():
-                shoot(args.chromium, url, Path(args.out) / name, width, height)
+            for name, (query, width, height) in SHOTS.items():
+                shoot(args.chromium, url + query, Path(args.out) / name, width, height)
         finally:
             app.terminate()
             app.wait(timeout=10)
