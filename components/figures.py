@@ -11,7 +11,8 @@ import plotly.graph_objects as go
 # Diverging, centred at 0: red for negative, white at 0, blue for positive correlation.
 DIVERGING = [[0.0, "#b2182b"], [0.25, "#ef8a62"], [0.5, "#f7f7f7"], [0.75, "#67a9cf"],
              [1.0, "#2166ac"]]
-PALETTE = ["#f7931a", "#2c3e50", "#18bc9c", "#3498db", "#e74c3c", "#9b59b6", "#f39c12",
+BTC_ORANGE = "#f7931a"
+PALETTE = ["#5b7a99", "#18bc9c", "#3498db", "#e74c3c", "#9b59b6", "#16a085",
            "#1abc9c", "#95a5a6", "#34495e", "#d35400", "#7f8c8d"]
 
 
@@ -62,8 +63,11 @@ def history_figure(history: pd.DataFrame, *, dark: bool = False) -> go.Figure:
 def allocation_figure(weights: Mapping[str, float], *, title: str, dark: bool = False) -> go.Figure:
     """Donut of weights (fractions) by asset or by category."""
     labels = [k.replace("_", " ") for k in weights]
+    others = iter(PALETTE * 2)
+    # BTC (and the category holding it) is always bitcoin orange; others from the palette.
+    colours = [BTC_ORANGE if k in ("BTC", "stable_crypto") else next(others) for k in weights]
     fig = go.Figure(go.Pie(labels=labels, values=list(weights.values()), hole=0.55, sort=False,
-                           marker={"colors": PALETTE[:len(labels)]}, textinfo="percent",
+                           marker={"colors": colours}, textinfo="percent",
                            textposition="inside", insidetextorientation="horizontal",
                            hovertemplate="%{label}: %{percent}<extra></extra>"))
     fig.update_layout(title={"text": title, "x": 0.5, "font": {"size": 13}}, showlegend=True,

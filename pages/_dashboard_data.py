@@ -139,11 +139,16 @@ def correlations(lookback_days: int) -> tuple[pd.DataFrame, pd.DataFrame, dict[s
 def value_history(holdings: dict[str, float]) -> pd.DataFrame:
     """Daily BTC value at constant quantities and the flat 'held BTC' line.
 
-    Returns index date, columns value_btc and held_btc (the first valued day's value, held
-    as BTC: flat in BTC terms by definition).
+    Returns index date, columns value_btc and held_btc: the value of the first day on which
+    every holding has a price, held as BTC (flat in BTC terms by definition). Days before
+    that (an asset not yet listed) are left out so the line starts from a complete portfolio.
     """
     closes = services.repository().load_closes(list(holdings) + ["BTC"])
-    daily = portfolio_value_history(holdings, _converter(closes)).daily["value_btc"].dropna()
+    history = portfolio_value_history(holdings, _converter(closes)).daily
+    complete = history.index[history["complete"].to_numpy(dtype=bool)]
+    daily = history.loc[history.index >= complete[0], "value_btc"] if len(complete) else (
+        history["value_btc"])
+    daily = daily.dropna()
     held = float(daily.iloc[0]) if len(daily) else 0.0
     return pd.DataFrame({"value_btc": daily, "held_btc": held})
 

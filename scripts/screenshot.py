@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = {"dashboard.png": ("", 1280, 2300), "dashboard-mobile.png": ("", 390, 1800),
-         "dashboard-dark.png": ("?theme=dark", 1280, 1000)}
+         "dashboard-dark.png": ("?theme=dark", 1280, 2300)}
 
 
 def _free_port() -> int:
