@@ -69,7 +69,7 @@ def asset_form(universe: Mapping[str, str]) -> dbc.Card:
         # No min/max here: out-of-range values must reach the validator to get a clear error.
         dbc.Col(dbc.Input(id=ids.ASSET_QUANTITY, type="number", placeholder="Quantity",
                           step="any"), xs=7, md=4),
-        dbc.Col(dbc.Button([html.I(className="bi bi-plus-lg me-1"), "Add / update"],
+        dbc.Col(dbc.Button([html.I(className="bi bi-plus-lg me-1"), "Add"],
                            id=ids.ADD_ASSET_BUTTON, color="success", className="w-100"),
                 xs=5, md=3),
     ], className="g-2 align-items-center"),

@@ -4,7 +4,9 @@
 
 Writes docs/dashboard.png (1280 px wide), docs/dashboard-mobile.png (390 px wide) and
 docs/dashboard-dark.png (1280 px, dark mode).
-Needs no network: the app serves everything (CSS, fonts, JS) itself.
+Needs no network: the app serves everything (CSS, fonts, JS) itself. Uses selenium with
+Debian's chromium + chromium-driver (as the browser tests do) and waits in real time so the
+demo feed has ticked: the shots show the live "since refresh" changes.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+REFRESH_SECONDS = 3
 SHOTS = {"dashboard.png": ("", 1280, 2300), "dashboard-mobile.png": ("", 390, 1800),
          "dashboard-dark.png": ("?theme=dark", 1280, 2300)}
 
@@ -41,14 +44,25 @@ def _wait(url: str, timeout: float = 30.0) -> None:
     raise SystemExit(f"the app did not answer at {url}")
 
 
-def shoot(chromium: str, url: str, out: Path, width: int, height: int) -> None:
-    """One headless chromium screenshot of ``url``."""
-    with tempfile.TemporaryDirectory() as profile:
-        subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu",
-                        "--disable-background-networking", "--hide-scrollbars",
-                        f"--user-data-dir={profile}", f"--window-size={width},{height}",
-                        "--virtual-time-budget=40000", f"--screenshot={out}", url],
-                       check=True, capture_output=True, timeout=120)
+def shoot(chromium: str, urls: dict[str, tuple[str, int, int]], out: Path, *,
+          settle_seconds: float) -> None:
+    """Headless chromium screenshots, taken after the page has refreshed a few times."""
+    from selenium import webdriver  # test dependency (dash[testing]); imported only here
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                "--disable-background-networking", "--disable-dev-shm-usage"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(options=options)
+    try:
+        for name, (url, width, height) in urls.items():
+            driver.set_window_size(width, height)
+            driver.get(url)
+            time.sleep(settle_seconds)  # real time: let the demo feed tick and the page patch
+            driver.save_screenshot(str(out / name))
+    finally:
+        driver.quit()
 
 
 def main() -> int:
@@ -61,15 +75,17 @@ def main() -> int:
     port = _free_port()
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp}/shot.db",
-               "BTCFOLIO__CACHE__DIR": f"{tmp}/cache"}
+               "BTCFOLIO__CACHE__DIR": f"{tmp}/cache",
+               # Faster ticks than the default 30 s so the shots show live changes.
+               "BTCFOLIO__REFRESH__INTERVAL_SECONDS": str(REFRESH_SECONDS)}
         cmd = [sys.executable, str(ROOT / "app.py"), "--demo", "--port", str(port)]
         app = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
         try:
             url = f"http://127.0.0.1:{port}/portfolio/dashboard"
             _wait(url)
-            for name, (query, width, height) in SHOTS.items():
-                shoot(args.chromium, url + query, Path(args.out) / name, width, height)
+            shoot(args.chromium, {n: (url + q, w, h) for n, (q, w, h) in SHOTS.items()},
+                  Path(args.out), settle_seconds=3 * REFRESH_SECONDS + 2)
         finally:
             app.terminate()
             app.wait(timeout=10)
