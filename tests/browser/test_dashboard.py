@@ -59,6 +59,10 @@ def test_dash001_loads_header_cards_heatmap_without_console_errors(dash_duo, set
     assert "Updated" in dash_duo.find_element("#last-updated").text
     # Offline on a sample store: the status strip says how old the prices are.
     assert "Offline" in dash_duo.find_element("#dashboard-status-banner").text
+    # The sample's closes are far past their staleness limits today: every card says so.
+    badges = [e.text for e in dash_duo.find_elements(f"{CARD} .badge.text-bg-warning")]
+    assert badges == ["stale"] * len(held)
+    assert "sample ·" in dash_duo.find_element(CARD).text
     dash_duo.wait_for_element("#correlation-heatmap .hm", timeout=15)
     dash_duo.wait_for_element("#dashboard-history-chart .scatterlayer .trace", timeout=15)
     assert "Diversifiers" in dash_duo.find_element("body").text
