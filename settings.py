@@ -211,7 +211,8 @@ def _describe(exc: ValidationError) -> str:
     return f"{loc}: {msg}" if loc else msg
 
 
-def load_settings(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+def load_settings(path: str | Path | None = None,
+                  environ: Mapping[str, str] | None = None) -> Settings:
     """Read the config file, overlay environment overrides, validate.
 
     Args:

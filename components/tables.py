@@ -8,27 +8,26 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html
 
-from components.format import fmt_btc, fmt_quantity, fmt_sats, fmt_usd
+from components.format import fmt_btc, fmt_quantity, fmt_usd
 
 
 def rebalance_table(trades: pd.DataFrame) -> dbc.Table | html.Div:
     """Trades to reach a target BTC share.
 
     Args:
-        trades: columns symbol, delta_btc (+ buy, - sell), delta_usd, delta_quantity.
+        trades: ``analytics.rebalancing`` trades: symbol, side ("buy"/"sell"), quantity,
+            value_btc, value_sats, value_usd (amounts positive).
     """
-    active = trades[trades["delta_btc"].abs() >= 1e-8]
-    if active.empty:
+    if trades.empty:
         return html.Div("Already at the target: no trade needed.", className="text-body-secondary")
     rows = [html.Tr([
         html.Td(html.Strong(r["symbol"])),
-        html.Td(dbc.Badge("buy" if r["delta_btc"] > 0 else "sell",
-                          color="success" if r["delta_btc"] > 0 else "danger")),
-        html.Td(fmt_quantity(abs(r["delta_quantity"])), className="text-end font-monospace"),
-        html.Td(fmt_btc(abs(r["delta_btc"])), className="text-end font-monospace"),
-        html.Td(fmt_sats(abs(r["delta_btc"])), className="text-end font-monospace"),
-        html.Td(fmt_usd(abs(r["delta_usd"])), className="text-end font-monospace"),
-    ]) for r in active.to_dict("records")]
+        html.Td(dbc.Badge(r["side"], color="success" if r["side"] == "buy" else "danger")),
+        html.Td(fmt_quantity(r["quantity"]), className="text-end font-monospace"),
+        html.Td(fmt_btc(r["value_btc"]), className="text-end font-monospace"),
+        html.Td(f"{int(r['value_sats']):,} sats", className="text-end font-monospace"),
+        html.Td(fmt_usd(r["value_usd"]), className="text-end font-monospace"),
+    ]) for r in trades.to_dict("records")]
     head = html.Thead(html.Tr([html.Th(h, className=c) for h, c in (
         ("Asset", ""), ("", ""), ("Quantity", "text-end"), ("BTC", "text-end"),
         ("Sats", "text-end"), ("USD", "text-end"))]))

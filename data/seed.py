@@ -48,7 +48,8 @@ def seed_store(repo: Repository, sample_path: str | Path, *, now: datetime | Non
     return inserted
 
 
-def init_portfolio(repo: Repository, holdings: dict[str, float], portfolio: str = "default") -> bool:
+def init_portfolio(repo: Repository, holdings: dict[str, float],
+                   portfolio: str = "default") -> bool:
     """Write the configured sample portfolio on first start only; later the user owns it."""
     if not repo.claim_meta(PORTFOLIO_KEY, portfolio):
         return False

@@ -1,8 +1,7 @@
 """Glue for the dashboard: one function per data need (store read -> pure analytics).
 
-Callbacks call only these. Where the project's analytics module (issue 5: correlation,
-rebalancing) was not merged yet, a minimal stand-in lives here, marked INTERIM, with the same
-semantics, so that switching to the real function is a one-line change.
+Callbacks call only these; the numbers come from the pure analytics modules (BTC conversion
+and history: issue 4; correlation and rebalancing: issue 5).
 """
 
 from __future__ import annotations
@@ -10,13 +9,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-import numpy as np
 import pandas as pd
 
 import services
 from analytics.btc_converter import BTCConverter
+from analytics.correlation import correlation_matrix
 from analytics.portfolio_history import portfolio_value_history
 from analytics.portfolio_value import PortfolioValuation, value_portfolio
+from analytics.rebalancing import rebalance_to_btc
 from components.dashboard_view import DashboardData
 from components.export import holdings_csv
 from components.status import describe_status
@@ -25,7 +25,6 @@ from data.holdings import backfill_state
 from webapi.common import asset_kinds, staleness_limits
 
 logger = logging.getLogger(__name__)
-MIN_OBS = 20  # fewer common returns than this -> no correlation number
 LOW_CORRELATION = 0.5
 
 
@@ -101,28 +100,6 @@ def load_dashboard(now: datetime) -> DashboardData:
                          banner=banner)
 
 
-def correlation_matrix(closes: pd.DataFrame, lookback_days: int,
-                       min_obs: int = MIN_OBS) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """INTERIM (issue 5's analytics.correlation.correlation_matrix): same pair semantics.
-
-    Window ``(last - lookback, last]``; per pair, the dates where both have a close, their
-    log returns, Pearson; NaN when fewer than ``min_obs`` returns or a flat series.
-    """
-    window = closes[closes.index > closes.index[-1] - pd.Timedelta(days=lookback_days)]
-    cols = list(window.columns)
-    corr = pd.DataFrame(np.nan, index=cols, columns=cols)
-    n_obs = pd.DataFrame(0, index=cols, columns=cols)
-    for i, a in enumerate(cols):
-        for b in cols[i:]:
-            pair = window[[a, b]].dropna().to_numpy(dtype="float64")
-            rets = np.diff(np.log(pair), axis=0)
-            n = len(rets)
-            n_obs.loc[a, b] = n_obs.loc[b, a] = n
-            if n >= min_obs and rets[:, 0].std() > 0 and rets[:, 1].std() > 0:
-                corr.loc[a, b] = corr.loc[b, a] = float(np.corrcoef(rets[:, 0], rets[:, 1])[0, 1])
-    return corr, n_obs
-
-
 def correlations(lookback_days: int) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
     """Correlation matrix of the universe, its n_obs, and each asset's correlation to BTC."""
     repo = services.repository()
@@ -131,9 +108,10 @@ def correlations(lookback_days: int) -> tuple[pd.DataFrame, pd.DataFrame, dict[s
     closes = repo.load_closes(universe, start=newest - timedelta(days=lookback_days + 1))
     # Assets with no close in the window (MATIC after its series ended) stay, as 'n/a' cells.
     closes = closes.reindex(columns=universe)
-    matrix, n_obs = correlation_matrix(closes, lookback_days)
+    result = correlation_matrix(closes, lookback_days, as_of=closes["BTC"].last_valid_index())
+    matrix = result.matrix
     to_btc = {s: float(v) for s, v in matrix["BTC"].items() if s != "BTC" and v == v}
-    return matrix, n_obs, to_btc
+    return matrix, result.n_obs, to_btc
 
 
 def value_history(holdings: dict[str, float]) -> pd.DataFrame:
@@ -165,22 +143,18 @@ def allocation(valuation: PortfolioValuation) -> tuple[dict[str, float], dict[st
 
 
 def rebalance_trades(valuation: PortfolioValuation, target_btc: float) -> pd.DataFrame:
-    """INTERIM (issue 5's rebalance_to_btc): trades to reach a BTC share, others pro rata.
+    """Trades (analytics.rebalancing TRADE_COLUMNS) bringing BTC to ``target_btc`` of the value.
 
-    Returns columns symbol, delta_btc (+ buy), delta_usd, delta_quantity.
+    Raises:
+        ValueError: target out of [0, 1], or nothing to trade against (e.g. only BTC held).
     """
-    if not 0.0 <= target_btc <= 1.0:
-        raise ValueError("the target BTC share must be between 0 and 100 %")
-    assets = valuation.assets.set_index("symbol")
-    total = valuation.total_btc
-    btc_now = float(assets["value_btc"].get("BTC", 0.0))
-    others = assets.drop(index="BTC", errors="ignore")
-    scale = (1.0 - target_btc) * total / (total - btc_now) if total - btc_now > 0 else 0.0
-    deltas = {"BTC": target_btc * total - btc_now}
-    deltas.update({s: v * scale - v for s, v in others["value_btc"].items()})
-    price_btc = {**assets["price_btc"].to_dict(), "BTC": 1.0}
-    return pd.DataFrame([{"symbol": s, "delta_btc": d, "delta_usd": d * valuation.btc_usd,
-                          "delta_quantity": d / price_btc[s]} for s, d in deltas.items()])
+    prices = valuation.assets[["symbol", "price_btc", "price_usd"]]
+    if not (prices["symbol"] == "BTC").any():
+        btc_row = pd.DataFrame({"symbol": ["BTC"], "price_btc": [1.0],
+                                "price_usd": [valuation.btc_usd]})
+        prices = pd.concat([btc_row, prices], ignore_index=True)
+    holdings = dict(zip(valuation.assets["symbol"], valuation.assets["quantity"], strict=True))
+    return rebalance_to_btc(holdings, prices, target_btc).trades
 
 
 def export_csv(now: datetime) -> str:

@@ -13,6 +13,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc
 
 import services
+from analytics.correlation import MIN_OBS
 from analytics.holding_input import HoldingInputError
 from components import dashboard_view, figures, ids, tables
 from components.layout import page_layout
@@ -119,7 +120,7 @@ def update_history_charts(_version, theme):
 def update_correlation(lookback, theme):
     """Correlation heatmap of the universe and the assets weakly correlated to BTC."""
     matrix, n_obs, to_btc = data.correlations(int(lookback or 90))
-    return (figures.correlation_heatmap(matrix, n_obs, min_obs=data.MIN_OBS, dark=theme == "dark"),
+    return (figures.correlation_heatmap(matrix, n_obs, min_obs=MIN_OBS, dark=theme == "dark"),
             tables.low_correlation_list(to_btc, threshold=data.LOW_CORRELATION))
 
 
@@ -130,8 +131,11 @@ def update_rebalance(target_pct, _version):
     if target_pct is None or not 0 <= target_pct <= 100:
         return dbc.Alert("Enter a target BTC share between 0 and 100 %.", color="warning",
                          className="py-2 mb-0 small")
-    valuation, _ = data.current_valuation(_now())
-    return tables.rebalance_table(data.rebalance_trades(valuation, target_pct / 100))
+    try:
+        trades = data.rebalance_trades(data.current_valuation(_now())[0], target_pct / 100)
+    except (DataError, ValueError) as exc:
+        return dbc.Alert(f"No rebalance: {exc}", color="warning", className="py-2 mb-0 small")
+    return tables.rebalance_table(trades)
 
 
 @callback(Output(ids.EXPORT_DOWNLOAD, "data"), Input(ids.EXPORT_CSV, "n_clicks"),

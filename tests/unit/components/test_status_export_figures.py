@@ -107,11 +107,13 @@ def test_low_correlation_list_keeps_assets_below_the_threshold_lowest_first():
 
 
 def test_rebalance_table_lists_buys_and_sells():
-    trades = pd.DataFrame({"symbol": ["BTC", "ETH", "SPY"], "delta_btc": [0.2, -0.1, 0.0],
-                           "delta_usd": [20_000.0, -10_000.0, 0.0],
-                           "delta_quantity": [0.2, -2.5, 0.0]})
-    table = rebalance_table(trades)
-    rows = table.children[1].children
-    assert len(rows) == 2  # the zero trade is not listed
+    trades = pd.DataFrame({"symbol": ["BTC", "ETH"], "side": ["buy", "sell"],
+                           "quantity": [0.2, 2.5], "value_btc": [0.2, 0.1],
+                           "value_sats": [20_000_000, 10_000_000],
+                           "value_usd": [20_000.0, 10_000.0]})
+    rows = rebalance_table(trades).children[1].children
+    assert len(rows) == 2
     assert rows[1].children[1].children.children == "sell"
     assert rows[0].children[4].children == "20,000,000 sats"
+    assert rows[1].children[5].children == "$10,000.00"
+    assert "no trade" in str(rebalance_table(trades.iloc[:0]))

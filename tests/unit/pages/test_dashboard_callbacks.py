@@ -6,7 +6,6 @@ import csv
 import io
 from contextvars import copy_context
 
-import numpy as np
 import pandas as pd
 import pytest
 from dash._callback_context import context_value
@@ -103,26 +102,14 @@ def _valuation():
 def test_rebalance_trades_hand_computed(data):
     # Total 1.4 BTC; 50 % BTC -> BTC 0.7 (sell 0.3); ETH and SPY scaled by 0.7 / 0.4.
     trades = data.rebalance_trades(_valuation(), 0.5).set_index("symbol")
-    assert trades.loc["BTC", "delta_btc"] == pytest.approx(-0.3)
-    assert trades.loc["ETH", "delta_btc"] == pytest.approx(0.15)
-    assert trades.loc["SPY", "delta_quantity"] == pytest.approx(30.0)
-    assert trades.loc["ETH", "delta_usd"] == pytest.approx(15_000.0)
-    assert trades["delta_btc"].sum() == pytest.approx(0.0, abs=1e-12)
+    assert (trades.loc["BTC", "side"], trades.loc["BTC", "value_btc"]) == ("sell", pytest.approx(0.3))
+    assert trades.loc["ETH", "value_btc"] == pytest.approx(0.15)
+    assert trades.loc["SPY", "quantity"] == pytest.approx(30.0)
+    assert trades.loc["ETH", "value_usd"] == pytest.approx(15_000.0)
 
 
-def test_interim_correlation_aligns_each_pair_and_blanks_thin_pairs(data):
-    idx = pd.date_range("2025-01-01", periods=40, tz="UTC")
-    rng = np.random.default_rng(0)
-    log_a = np.cumsum(rng.normal(0, 0.02, 40))
-    weekday = idx.dayofweek < 5
-    closes = pd.DataFrame({
-        "A": np.exp(log_a), "B": np.exp(2 * log_a), "C": np.exp(-log_a),
-        "S": np.where(weekday, np.exp(log_a), np.nan),  # a stock: no weekend bars
-    }, index=idx)
-    matrix, n_obs = data.correlation_matrix(closes, 90, min_obs=20)
-    assert matrix.loc["A", "B"] == pytest.approx(1.0)
-    assert matrix.loc["A", "C"] == pytest.approx(-1.0)
-    assert n_obs.loc["A", "B"] == 39
-    assert n_obs.loc["A", "S"] == int(weekday.sum()) - 1
-    thin, thin_n = data.correlation_matrix(closes, 10, min_obs=20)
-    assert np.isnan(thin.loc["A", "B"]) and thin_n.loc["A", "B"] == 9
+def test_update_rebalance_only_btc_held_says_why(page, repo, settings):
+    for symbol in list(repo.load_holdings(settings.portfolio.name)):
+        if symbol != "BTC":
+            repo.remove_holding(symbol, settings.portfolio.name)
+    assert "No rebalance" in str(page.update_rebalance(50, None))

@@ -1,0 +1,148 @@
+"""GET /api/correlation and GET /api/rebalance (glue: strict query parsing, store reads).
+
+``GET /api/correlation?assets=BTC,ETH,SPY&lookback_days=90``
+    assets: configured symbols (default BTC + every held asset); lookback_days: integer in
+    [2, 3650] (default 90). ``as_of`` is the date of the newest stored BTC close (the unit of
+    account's clock), so a subset of assets gets the same window as the full universe.
+    200 ``{as_of, lookback_days, min_obs, assets, matrix, n_obs}`` with ``null`` where a pair
+    has no number.
+``GET /api/rebalance?target_btc_pct=0.5[&band=0&fee_bps=0&min_trade_btc=0]``
+    200 ``{as_of, target_btc_pct, fees_btc, trades, before, after}``; before/after have the
+    /api/portfolio shape. 422 when the plan is impossible (e.g. only BTC held, target < 1).
+
+A malformed, unknown or repeated query parameter is a 400 ``{"error": ...}``; an unreadable
+store or a missing BTC price is a 503.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Mapping
+
+import pandas as pd
+from flask import Blueprint, jsonify, request
+from werkzeug.datastructures import MultiDict
+
+import services
+from analytics.correlation import BENCHMARK, correlation_matrix
+from analytics.diversification_json import correlation_payload, rebalance_payload
+from analytics.rebalancing import rebalance_to_btc
+from data.errors import DataError, InvalidInputError
+from webapi.common import current_valuation, json_error
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("api_diversification", __name__)
+
+LOOKBACK_RANGE = (2, 3650)
+_INT = re.compile(r"[0-9]{1,6}")
+_FLOAT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+def _only(args: MultiDict, allowed: set[str]) -> None:
+    unknown = sorted(set(args) - allowed)
+    if unknown:
+        raise InvalidInputError(f"unknown query parameter(s): {', '.join(unknown)}")
+    repeated = sorted(k for k in args if len(args.getlist(k)) > 1)
+    if repeated:
+        raise InvalidInputError(f"query parameter(s) given twice: {', '.join(repeated)}")
+
+
+def parse_lookback(raw: str | None, default: int = 90) -> int:
+    """lookback_days: an integer in [2, 3650]."""
+    if raw is None:
+        return default
+    if not _INT.fullmatch(raw) or not LOOKBACK_RANGE[0] <= int(raw) <= LOOKBACK_RANGE[1]:
+        raise InvalidInputError(f"lookback_days must be an integer in [{LOOKBACK_RANGE[0]}, "
+                         f"{LOOKBACK_RANGE[1]}], got {raw!r}")
+    return int(raw)
+
+
+def parse_float(name: str, raw: str | None, default: float, lo: float, hi: float,
+                *, hi_open: bool = False) -> float:
+    """A plain decimal number in [lo, hi] (or [lo, hi)); NaN, inf and '1_0' are refused."""
+    if raw is None:
+        return default
+    value = float(raw) if _FLOAT.fullmatch(raw) else math.nan
+    if not (math.isfinite(value) and lo <= value <= hi and not (hi_open and value == hi)):
+        raise InvalidInputError(f"{name} must be a number in [{lo}, {hi}{')' if hi_open else ']'}, "
+                         f"got {raw!r}")
+    return value
+
+
+def parse_assets(raw: str | None, known: Mapping[str, object], default: list[str]) -> list[str]:
+    """assets: comma-separated configured symbols (case-insensitive), no duplicates."""
+    if raw is None:
+        return default
+    symbols = [part.strip().upper() for part in raw.split(",")]
+    if not all(symbols):
+        raise InvalidInputError("assets: empty symbol in the list")
+    unknown = [s for s in symbols if s not in known]
+    if unknown:
+        raise InvalidInputError(f"assets: unknown symbol(s) {', '.join(unknown)}")
+    if len(set(symbols)) != len(symbols):
+        raise InvalidInputError("assets: a symbol is listed twice")
+    return symbols
+
+
+@bp.get("/api/correlation")
+def get_correlation():
+    """Correlation of daily USD log returns (default: BTC and every held asset)."""
+    repo, settings = services.repository(), services.settings()
+    try:
+        _only(request.args, {"assets", "lookback_days"})
+        symbols = parse_assets(request.args.get("assets"), settings.assets, [])
+        lookback = parse_lookback(request.args.get("lookback_days"))
+    except InvalidInputError as exc:
+        return json_error(str(exc), 400)
+    try:
+        if not symbols:
+            held = repo.load_holdings(settings.portfolio.name)
+            symbols = list(dict.fromkeys([BENCHMARK, *held]))
+        closes = repo.load_closes(list(dict.fromkeys([*symbols, BENCHMARK])))
+    except DataError as exc:
+        return json_error(str(exc), 503)
+    as_of = closes[BENCHMARK].last_valid_index() if BENCHMARK in closes.columns else None
+    if as_of is None:
+        return json_error("no BTC close stored: no as_of date for the window", 503)
+    # reindex: a configured symbol without stored history is all NaN (null everywhere).
+    result = correlation_matrix(closes.reindex(columns=symbols), lookback, as_of=as_of)
+    return jsonify(correlation_payload(result))
+
+
+def _rebalance_args(args: MultiDict) -> dict:
+    _only(args, {"target_btc_pct", "band", "fee_bps", "min_trade_btc"})
+    return {
+        "target_btc_pct": parse_float("target_btc_pct", args.get("target_btc_pct"), 0.5, 0, 1),
+        "band": parse_float("band", args.get("band"), 0.0, 0, 1),
+        "fee_bps": parse_float("fee_bps", args.get("fee_bps"), 0.0, 0, 10_000, hi_open=True),
+        "min_trade_btc": parse_float("min_trade_btc", args.get("min_trade_btc"), 0.0, 0,
+                                     21_000_000),
+    }
+
+
+@bp.get("/api/rebalance")
+def get_rebalance():
+    """Trades that bring the stored portfolio's BTC share to target_btc_pct (default 0.5)."""
+    try:
+        kwargs = _rebalance_args(request.args)
+    except InvalidInputError as exc:
+        return json_error(str(exc), 400)
+    try:
+        valuation = current_valuation()
+    except (DataError, ValueError) as exc:
+        return json_error(str(exc), 503)
+    prices = valuation.assets[["symbol", "price_btc", "price_usd"]]
+    if not (prices["symbol"] == BENCHMARK).any():
+        btc_row = pd.DataFrame({"symbol": [BENCHMARK], "price_btc": [1.0],
+                                "price_usd": [valuation.btc_usd]})
+        prices = pd.concat([btc_row, prices], ignore_index=True)
+    holdings = dict(zip(valuation.assets["symbol"], valuation.assets["quantity"],
+                        strict=True))
+    try:
+        plan = rebalance_to_btc(holdings, prices, **kwargs)
+    except ValueError as exc:
+        return json_error(str(exc), 422)
+    return jsonify(rebalance_payload(plan, as_of=valuation.as_of, unpriced=valuation.unpriced))
