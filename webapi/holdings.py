@@ -18,7 +18,11 @@ MAX_BODY_BYTES = 4096  # {"symbol": ..., "quantity": ...} is tiny; anything larg
 
 
 def _read_json_body() -> tuple[object, tuple | None]:
-    """(decoded body, None) or (None, error response): 413 oversized, 400 malformed."""
+    """(decoded body, None) or (None, error response): 415, 413 oversized, 400 malformed."""
+    # Only application/json: a cross-site HTML form cannot send it without a CORS preflight,
+    # so another web page cannot edit the portfolio through the user's browser.
+    if request.mimetype != "application/json":
+        return None, json_error("the body must be JSON (Content-Type: application/json)", 415)
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         return None, json_error(f"request body larger than {MAX_BODY_BYTES} bytes", 413)
     raw = request.stream.read(MAX_BODY_BYTES + 1)  # also bounds chunked bodies

@@ -65,3 +65,11 @@ def test_delete_holding(client, repo, settings):
     assert "ETH" not in repo.load_holdings(settings.portfolio.name)
     assert client.delete("/api/holdings/ETH").status_code == 404  # no longer held
     assert client.delete("/api/holdings/DOGE").status_code == 404  # not in the universe
+
+
+def test_post_holding_requires_a_json_content_type(client, repo, settings):
+    before = repo.load_holdings(settings.portfolio.name)
+    resp = client.post("/api/holdings", data='{"symbol": "SLV", "quantity": 1}',
+                       content_type="text/plain")
+    assert resp.status_code == 415
+    assert repo.load_holdings(settings.portfolio.name) == before
