@@ -23,8 +23,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 REFRESH_SECONDS = 3
-SHOTS = {"dashboard.png": ("", 1280, 2300), "dashboard-mobile.png": ("", 390, 1800),
-         "dashboard-dark.png": ("?theme=dark", 1280, 2300)}
+# name -> (query, width, height); height None = the whole page.
+SHOTS = {"dashboard.png": ("", 1280, None), "dashboard-mobile.png": ("", 390, 1800),
+         "dashboard-dark.png": ("?theme=dark", 1280, 1000)}
 
 
 def _free_port() -> int:
@@ -44,7 +45,7 @@ def _wait(url: str, timeout: float = 30.0) -> None:
     raise SystemExit(f"the app did not answer at {url}")
 
 
-def shoot(chromium: str, urls: dict[str, tuple[str, int, int]], out: Path, *,
+def shoot(chromium: str, urls: dict[str, tuple[str, int, int | None]], out: Path, *,
           settle_seconds: float) -> None:
     """Headless chromium screenshots, taken after the page has refreshed a few times."""
     from selenium import webdriver  # test dependency (dash[testing]); imported only here
@@ -57,9 +58,13 @@ def shoot(chromium: str, urls: dict[str, tuple[str, int, int]], out: Path, *,
     driver = webdriver.Chrome(options=options)
     try:
         for name, (url, width, height) in urls.items():
-            driver.set_window_size(width, height)
+            driver.set_window_size(width, height or 1000)
             driver.get(url)
             time.sleep(settle_seconds)  # real time: let the demo feed tick and the page patch
+            if height is None:  # the whole page: grow the window to the document's height
+                full = driver.execute_script("return document.documentElement.scrollHeight")
+                driver.set_window_size(width, int(full) + 200)
+                time.sleep(1.0)
             driver.save_screenshot(str(out / name))
     finally:
         driver.quit()
