@@ -142,6 +142,20 @@ def allocation(valuation: PortfolioValuation) -> tuple[dict[str, float], dict[st
     return by_asset, by_category
 
 
+def history_and_allocation(now: datetime) -> tuple[pd.DataFrame, dict, dict]:
+    """Value history of the current holdings and their weights by asset and by category.
+
+    Raises:
+        ValueError: no BTC price, or no priced holding.
+    """
+    valuation, _ = current_valuation(now)
+    if valuation.assets.empty:
+        raise ValueError("No priced holdings yet: add an asset above.")
+    holdings = dict(zip(valuation.assets["symbol"], valuation.assets["quantity"], strict=True))
+    by_asset, by_category = allocation(valuation)
+    return value_history(holdings), by_asset, by_category
+
+
 def rebalance_trades(valuation: PortfolioValuation, target_btc: float) -> pd.DataFrame:
     """Trades (analytics.rebalancing TRADE_COLUMNS) bringing BTC to ``target_btc`` of the value.
 

@@ -101,16 +101,11 @@ def update_history_charts(_version, theme):
     """BTC value history against held BTC, and the allocation donuts."""
     dark = theme == "dark"
     try:
-        valuation, _ = data.current_valuation(_now())
+        history, by_asset, by_category = data.history_and_allocation(_now())
     except (DataError, ValueError) as exc:
-        valuation, message = None, f"No valuation: {exc}"
-    if valuation is None or valuation.assets.empty:
-        text = message if valuation is None else "No holdings yet."
-        empty = figures.empty_figure(text, dark=dark)
+        empty = figures.empty_figure(str(exc), dark=dark)
         return empty, empty, empty
-    holdings = dict(zip(valuation.assets["symbol"], valuation.assets["quantity"], strict=True))
-    by_asset, by_category = data.allocation(valuation)
-    return (figures.history_figure(data.value_history(holdings), dark=dark),
+    return (figures.history_figure(history, dark=dark),
             figures.allocation_figure(by_asset, title="By asset", dark=dark),
             figures.allocation_figure(by_category, title="By category", dark=dark))
 

@@ -113,3 +113,33 @@ def test_update_rebalance_only_btc_held_says_why(page, repo, settings):
         if symbol != "BTC":
             repo.remove_holding(symbol, settings.portfolio.name)
     assert "No rebalance" in str(page.update_rebalance(50, None))
+
+
+def test_header_24h_change_is_hand_computed_from_the_csv(page, settings):
+    # 24 h before the newest BTC close (2025-08-13) is 2025-08-12: every sample asset has a
+    # close that day. Change = value at 08-13 prices / value at 08-12 prices - 1, in BTC.
+    raw = pd.read_csv(SAMPLE)
+    day = {d: raw[raw.date == d].set_index("symbol")["close"]
+           for d in ("2025-08-12", "2025-08-13")}
+    value = {d: sum(q * c[s] / c["BTC"] for s, q in settings.portfolio.holdings.items())
+             for d, c in day.items()}
+    change = value["2025-08-13"] / value["2025-08-12"] - 1
+    out = page.update_dashboard(0, False, None, None)
+    assert out["change"] == f"{change * 100:+.2f}%"
+    assert out["change_class"] == ("text-success" if change > 0 else "text-danger")
+
+
+def test_history_starts_on_the_first_day_every_holding_has_a_price(data, settings):
+    history = data.value_history(dict(settings.portfolio.holdings))
+    raw = pd.read_csv(SAMPLE)
+    first_common = max(raw[raw.symbol == s].date.min() for s in settings.portfolio.holdings)
+    assert history.index[0] == pd.Timestamp(first_common, tz="UTC")
+    assert (history["held_btc"] == history["value_btc"].iloc[0]).all()
+
+
+@pytest.mark.parametrize(("state", "text"), [
+    (None, "not requested"), ({"state": "requested"}, "requested"),
+    ({"state": "running", "progress": 0.4}, "running 40%"), ({}, "not requested"),
+])
+def test_backfill_text(data, state, text):
+    assert data.backfill_text(state) == text
