@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -90,14 +91,15 @@ class DemoFeed:
                 for s, p in zip(self.symbols, prices, strict=True)]
 
 
-_feeds: dict[int, DemoFeed] = {}
+# One feed per store object, dropped with it (tests create many short-lived stores).
+_feeds: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _feeds_lock = threading.Lock()
 
 
 def demo_feed(repo, *, now: datetime, step_seconds: float = 30.0) -> DemoFeed:  # noqa: ANN001
     """The process's feed for a repository, seeded from its stored closes on first use."""
     with _feeds_lock:
-        feed = _feeds.get(id(repo))
+        feed = _feeds.get(repo)
         if feed is None:
             closes = repo.load_closes(start=now - timedelta(days=400))
             if closes.empty:
@@ -105,5 +107,5 @@ def demo_feed(repo, *, now: datetime, step_seconds: float = 30.0) -> DemoFeed:  
             start = pd.Timestamp(now).floor(f"{int(step_seconds)}s").to_pydatetime()
             feed = DemoFeed.from_closes(closes, start=start, step_seconds=step_seconds)
             logger.info("demo feed started: %d simulated assets", len(feed.symbols))
-            _feeds[id(repo)] = feed
+            _feeds[repo] = feed
         return feed
