@@ -39,6 +39,7 @@ ALLOCATION_ASSET_CHART = "dashboard-allocation-asset"
 ALLOCATION_CATEGORY_CHART = "dashboard-allocation-category"
 REBALANCE_TARGET = "dashboard-rebalance-target"
 REBALANCE_TABLE = "dashboard-rebalance-table"
+REBALANCE_KEY = "dashboard-rebalance-key"
 
 # CSV export (issue 6 id).
 EXPORT_CSV = "export-csv"

@@ -132,6 +132,7 @@ def page_layout(*, universe: Mapping[str, str], interval_ms: int, demo: bool,
         dcc.Store(id=ids.SNAPSHOT_STORE, storage_type="memory"),
         dcc.Store(id=ids.HOLDINGS_VERSION, data=None),
         dcc.Store(id=ids.THEME_STORE, data="light"),
+        dcc.Store(id=ids.REBALANCE_KEY, storage_type="memory"),
         dcc.Download(id=ids.EXPORT_DOWNLOAD),
         navbar(demo=demo, dark=dark),
         dbc.Container([

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 
 import dash_bootstrap_components as dbc
@@ -9,6 +10,12 @@ import pandas as pd
 from dash import html
 
 from components.format import fmt_btc, fmt_quantity, fmt_usd
+
+
+def rebalance_key(trades: pd.DataFrame) -> str:
+    """A short digest of the displayed trade list (to skip re-sending an unchanged table)."""
+    shown = trades[["symbol", "side", "quantity", "value_btc"]].round(8)
+    return hashlib.sha1(shown.to_json(orient="values").encode()).hexdigest()[:16]
 
 
 def rebalance_table(trades: pd.DataFrame) -> dbc.Table | html.Div:

@@ -119,18 +119,21 @@ def update_correlation(lookback, theme):
             tables.low_correlation_list(to_btc, threshold=data.LOW_CORRELATION))
 
 
-@callback(Output(ids.REBALANCE_TABLE, "children"),
-          Input(ids.REBALANCE_TARGET, "value"), Input(ids.HOLDINGS_VERSION, "data"))
-def update_rebalance(target_pct, _version):
-    """The trades that bring BTC to the target share of the portfolio."""
+@callback(Output(ids.REBALANCE_TABLE, "children"), Output(ids.REBALANCE_KEY, "data"),
+          Input(ids.REBALANCE_TARGET, "value"), Input(ids.HOLDINGS_VERSION, "data"),
+          Input(ids.REFRESH_INTERVAL, "n_intervals"), State(ids.REBALANCE_KEY, "data"))
+def update_rebalance(target_pct, _version, _tick, previous_key):
+    """The trades that bring BTC to the target share; re-sent only when they change."""
     if target_pct is None or not 0 <= target_pct <= 100:
         return dbc.Alert("Enter a target BTC share between 0 and 100 %.", color="warning",
-                         className="py-2 mb-0 small")
+                         className="py-2 mb-0 small"), None
     try:
         trades = data.rebalance_trades(data.current_valuation(_now())[0], target_pct / 100)
     except (DataError, ValueError) as exc:
-        return dbc.Alert(f"No rebalance: {exc}", color="warning", className="py-2 mb-0 small")
-    return tables.rebalance_table(trades)
+        return dbc.Alert(f"No rebalance: {exc}", color="warning", className="py-2 mb-0 small"), None
+    key = tables.rebalance_key(trades)
+    return (dash.no_update, dash.no_update) if key == previous_key else (
+        tables.rebalance_table(trades), key)
 
 
 @callback(Output(ids.EXPORT_DOWNLOAD, "data"), Input(ids.EXPORT_CSV, "n_clicks"),

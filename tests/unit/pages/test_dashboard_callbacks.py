@@ -82,7 +82,16 @@ def test_update_export_sends_one_csv_row_per_holding(page, settings):
 
 
 def test_update_rebalance_rejects_targets_outside_0_100(page):
-    assert "between 0 and 100" in str(page.update_rebalance(150, None))
+    table, key = page.update_rebalance(150, None, 0, None)
+    assert "between 0 and 100" in str(table) and key is None
+
+
+def test_update_rebalance_resends_the_table_only_when_trades_change(page):
+    table, key = page.update_rebalance(50, None, 0, None)
+    assert "sell" in str(table) and key
+    assert page.update_rebalance(50, None, 1, key) == (page.dash.no_update, page.dash.no_update)
+    other, other_key = page.update_rebalance(80, None, 2, key)
+    assert other_key != key
 
 
 def test_update_correlation_builds_the_heatmap_of_the_universe(page, settings):
@@ -112,7 +121,7 @@ def test_update_rebalance_only_btc_held_says_why(page, repo, settings):
     for symbol in list(repo.load_holdings(settings.portfolio.name)):
         if symbol != "BTC":
             repo.remove_holding(symbol, settings.portfolio.name)
-    assert "No rebalance" in str(page.update_rebalance(50, None))
+    assert "No rebalance" in str(page.update_rebalance(50, None, 0, None)[0])
 
 
 def test_header_24h_change_is_hand_computed_from_the_csv(page, settings):
