@@ -11,7 +11,7 @@ from selenium.webdriver.common.by import By
 
 from app import create_app
 from components.export import CSV_COLUMNS
-from settings import RefreshSettings
+from settings import AssetSettings, RefreshSettings
 
 pytestmark = pytest.mark.browser
 CARD = ".asset-card"
@@ -135,4 +135,17 @@ def test_dash006_sats_toggle_and_dark_mode(dash_duo, settings, repo):
     dash_duo.find_element("label[for='dashboard-dark-toggle']").click()
     _wait(lambda: dash_duo.driver.execute_script(
         "return document.documentElement.getAttribute('data-bs-theme')") == "dark")
+    assert dash_duo.get_logs() == []
+
+
+def test_dash007_asset_without_history_shows_backfill_pending(dash_duo, settings, repo):
+    doge = AssetSettings(name="Dogecoin", category="high_vol_crypto", kind="crypto",
+                         symbols={"coingecko": "dogecoin"}, sources=["coingecko"])
+    wider = settings.model_copy(update={"assets": {**settings.assets, "DOGE": doge}})
+    _start(dash_duo, wider, repo)
+    _choose(dash_duo, "DOGE", "1000")
+    _wait(lambda: "DOGE" in _card_symbols(dash_duo))
+    _wait(lambda: "backfill requested" in dash_duo.find_element("body").text)
+    assert "backfill requested" in dash_duo.find_element("#asset-form-status").text
+    assert repo.get_meta("backfill:DOGE") is not None
     assert dash_duo.get_logs() == []
