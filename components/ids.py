@@ -1,5 +1,56 @@
-"""Every component id, page-prefixed where it is page-specific (ids named in the issues kept as is)."""
+"""Every component id, page-prefixed where page-specific (ids named in the issues kept as is)."""
 
+# Header (ids named in issue 6 are kept verbatim).
 PORTFOLIO_VALUE_BTC = "portfolio-value-btc"
 LAST_UPDATED = "last-updated"
 DASHBOARD_ASSETS = "dashboard-assets"
+HEADER_VALUE_USD = "dashboard-value-usd"
+HEADER_BTC_ALLOCATION = "dashboard-btc-allocation"
+HEADER_CHANGE_24H = "dashboard-change-24h"
+STATUS_BANNER = "dashboard-status-banner"
+DEMO_BADGE = "dashboard-demo-badge"
+
+# Controls and state.
+REFRESH_INTERVAL = "dashboard-refresh-interval"
+SATS_TOGGLE = "dashboard-sats-toggle"
+DARK_TOGGLE = "dashboard-dark-toggle"
+THEME_STORE = "dashboard-theme"
+SNAPSHOT_STORE = "dashboard-snapshot"
+HOLDINGS_VERSION = "dashboard-holdings-version"
+
+# Asset selection (issue 6 ids).
+ASSET_DROPDOWN = "asset-dropdown"
+ASSET_QUANTITY = "asset-quantity"
+ADD_ASSET_BUTTON = "add-asset-button"
+ASSET_FORM_ERROR = "asset-form-error"
+ASSET_FORM_STATUS = "asset-form-status"
+
+# Pattern-matching ids: one per card / card field / remove button, keyed by symbol.
+ASSET_CARD_TYPE = "asset-card"
+ASSET_FIELD_TYPE = "asset-field"
+REMOVE_ASSET_TYPE = "remove-asset"
+
+# Charts and panels.
+CORRELATION_HEATMAP = "correlation-heatmap"
+CORRELATION_LOOKBACK = "correlation-lookback"
+LOW_CORRELATION_LIST = "dashboard-low-correlation"
+HISTORY_CHART = "dashboard-history-chart"
+ALLOCATION_ASSET_CHART = "dashboard-allocation-asset"
+ALLOCATION_CATEGORY_CHART = "dashboard-allocation-category"
+REBALANCE_TARGET = "dashboard-rebalance-target"
+REBALANCE_TABLE = "dashboard-rebalance-table"
+REBALANCE_KEY = "dashboard-rebalance-key"
+
+# CSV export (issue 6 id).
+EXPORT_CSV = "export-csv"
+EXPORT_DOWNLOAD = "dashboard-export-download"
+
+
+def asset_field(symbol: str, field: str) -> dict[str, str]:
+    """Id of one live value on an asset card."""
+    return {"type": ASSET_FIELD_TYPE, "symbol": symbol, "field": field}
+
+
+def remove_asset(symbol: str) -> dict[str, str]:
+    """Id of the remove button of an asset card."""
+    return {"type": REMOVE_ASSET_TYPE, "symbol": symbol}

@@ -1,33 +1,155 @@
-"""The dashboard at /portfolio/dashboard: the portfolio's value in BTC, read from the store."""
+"""The dashboard at /portfolio/dashboard: the portfolio in BTC terms, refreshed from the store.
+
+Every callback is thin: read through ``pages._dashboard_data`` (store/cache only, never a
+provider) -> pure builders in ``components``. The live refresh sends only what changed.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import dash
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc
 
-from components import ids
-from components.format import fmt_btc, fmt_pct, fmt_usd
+import services
+from analytics.correlation import MIN_OBS
+from analytics.holding_input import HoldingInputError
+from components import dashboard_view, figures, ids, tables
+from components.layout import page_layout
 from data.errors import DataError
-from webapi.common import current_valuation
+from data.holdings import add_holding, remove_holding
+from pages import _dashboard_data as data
 
 dash.register_page(__name__, path="/portfolio/dashboard", title="btcfolio — dashboard")
+LOOKBACKS = (30, 90, 180, 365)
 
 
-def layout(**_kwargs):
-    """Header with the value in BTC and one row per holding."""
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def layout(theme: str | None = None, **_kwargs):
+    """The page shell: placeholders everywhere, filled by the first refresh (no IO here).
+
+    ``?theme=dark`` opens the page in dark mode (the switch then remembers the choice).
+    """
+    settings = services.settings()
+    return page_layout(universe={s: a.name for s, a in settings.assets.items()},
+                       interval_ms=settings.refresh.interval_seconds * 1000,
+                       demo=settings.demo, lookbacks=LOOKBACKS, dark=theme == "dark")
+
+
+@callback(
+    output={"cards": Output(ids.DASHBOARD_ASSETS, "children"),
+            "value": Output(ids.PORTFOLIO_VALUE_BTC, "children"),
+            "usd": Output(ids.HEADER_VALUE_USD, "children"),
+            "alloc": Output(ids.HEADER_BTC_ALLOCATION, "children"),
+            "change": Output(ids.HEADER_CHANGE_24H, "children"),
+            "change_class": Output(ids.HEADER_CHANGE_24H, "className"),
+            "updated": Output(ids.LAST_UPDATED, "children"),
+            "banner": Output(ids.STATUS_BANNER, "children"),
+            "snapshot": Output(ids.SNAPSHOT_STORE, "data")},
+    inputs=[Input(ids.REFRESH_INTERVAL, "n_intervals"), Input(ids.SATS_TOGGLE, "value"),
+            Input(ids.HOLDINGS_VERSION, "data")],
+    state=[State(ids.SNAPSHOT_STORE, "data")],
+)
+def update_dashboard(_tick, sats, _version, previous):
+    """Each refresh: re-read the store, rebuild the display model, send only the differences."""
     try:
-        val = current_valuation()
+        snapshot = data.load_dashboard(_now())
     except (DataError, ValueError) as exc:
-        return dbc.Alert(f"Cannot value the portfolio: {exc}", color="danger")
-    rows = [html.Tr([html.Td(r.symbol), html.Td(f"{r.quantity:g}"), html.Td(fmt_btc(r.value_btc)),
-                     html.Td(fmt_pct(r.weight))]) for r in val.assets.itertuples()]
-    return dbc.Container([
-        html.H1("btcfolio"),
-        html.Div([html.Span("Portfolio value "),
-                  html.Strong(fmt_btc(val.total_btc), id=ids.PORTFOLIO_VALUE_BTC),
-                  html.Span(f" ≈ {fmt_usd(val.total_btc * val.btc_usd)}")]),
-        html.Div(f"Prices as of {val.as_of:%Y-%m-%d %H:%M} UTC", id=ids.LAST_UPDATED),
-        dbc.Table([html.Thead(html.Tr([html.Th(h) for h in ("Asset", "Quantity", "Value", "Weight")])),
-                   html.Tbody(rows)], id=ids.DASHBOARD_ASSETS),
-    ])
+        return dashboard_view.error_update(f"Cannot value the portfolio: {exc}")
+    view = dashboard_view.build_view(snapshot, previous, sats=bool(sats))
+    return dashboard_view.page_update(view, previous)
+
+
+@callback(Output(ids.ASSET_FORM_ERROR, "children"), Output(ids.ASSET_QUANTITY, "invalid"),
+          Output(ids.ASSET_FORM_STATUS, "children"),
+          Output(ids.HOLDINGS_VERSION, "data", allow_duplicate=True),
+          Input(ids.ADD_ASSET_BUTTON, "n_clicks"),
+          State(ids.ASSET_DROPDOWN, "value"), State(ids.ASSET_QUANTITY, "value"),
+          prevent_initial_call=True)
+def update_add_asset(_clicks, symbol, quantity):
+    """Add (or replace) a holding from the form; an invalid entry stores nothing."""
+    try:
+        change = add_holding(services.repository(), services.settings(), symbol, quantity,
+                             now=_now())
+    except HoldingInputError as exc:
+        return str(exc), exc.field == "quantity", "", dash.no_update
+    note = " — no history yet: backfill requested" if change.backfill_requested else ""
+    return "", False, f"{change.symbol}: {change.quantity:,g} saved{note}", _now().isoformat()
+
+
+@callback(Output(ids.HOLDINGS_VERSION, "data", allow_duplicate=True),
+          Output(ids.ASSET_FORM_STATUS, "children", allow_duplicate=True),
+          Input({"type": ids.REMOVE_ASSET_TYPE, "symbol": ALL}, "n_clicks"),
+          prevent_initial_call=True)
+def update_remove_asset(clicks):
+    """Remove the holding whose card button was clicked (ignores cards just rendered)."""
+    trigger = ctx.triggered_id
+    if not trigger or not any(clicks) or not ctx.triggered[0]["value"]:
+        raise dash.exceptions.PreventUpdate
+    removed = remove_holding(services.repository(), services.settings(), trigger["symbol"])
+    return _now().isoformat(), f"{removed or trigger['symbol']} removed"
+
+
+@callback(Output(ids.HISTORY_CHART, "figure"), Output(ids.ALLOCATION_ASSET_CHART, "figure"),
+          Output(ids.ALLOCATION_CATEGORY_CHART, "figure"),
+          Input(ids.HOLDINGS_VERSION, "data"), Input(ids.THEME_STORE, "data"))
+def update_history_charts(_version, theme):
+    """BTC value history against held BTC, and the allocation donuts."""
+    dark = theme == "dark"
+    try:
+        history, by_asset, by_category = data.history_and_allocation(_now())
+    except (DataError, ValueError) as exc:
+        empty = figures.empty_figure(str(exc), dark=dark)
+        return empty, empty, empty
+    return (figures.history_figure(history, dark=dark),
+            figures.allocation_figure(by_asset, title="By asset", dark=dark),
+            figures.allocation_figure(by_category, title="By category", dark=dark))
+
+
+@callback(Output(ids.CORRELATION_HEATMAP, "figure"), Output(ids.LOW_CORRELATION_LIST, "children"),
+          Input(ids.CORRELATION_LOOKBACK, "value"), Input(ids.THEME_STORE, "data"))
+def update_correlation(lookback, theme):
+    """Correlation heatmap of the universe and the assets weakly correlated to BTC."""
+    matrix, n_obs, to_btc = data.correlations(int(lookback or 90))
+    return (figures.correlation_heatmap(matrix, n_obs, min_obs=MIN_OBS, dark=theme == "dark"),
+            tables.low_correlation_list(to_btc, threshold=data.LOW_CORRELATION))
+
+
+@callback(Output(ids.REBALANCE_TABLE, "children"), Output(ids.REBALANCE_KEY, "data"),
+          Input(ids.REBALANCE_TARGET, "value"), Input(ids.HOLDINGS_VERSION, "data"),
+          Input(ids.REFRESH_INTERVAL, "n_intervals"), State(ids.REBALANCE_KEY, "data"))
+def update_rebalance(target_pct, _version, _tick, previous_key):
+    """The trades that bring BTC to the target share; re-sent only when they change."""
+    if target_pct is None or not 0 <= target_pct <= 100:
+        return dbc.Alert("Enter a target BTC share between 0 and 100 %.", color="warning",
+                         className="py-2 mb-0 small"), None
+    try:
+        trades = data.rebalance_trades(data.current_valuation(_now())[0], target_pct / 100)
+    except (DataError, ValueError) as exc:
+        return dbc.Alert(f"No rebalance: {exc}", color="warning", className="py-2 mb-0 small"), None
+    key = tables.rebalance_key(trades)
+    return (dash.no_update, dash.no_update) if key == previous_key else (
+        tables.rebalance_table(trades), key)
+
+
+@callback(Output(ids.EXPORT_DOWNLOAD, "data"), Input(ids.EXPORT_CSV, "n_clicks"),
+          prevent_initial_call=True)
+def update_export(_clicks):
+    """Download the holdings as CSV."""
+    text = data.export_csv(_now())
+    return dcc.send_string(text, f"btcfolio-holdings-{_now():%Y%m%d-%H%M%S}.csv", type="text/csv")
+
+
+# Dark mode is a Bootstrap 5.3 colour mode: flip the attribute in the browser, no round trip.
+clientside_callback(
+    """function(dark) {
+        const mode = dark ? 'dark' : 'light';
+        document.documentElement.setAttribute('data-bs-theme', mode);
+        return mode;
+    }""",
+    Output(ids.THEME_STORE, "data"), Input(ids.DARK_TOGGLE, "value"),
+)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException, NotFound
 
-from webapi import diversification, health, portfolio, portfolio_history
+from webapi import diversification, health, holdings, portfolio, portfolio_history
 
 
 def register_api(server: Flask) -> None:
     """Attach every /api blueprint and JSON error handlers to the Flask server."""
-    for module in (portfolio, portfolio_history, diversification, health):
+    for module in (portfolio, portfolio_history, diversification, health, holdings):
         server.register_blueprint(module.bp)
 
     # Without this, Dash's catch-all page route would answer unknown /api paths with 200 HTML.

@@ -1,0 +1,43 @@
+"""CSV export of the holdings (pure), safe to open in a spreadsheet."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+
+import pandas as pd
+
+from analytics.portfolio_value import SATS_PER_BTC, PortfolioValuation
+
+CSV_COLUMNS = ("symbol", "name", "category", "quantity", "price_usd", "price_btc", "value_btc",
+               "value_sats", "weight", "source", "price_ts")
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def escape_cell(text: str) -> str:
+    """Prefix a text cell that a spreadsheet would run as a formula (CSV injection)."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _plain(value: float) -> str:
+    """A number without exponent or separators: 0.00001 -> '0.00001', 5000.0 -> '5000'."""
+    return f"{value:.10f}".rstrip("0").rstrip(".") or "0"
+
+
+def holdings_csv(valuation: PortfolioValuation, *, names: Mapping[str, str],
+                 categories: Mapping[str, str]) -> str:
+    """One row per holding, plain numbers (no separators, BTC to 8 decimals, sats as integers)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in valuation.assets.to_dict("records"):
+        symbol = row["symbol"]
+        writer.writerow([
+            escape_cell(symbol), escape_cell(names.get(symbol, symbol)),
+            escape_cell(categories.get(symbol, "")), _plain(row["quantity"]),
+            f"{row['price_usd']:.8f}", _plain(row["price_btc"]), f"{row['value_btc']:.8f}",
+            str(round(row["value_btc"] * SATS_PER_BTC)), f"{row['weight']:.6f}",
+            escape_cell(str(row["source"])), pd.Timestamp(row["price_ts"]).isoformat(),
+        ])
+    return out.getvalue()

@@ -1,0 +1,84 @@
+"""Plotly figures (pure): correlation heatmap, BTC value history, allocation donuts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+# Diverging, centred at 0: red for negative, white at 0, blue for positive correlation.
+DIVERGING = [[0.0, "#b2182b"], [0.25, "#ef8a62"], [0.5, "#f7f7f7"], [0.75, "#67a9cf"],
+             [1.0, "#2166ac"]]
+BTC_ORANGE = "#f7931a"
+PALETTE = ["#5b7a99", "#18bc9c", "#3498db", "#e74c3c", "#9b59b6", "#16a085",
+           "#1abc9c", "#95a5a6", "#34495e", "#d35400", "#7f8c8d"]
+
+
+def _base_layout(fig: go.Figure, *, dark: bool, height: int) -> go.Figure:
+    fig.update_layout(template="plotly_dark" if dark else "plotly_white", height=height,
+                      margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+                      font={"size": 12})
+    return fig
+
+
+def correlation_heatmap(matrix: pd.DataFrame, n_obs: pd.DataFrame, *, min_obs: int,
+                        dark: bool = False) -> go.Figure:
+    """Heatmap of a correlation matrix; cells without enough data read 'n/a' (and stay blank)."""
+    z = matrix.to_numpy(dtype="float64")
+    text = np.where(np.isnan(z), "n/a", np.char.mod("%.2f", np.nan_to_num(z)))
+    fig = go.Figure(go.Heatmap(
+        z=z, x=list(matrix.columns), y=list(matrix.index), text=text,
+        customdata=n_obs.reindex(index=matrix.index, columns=matrix.columns).to_numpy(),
+        texttemplate="%{text}", textfont={"size": 10},
+        colorscale=DIVERGING, zmin=-1, zmax=1, zmid=0,
+        hovertemplate=("%{y} × %{x}: %{text}<br>%{customdata} common returns"
+                       f" (min {min_obs})<extra></extra>"),
+        colorbar={"thickness": 10, "len": 0.9}, xgap=1, ygap=1))
+    fig.update_yaxes(autorange="reversed")
+    return _base_layout(fig, dark=dark, height=430)
+
+
+def history_figure(history: pd.DataFrame, *, dark: bool = False) -> go.Figure:
+    """Portfolio value in BTC per day against the flat 'held BTC' line.
+
+    Args:
+        history: index date (UTC), columns ``value_btc`` and ``held_btc``.
+    """
+    fig = go.Figure([
+        go.Scatter(x=history.index, y=history["value_btc"], name="Portfolio (BTC)",
+                   line={"color": "#18bc9c", "width": 2},
+                   hovertemplate="%{x|%Y-%m-%d}: ₿%{y:.8f}<extra>portfolio</extra>"),
+        go.Scatter(x=history.index, y=history["held_btc"], name="Held BTC",
+                   line={"color": "#f7931a", "width": 1.5, "dash": "dash"},
+                   hovertemplate="₿%{y:.8f}<extra>held BTC</extra>"),
+    ])
+    fig.update_layout(legend={"orientation": "h", "y": 1.08, "x": 0}, hovermode="x unified")
+    fig.update_yaxes(title_text="BTC", tickformat=".4f")
+    return _base_layout(fig, dark=dark, height=320)
+
+
+def allocation_figure(weights: Mapping[str, float], *, title: str, dark: bool = False) -> go.Figure:
+    """Donut of weights (fractions) by asset or by category."""
+    labels = [k.replace("_", " ") for k in weights]
+    others = iter(PALETTE * 2)
+    # BTC (and the category holding it) is always bitcoin orange; others from the palette.
+    colours = [BTC_ORANGE if k in ("BTC", "stable_crypto") else next(others) for k in weights]
+    fig = go.Figure(go.Pie(labels=labels, values=list(weights.values()), hole=0.55, sort=False,
+                           marker={"colors": colours}, textinfo="percent",
+                           textposition="inside", insidetextorientation="horizontal",
+                           hovertemplate="%{label}: %{percent}<extra></extra>"))
+    fig.update_layout(title={"text": title, "x": 0.5, "font": {"size": 13}}, showlegend=True,
+                      legend={"orientation": "h", "y": -0.05})
+    return _base_layout(fig, dark=dark, height=320)
+
+
+def empty_figure(message: str, *, dark: bool = False) -> go.Figure:
+    """A blank figure carrying a message (no data for this view)."""
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _base_layout(fig, dark=dark, height=200)

@@ -1,0 +1,151 @@
+"""The dashboard in headless chromium (dash_duo) over a temporary store seeded from the sample."""
+
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from app import create_app
+from components.export import CSV_COLUMNS
+from settings import AssetSettings, RefreshSettings
+
+pytestmark = pytest.mark.browser
+CARD = ".asset-card"
+
+
+def _start(dash_duo, settings, repo):
+    dash_duo.start_server(create_app(settings, repo))
+    dash_duo.wait_for_text_to_equal(f"{CARD} strong", "AAPL", timeout=15)
+    return dash_duo
+
+
+def _card_symbols(dash_duo) -> list[str]:
+    # One script call: the grid may be re-rendered between two element reads.
+    return dash_duo.driver.execute_script(
+        f"return [...document.querySelectorAll('{CARD} .card-header strong')]"
+        ".map(e => e.textContent)")
+
+
+def _wait(predicate, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError("condition not met in time")
+
+
+def _choose(dash_duo, symbol: str, quantity: str) -> None:
+    dash_duo.find_element("#asset-dropdown").click()
+    dash_duo.driver.find_element(
+        By.XPATH, f"//label[contains(@class,'dash-dropdown-option')][.//input[@value='{symbol}']]",
+    ).click()
+    box = dash_duo.find_element("#asset-quantity")
+    dash_duo.clear_input(box)
+    box.send_keys(quantity)
+    dash_duo.find_element("#add-asset-button").click()
+
+
+def test_dash001_loads_header_cards_heatmap_without_console_errors(dash_duo, settings, repo):
+    _start(dash_duo, settings, repo)
+    held = repo.load_holdings(settings.portfolio.name)
+    _wait(lambda: dash_duo.find_element("#portfolio-value-btc").text.startswith("₿"))
+    assert dash_duo.find_element("#portfolio-value-btc").text.startswith("₿0.")
+    assert sorted(_card_symbols(dash_duo)) == sorted(held) and len(held) >= 5
+    assert "Updated" in dash_duo.find_element("#last-updated").text
+    # Offline on a sample store: the status strip says how old the prices are.
+    assert "Offline" in dash_duo.find_element("#dashboard-status-banner").text
+    # The sample's closes are far past their staleness limits today: every card says so.
+    badges = [e.text for e in dash_duo.find_elements(f"{CARD} .badge.text-bg-warning")]
+    assert badges == ["stale"] * len(held)
+    assert "sample ·" in dash_duo.find_element(CARD).text
+    dash_duo.wait_for_element("#correlation-heatmap .hm", timeout=15)
+    dash_duo.wait_for_element("#dashboard-history-chart .scatterlayer .trace", timeout=15)
+    assert "Diversifiers" in dash_duo.find_element("body").text
+    assert dash_duo.get_logs() == []
+
+
+def test_dash002_add_then_remove_an_asset(dash_duo, settings, repo):
+    _start(dash_duo, settings, repo)
+    assert "SLV" not in _card_symbols(dash_duo)
+    _choose(dash_duo, "SLV", "10")
+    _wait(lambda: "SLV" in _card_symbols(dash_duo))
+    assert repo.load_holdings(settings.portfolio.name)["SLV"] == 10.0
+    button = dash_duo.driver.find_element(By.XPATH, (
+        "//div[contains(@class,'asset-card')][.//strong[text()='SLV']]"
+        "//button[contains(@class,'remove-asset')]"))
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
+    _wait(lambda: button.is_displayed())
+    dash_duo.driver.execute_script("arguments[0].click();", button)
+    _wait(lambda: "SLV" not in _card_symbols(dash_duo))
+    assert "SLV" not in repo.load_holdings(settings.portfolio.name)
+    assert dash_duo.get_logs() == []
+
+
+@pytest.mark.parametrize(("typed", "message"), [
+    ("-5", "greater than zero"), ("0", "greater than zero"), ("1e13", "at most"),
+    ("abc", "enter a quantity"),  # a number input keeps no letters: the value is empty
+])
+def test_dash003_invalid_quantity_shows_an_inline_error_and_stores_nothing(
+        dash_duo, settings, repo, typed, message):
+    _start(dash_duo, settings, repo)
+    before = repo.load_holdings(settings.portfolio.name)
+    _choose(dash_duo, "SLV", typed)
+    _wait(lambda: message in dash_duo.find_element("#asset-form-error").text)
+    assert "is-invalid" in dash_duo.find_element("#asset-quantity").get_attribute("class")
+    assert repo.load_holdings(settings.portfolio.name) == before
+
+
+def test_dash004_csv_export_downloads_one_row_per_holding(dash_duo, settings, repo):
+    _start(dash_duo, settings, repo)
+    dash_duo.find_element("#export-csv").click()
+    folder = Path(dash_duo.download_path)
+    _wait(lambda: any(p.suffix == ".csv" for p in folder.iterdir()))
+    with next(p for p in folder.iterdir() if p.suffix == ".csv").open(newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    held = repo.load_holdings(settings.portfolio.name)
+    assert len(rows) - 1 == len(held)
+    assert sorted(r[0] for r in rows[1:]) == sorted(held)
+
+
+def test_dash005_demo_feed_changes_the_page_on_its_own(dash_duo, settings, repo):
+    fast = settings.model_copy(update={"demo": True,
+                                       "refresh": RefreshSettings(interval_seconds=1)})
+    _start(dash_duo, fast, repo)
+    assert "DEMO" in dash_duo.find_element("#dashboard-status-banner").text
+    _wait(lambda: dash_duo.find_element("#portfolio-value-btc").text.startswith("₿"))
+    first = dash_duo.find_element("#portfolio-value-btc").text
+    _wait(lambda: dash_duo.find_element("#portfolio-value-btc").text != first, timeout=15)
+    # Simulated ticks never reach the stored history.
+    assert set(repo.load_prices()["source"]) == {"sample"}
+    assert repo.load_quotes().empty
+    assert dash_duo.get_logs() == []
+
+
+def test_dash006_sats_toggle_and_dark_mode(dash_duo, settings, repo):
+    _start(dash_duo, settings, repo)
+    _wait(lambda: dash_duo.find_element("#portfolio-value-btc").text.startswith("₿"))
+    dash_duo.find_element("label[for='dashboard-sats-toggle']").click()
+    _wait(lambda: dash_duo.find_element("#portfolio-value-btc").text.endswith("sats"))
+    dash_duo.find_element("label[for='dashboard-dark-toggle']").click()
+    _wait(lambda: dash_duo.driver.execute_script(
+        "return document.documentElement.getAttribute('data-bs-theme')") == "dark")
+    assert dash_duo.get_logs() == []
+
+
+def test_dash007_asset_without_history_shows_backfill_pending(dash_duo, settings, repo):
+    doge = AssetSettings(name="Dogecoin", category="high_vol_crypto", kind="crypto",
+                         symbols={"coingecko": "dogecoin"}, sources=["coingecko"])
+    wider = settings.model_copy(update={"assets": {**settings.assets, "DOGE": doge}})
+    _start(dash_duo, wider, repo)
+    _choose(dash_duo, "DOGE", "1000")
+    _wait(lambda: "DOGE" in _card_symbols(dash_duo))
+    _wait(lambda: "backfill requested" in dash_duo.find_element("body").text)
+    assert "backfill requested" in dash_duo.find_element("#asset-form-status").text
+    assert repo.get_meta("backfill:DOGE") is not None
+    assert dash_duo.get_logs() == []

@@ -1,0 +1,162 @@
+"""The live view: display model, partial updates (Patch) and the 24 h change in BTC."""
+
+from __future__ import annotations
+
+import json
+
+import plotly.utils
+import pytest
+from dash import Patch, no_update
+
+from components import dashboard_view as view_mod
+from components.cards import DOWN, FLAT, STALE_OFF, STALE_ON, UP
+from components.dashboard_view import (
+    DashboardData,
+    build_view,
+    json_patch,
+    page_update,
+    portfolio_change_24h,
+)
+from tests.unit.components.conftest import NOW
+
+NAMES = {"BTC": "Bitcoin", "ETH": "Ethereum", "SPY": "S&P 500"}
+CATS = {"BTC": "stable_crypto", "ETH": "stable_crypto", "SPY": "stocks"}
+
+
+def _data(valuation, prices_24h=None, **extra):
+    return DashboardData(valuation=valuation, now=NOW, names=NAMES, categories=CATS,
+                         prices_btc_24h=prices_24h or {}, **extra)
+
+
+def _serialise(component):
+    return json.loads(json.dumps(component, cls=plotly.utils.PlotlyJSONEncoder))
+
+
+def _apply(tree, patch: Patch):
+    """Apply a Patch's Assign operations to a serialised component tree (as the renderer does)."""
+    ops = patch.to_plotly_json()["operations"]
+    for op in ops:
+        assert op["operation"] == "Assign"
+        node = tree
+        for step in op["location"][:-1]:
+            node = node[step]
+        node[op["location"][-1]] = op["params"]["value"]
+    return len(ops)
+
+
+def _find(tree, symbol, field):
+    if isinstance(tree, dict):
+        if tree.get("props", {}).get("id") == {"type": "asset-field", "symbol": symbol,
+                                               "field": field}:
+            return tree["props"]
+        children = tree.get("props", {}).get("children")
+        return _find(children, symbol, field) if children is not None else None
+    if isinstance(tree, list):
+        for child in tree:
+            hit = _find(child, symbol, field)
+            if hit is not None:
+                return hit
+    return None
+
+
+def test_build_view_header_and_cards_in_btc(valuation):
+    view = build_view(_data(valuation), None, sats=False)
+    assert view["order"] == ["BTC", "ETH", "SPY"]
+    # 1 + 5 x 0.04 + 40 x 0.005 = 1.4 BTC; 1.4 x 100,000 USD.
+    assert view["header"]["value"] == "₿1.40000000"
+    assert view["header"]["usd"] == "$140,000.00"
+    assert view["header"]["alloc"] == "71.4%"
+    eth = view["cards"]["ETH"]
+    assert eth["value"][0] == "₿0.20000000"
+    assert eth["price"][0] == "₿0.04000000"
+    assert eth["weight"][0] == "14.29%"
+    assert eth["change"][0] == "—"  # first refresh: nothing to compare with
+    assert eth["source"][0] == "sample · 12 h old"
+
+
+def test_build_view_sats_toggle(valuation):
+    view = build_view(_data(valuation), None, sats=True)
+    assert view["header"]["value"] == "140,000,000 sats"
+    assert view["cards"]["SPY"]["price"][0] == "500,000 sats"
+
+
+def test_build_view_changes_are_coloured(valuation):
+    previous = {"prices_btc": {"ETH": 0.05, "SPY": 0.004, "BTC": 1.0}}
+    view = build_view(_data(valuation, {"ETH": 0.04, "SPY": 0.01}), previous, sats=False)
+    assert view["cards"]["ETH"]["change"] == ["-20.000%", f"font-monospace {DOWN}"]
+    assert view["cards"]["SPY"]["change"] == ["+25.000%", f"font-monospace {UP}"]
+    assert view["cards"]["BTC"]["change"] == ["0.000%", f"font-monospace {FLAT}"]
+    assert view["cards"]["SPY"]["change_24h"][0] == "-50.00%"
+    assert view["cards"]["ETH"]["change_24h"][0] == "0.00%"
+
+
+def test_stale_badge_follows_the_staleness_flag(valuation):
+    view = build_view(_data(valuation), None, sats=False)
+    stale = dict(zip(valuation.assets["symbol"], valuation.assets["stale"], strict=True))
+    for symbol, flag in stale.items():
+        assert view["cards"][symbol]["stale"][1] == (STALE_ON if flag else STALE_OFF)
+
+
+def test_portfolio_change_24h_hand_computed(valuation):
+    # 24 h ago: 1 + 5 x 0.05 + 40 x 0.005 = 1.45 BTC; now 1.4 -> 1.4 / 1.45 - 1.
+    change = portfolio_change_24h(valuation, {"BTC": 1.0, "ETH": 0.05, "SPY": 0.005})
+    assert change == pytest.approx(1.4 / 1.45 - 1)
+    assert portfolio_change_24h(valuation, {"BTC": 1.0}) is None
+
+
+def test_pending_holding_gets_a_backfill_card(valuation):
+    view = build_view(_data(valuation, pending={"SLV": (10.0, "requested")}), None, sats=False)
+    assert view["order"] == ["BTC", "ETH", "SLV", "SPY"]
+    assert view["cards"]["SLV"]["source"][0] == "backfill requested"
+    assert view["cards"]["SLV"]["value_usd"][0] == "no history yet"
+
+
+def test_first_update_sends_everything(valuation):
+    view = build_view(_data(valuation), None, sats=False)
+    out = page_update(view, None)
+    assert isinstance(out["cards"], list) and len(out["cards"]) == 3
+    assert out["value"] == "₿1.40000000"
+    assert out["snapshot"] == view
+
+
+def test_unchanged_refresh_sends_nothing(valuation):
+    view = build_view(_data(valuation), None, sats=False)
+    again = build_view(_data(valuation), view, sats=False)
+    first_tick = page_update(again, view)  # change texts go from "—" to "0.000%"
+    settled = page_update(build_view(_data(valuation), again, sats=False), again)
+    assert isinstance(first_tick["cards"], Patch)
+    for key, value in settled.items():
+        assert value is no_update, key
+
+
+def test_changed_price_patches_only_that_card(valuation, monkeypatch):
+    base = build_view(_data(valuation), None, sats=False)
+    previous = build_view(_data(valuation), base, sats=False)
+    moved = valuation.assets.copy()
+    moved.loc[moved["symbol"] == "ETH", ["price_btc", "value_btc"]] = [0.05, 0.25]
+    bumped = type(valuation)(**{**valuation.__dict__, "assets": moved})
+    view = build_view(_data(bumped), previous, sats=False)
+    out = page_update(view, previous)
+    grid = _serialise(view_mod.render_cards(previous))
+    count = _apply(grid, out["cards"])
+    # ETH value, price and change (text + class) changed; nothing else was sent.
+    assert count == 4
+    assert _find(grid, "ETH", "value")["children"] == "₿0.25000000"
+    assert _find(grid, "ETH", "price")["children"] == "₿0.05000000"
+    assert _find(grid, "ETH", "change")["className"].endswith(UP)
+    assert _find(grid, "SPY", "value")["children"] == "₿0.20000000"
+    # The patched grid is exactly what a full re-render would have sent.
+    assert grid == _serialise(view_mod.render_cards(view))
+
+
+def test_new_holding_rerenders_the_grid(valuation):
+    previous = build_view(_data(valuation), None, sats=False)
+    view = build_view(_data(valuation, pending={"SLV": (1.0, "requested")}), previous, sats=False)
+    assert isinstance(page_update(view, previous)["cards"], list)
+
+
+def test_json_patch_sets_changed_leaves_and_deletes_missing_keys():
+    patch = json_patch({"a": {"b": 1, "c": [1, 2]}, "d": 3}, {"a": {"b": 1, "c": [1]}, "e": 4})
+    ops = {(op["operation"], tuple(op["location"])) for op in patch.to_plotly_json()["operations"]}
+    assert ops == {("Assign", ("a", "c")), ("Assign", ("d",)), ("Delete", ("e",))}
+    assert json_patch({"a": 1}, {"a": 1}) is None
