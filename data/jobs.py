@@ -81,7 +81,7 @@ def build_jobs(settings, repo, environ: Mapping[str, str], *,  # noqa: ANN001
     shared with every other process of the deployment. ``cancel`` (set by the scheduler on
     shutdown or loss of leadership) stops a history run between two symbols.
     """
-    from data import ingest
+    from data import backfill_requests, ingest
     from data.cache import PriceCache
 
     progress = until_cancelled(cancel)
@@ -102,13 +102,20 @@ def build_jobs(settings, repo, environ: Mapping[str, str], *,  # noqa: ANN001
                                   max_jump_factor=settings.ingest.max_jump_factor)
 
     def backfill(now: datetime) -> Any:
-        missing = symbols_without_history(repo, watched_symbols(settings, repo))
-        if not missing:
+        # Assets without history (e.g. just added) plus requests recorded by data/holdings.py.
+        requested = backfill_requests.pending_backfills(repo)
+        todo = sorted(set(symbols_without_history(repo, watched_symbols(settings, repo)))
+                      | set(requested))
+        if not todo:
             return "nothing to backfill"
+        for symbol in requested:
+            backfill_requests.set_backfill_state(repo, symbol, "running", now=now)
         start = (now - timedelta(days=cfg.backfill_days)).date()
-        return ingest.ingest_once(registry, repo, missing, now=now, start=start, end=now.date(),
-                                  progress=progress,
-                                  max_jump_factor=settings.ingest.max_jump_factor)
+        report = ingest.ingest_once(registry, repo, todo, now=now, start=start, end=now.date(),
+                                    progress=progress,
+                                    max_jump_factor=settings.ingest.max_jump_factor)
+        backfill_requests.record_outcomes(repo, requested, report, now=now)
+        return report
 
     def health(now: datetime) -> Any:
         stale = stale_symbols(settings, repo, watched_symbols(settings, repo), now)

@@ -30,6 +30,7 @@ class FakeCoinGecko:
         self._lock = threading.Lock()
         self.history_delay = 0.0   # seconds each history answer is held back (slow provider)
         self.history_started = threading.Event()
+        self.unknown_ids: set[str] = set()   # coin ids answered with CoinGecko's 404
         self.server.expect_request(re.compile(".*")).respond_with_handler(self._handle)
 
     @property
@@ -62,6 +63,11 @@ class FakeCoinGecko:
                     for n, cid in enumerate(sorted(ids))}
         elif HISTORY_RE.match(request.path):
             kind = "history"
+            if HISTORY_RE.match(request.path).group(1) in self.unknown_ids:
+                with self._lock:
+                    self._counts[kind] += 1
+                return Response(json.dumps({"error": "coin not found"}), status=404,
+                                content_type="application/json")
             self.history_started.set()
             time.sleep(self.history_delay)
             start, end = int(float(request.args["from"])), int(float(request.args["to"]))

@@ -245,3 +245,45 @@ def test_stale_symbols_uses_the_limit_of_each_asset_kind(repo, settings):
 
 def test_symbols_without_history_are_the_ones_to_backfill(repo):
     assert symbols_without_history(repo, ["BTC", "SPY", "NEWCOIN"]) == ["NEWCOIN"]
+
+
+def test_backfill_job_serves_holding_requests_and_records_their_outcome(tmp_path):
+    from data.holdings import add_holding, backfill_state
+    from data.jobs import build_jobs
+    from data.seed import seed_store
+    from tests.conftest import SAMPLE
+    from tests.fake_provider import FakeCoinGecko, provider_env
+
+    fake = FakeCoinGecko().start()
+    fake.unknown_ids.add("no-such-coin")
+    try:
+        import yaml
+
+        config = yaml.safe_load((ROOT / "config.yaml").read_text())
+        for symbol, coin in (("DOGE", "dogecoin"), ("GONE", "no-such-coin")):
+            config["assets"][symbol] = {"name": symbol, "category": "high_vol_crypto",
+                                        "kind": "crypto", "symbols": {"coingecko": coin},
+                                        "sources": ["coingecko"]}
+        (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+        env = {"BTCFOLIO__STORE__URL": f"sqlite:///{tmp_path / 'store.db'}",
+               "BTCFOLIO__CACHE__DIR": str(tmp_path / "cache"),
+               "BTCFOLIO__SCHEDULER__BACKFILL_DAYS": "10", **provider_env(fake.url)}
+        settings = load_settings(tmp_path / "config.yaml", env)
+        repo = Repository.from_url(settings.store.url)
+        seed_store(repo, SAMPLE)                      # every configured asset has history
+        now = datetime.now(timezone.utc)
+        assert add_holding(repo, settings, "DOGE", 1000, now=now).backfill_requested
+        assert add_holding(repo, settings, "GONE", 5, now=now).backfill_requested
+
+        report = build_jobs(settings, repo, env).backfill(now)
+
+        assert sorted(a.symbol for a in report.assets) == ["DOGE", "GONE"]
+        assert fake.calls()["history"] == 2           # the sample-seeded assets are not fetched
+        assert backfill_state(repo, "DOGE")["state"] == "done"
+        failed = backfill_state(repo, "GONE")
+        assert failed["state"] == "failed" and "404" in failed["error"]
+        # 10 days back to today: 11 dates; CoinGecko's midnight point closes the previous
+        # date, so the first falls before the window and 10 daily bars are stored.
+        assert len(repo.load_prices(["DOGE"])) == 10
+    finally:
+        fake.stop()
