@@ -65,7 +65,7 @@ class SchedulerSettings(_Strict):
     backfill_days: int = Field(365, ge=1)
     backfill_check_seconds: int = Field(60, ge=1)
     health_interval_seconds: int = Field(60, ge=1)
-    shutdown_timeout_seconds: float = Field(8, gt=0)
+    shutdown_timeout_seconds: float = Field(5, gt=0)
 
     @model_validator(mode="after")
     def _heartbeat_within_ttl(self) -> SchedulerSettings:
