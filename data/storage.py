@@ -329,23 +329,20 @@ class Repository:
     # ---- source health & meta -----------------------------------------------------------
     def record_source_status(self, source: str, *, ok: bool, now: datetime,
                              error: str | None = None) -> None:
-        """Record the outcome of a provider call (consecutive failures counted)."""
-        def write(conn: sa.Connection) -> None:
-            row = conn.execute(sa.select(source_health).where(
-                source_health.c.source == source)).first()
-            failures = 0 if ok else (row.failures + 1 if row else 1)
-            values = {"healthy": ok, "failures": failures}
-            if ok:
-                values["last_ok"] = _epoch(now)
-            else:
-                values.update(last_error=(error or "")[:500], last_error_at=_epoch(now))
-            if row:
-                conn.execute(source_health.update().where(
-                    source_health.c.source == source).values(**values))
-            else:
-                conn.execute(source_health.insert().values(source=source, **values))
+        """Record the outcome of a provider call (consecutive failures counted).
 
-        self._run(write)
+        One atomic upsert, so concurrent jobs recording the same source never collide.
+        """
+        stamp = _epoch(now)
+        values = ({"healthy": True, "failures": 0, "last_ok": stamp} if ok else
+                  {"healthy": False, "failures": 1, "last_error": (error or "")[:500],
+                   "last_error_at": stamp})
+        stmt = _insert(self.backend, source_health).values(source=source, **values)
+        update = dict(values)
+        if not ok:
+            update["failures"] = source_health.c.failures + 1
+        stmt = stmt.on_conflict_do_update(index_elements=["source"], set_=update)
+        self._run(lambda conn: conn.execute(stmt))
 
     def load_source_health(self) -> list[dict]:
         """One dict per provider that has been called: healthy, failures, last_ok, last_error."""

@@ -69,7 +69,11 @@ def _free_port() -> int:
 
 def test_app_starts_offline_on_a_fresh_store_within_10s(tmp_path):
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}",
+    # No network: every provider points at a closed loopback port, so the embedded
+    # scheduler's calls fail at once, as they would on a machine with no route out.
+    closed = {f"BTCFOLIO__SOURCES__{name.upper()}__BASE_URL": "http://127.0.0.1:9"
+              for name in ("coingecko", "coinmarketcap", "alphavantage", "yahoo")}
+    env = {**os.environ, **closed, "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}",
            "BTCFOLIO__CACHE__DIR": str(tmp_path / "cache")}
     proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

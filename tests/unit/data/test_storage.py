@@ -139,3 +139,17 @@ def test_storage_migration_keeps_data_on_restart(tmp_path):
     Repository.from_url(url).upsert_prices(_bars([1.0]))
     again = Repository.from_url(url)  # runs the migration step again
     assert again.count_prices() == {"1d": 1}
+
+
+@pytest.mark.postgres
+def test_storage_source_status_counts_consecutive_failures(store):
+    t0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    store.record_source_status("yahoo", ok=False, now=t0, error="timeout")
+    store.record_source_status("yahoo", ok=False, now=t0, error="HTTP 503")
+    (row,) = store.load_source_health()
+    assert (row["healthy"], row["failures"], row["last_error"]) == (False, 2, "HTTP 503")
+    store.record_source_status("yahoo", ok=True, now=t0)
+    (row,) = store.load_source_health()
+    assert (row["healthy"], row["failures"]) == (True, 0)
+    assert row["last_ok"] == "2025-01-01T00:00:00+00:00"
+    assert row["last_error"] == "HTTP 503"  # the last error stays visible after recovery
