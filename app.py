@@ -25,7 +25,7 @@ from flask import Response, redirect, request
 import services
 from data.errors import AppError, ConfigError
 from data.scheduler import health_provider, should_start_embedded, start_embedded
-from data.seed import init_portfolio, seed_store
+from data.seed import open_store
 from data.storage import Repository
 from settings import Settings, load_settings
 from webapi import register_api
@@ -66,16 +66,6 @@ def _install_basic_auth(server, credentials: tuple[str, str]) -> None:
             return None
         return Response("authentication required\n", 401,
                         {"WWW-Authenticate": 'Basic realm="btcfolio"'})
-
-
-def open_store(settings: Settings) -> Repository:
-    """Open (and migrate) the store; seed it from the bundled sample on first start."""
-    repo = Repository.from_url(settings.store.url)
-    seed_path = Path(settings.store.seed_file)
-    seed_store(repo, seed_path if seed_path.is_absolute() else ROOT / seed_path)
-    init_portfolio(repo, settings.portfolio.holdings, settings.portfolio.name)
-    repo.sync_assets({s: a.model_dump() for s, a in settings.assets.items()})
-    return repo
 
 
 def create_app(settings: Settings, repo: Repository | None = None, *,

@@ -40,6 +40,7 @@ from data.scheduler_state import (
     remove_state,
     save_state,
 )
+from data.seed import open_store
 
 logger = logging.getLogger(__name__)
 
@@ -291,25 +292,6 @@ def start_embedded(settings, repo, environ=None) -> SchedulerRunner:  # noqa: AN
                              cancel=cancel)
     runner.start()
     return runner
-
-
-def open_store(settings):  # noqa: ANN001, ANN201 - Settings -> Repository
-    """Open (migrate) the store and seed it like ``python app.py`` does, whichever starts first.
-
-    Seeding and the sample portfolio are run-once (guarded in the store), so web workers and
-    the scheduler may race on a fresh store.
-    """
-    from pathlib import Path
-
-    from data.seed import init_portfolio, seed_store
-    from data.storage import Repository
-
-    repo = Repository.from_url(settings.store.url)
-    seed = Path(settings.store.seed_file)
-    seed_store(repo, seed if seed.is_absolute() else Path(__file__).resolve().parents[1] / seed)
-    init_portfolio(repo, settings.portfolio.holdings, settings.portfolio.name)
-    repo.sync_assets({s: a.model_dump() for s, a in settings.assets.items()})
-    return repo
 
 
 def main(argv: list[str] | None = None) -> int:

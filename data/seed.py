@@ -15,6 +15,8 @@ import pandas as pd
 from data.errors import StorageError
 from data.storage import Repository
 
+ROOT = Path(__file__).resolve().parents[1]
+
 logger = logging.getLogger(__name__)
 
 SEED_KEY = "seeded_sample"
@@ -56,3 +58,17 @@ def init_portfolio(repo: Repository, holdings: dict[str, float],
     for symbol, quantity in holdings.items():
         repo.set_holding(symbol, quantity, portfolio)
     return True
+
+
+def open_store(settings) -> Repository:  # noqa: ANN001 - settings.Settings (no import cycle)
+    """Open (migrate) the store, seed it from the sample and write the sample portfolio once.
+
+    Used by every entry point (app, gunicorn workers, ``python -m data.scheduler``): seeding and
+    the sample portfolio are run-once guards in the store, so they may race on a fresh store.
+    """
+    repo = Repository.from_url(settings.store.url)
+    seed = Path(settings.store.seed_file)
+    seed_store(repo, seed if seed.is_absolute() else ROOT / seed)
+    init_portfolio(repo, settings.portfolio.holdings, settings.portfolio.name)
+    repo.sync_assets({s: a.model_dump() for s, a in settings.assets.items()})
+    return repo
