@@ -22,8 +22,10 @@ import dash
 import dash_bootstrap_components as dbc
 from flask import Response, redirect, request
 
+import hardening
 import services
 from data.errors import AppError, ConfigError
+from data.redaction import register_secret
 from data.scheduler import health_provider, should_start_embedded, start_embedded
 from data.seed import open_store
 from data.storage import Repository
@@ -39,7 +41,10 @@ AUTH_USER_ENV, AUTH_PASSWORD_ENV = "BTCFOLIO_AUTH_USER", "BTCFOLIO_AUTH_PASSWORD
 def auth_credentials(environ: Mapping[str, str]) -> tuple[str, str] | None:
     """HTTP basic-auth credentials from the environment (both variables, or none)."""
     user, password = environ.get(AUTH_USER_ENV), environ.get(AUTH_PASSWORD_ENV)
-    return (user, password) if user and password else None
+    if not (user and password):
+        return None
+    register_secret(password)
+    return user, password
 
 
 def is_loopback(host: str) -> bool:
@@ -86,6 +91,7 @@ def create_app(settings: Settings, repo: Repository | None = None, *,
     credentials = auth_credentials(os.environ if environ is None else environ)
     if credentials:
         _install_basic_auth(server, credentials)
+    hardening.install(server)
     register_api(server)
 
     @server.before_request

@@ -153,11 +153,15 @@ class PortfolioSettings(_Strict):
     @field_validator("holdings")
     @classmethod
     def _positive(cls, value: dict[str, float]) -> dict[str, float]:
-        import math
+        # The same bounds as a holding entered in the dashboard or the API.
+        from analytics.holding_input import HoldingInputError, validate_quantity
 
         for symbol, qty in value.items():
-            if not math.isfinite(qty) or qty <= 0:
-                raise ValueError(f"quantity of {symbol} must be a positive number, got {qty}")
+            try:
+                validate_quantity(qty)
+            except HoldingInputError as exc:
+                raise ValueError(f"quantity of {symbol} must be a positive number: {exc}, "
+                                 f"got {qty}") from None
         return value
 
 
@@ -257,6 +261,8 @@ def load_settings(path: str | Path | None = None,
         text = cfg_path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{cfg_path}: cannot read config file ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{cfg_path}: not UTF-8 text (byte {exc.start})") from exc
     try:
         raw = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:

@@ -7,6 +7,8 @@ from collections.abc import Collection
 
 # Above this a quantity is a typo, not a holding (the whole BTC supply is 2.1e7).
 MAX_QUANTITY = 1e12
+# Below this a quantity is noise (1 sat is 1e-8 BTC): a subnormal like 1e-320 would value to 0.
+MIN_QUANTITY = 1e-12
 
 
 class HoldingInputError(ValueError):
@@ -25,6 +27,8 @@ def validate_symbol(symbol: object, universe: Collection[str]) -> str:
     """
     if not isinstance(symbol, str) or not symbol.strip():
         raise HoldingInputError("symbol", "choose an asset")
+    if not symbol.isprintable():  # a tab, NUL or newline is not a typo of a configured symbol
+        raise HoldingInputError("symbol", "the symbol contains control characters")
     canonical = symbol.strip().upper()
     if canonical not in universe:
         raise HoldingInputError(
@@ -33,7 +37,7 @@ def validate_symbol(symbol: object, universe: Collection[str]) -> str:
 
 
 def validate_quantity(quantity: object) -> float:
-    """Return the quantity as a float if it is a finite number in (0, MAX_QUANTITY].
+    """Return the quantity as a float if it is a finite number in [MIN_QUANTITY, MAX_QUANTITY].
 
     Strings are refused even when they look numeric: the form sends numbers and the JSON API
     must get a JSON number, so a string is a client bug worth reporting.
@@ -55,6 +59,8 @@ def validate_quantity(quantity: object) -> float:
         raise HoldingInputError("quantity", "the quantity must be a finite number")
     if value <= 0:
         raise HoldingInputError("quantity", "the quantity must be greater than zero")
+    if value < MIN_QUANTITY:
+        raise HoldingInputError("quantity", f"the quantity must be at least {MIN_QUANTITY:g}")
     if value > MAX_QUANTITY:
         raise HoldingInputError("quantity", f"the quantity must be at most {MAX_QUANTITY:,.0f}")
     return value

@@ -12,7 +12,8 @@ from analytics.portfolio_value import SATS_PER_BTC, PortfolioValuation
 
 CSV_COLUMNS = ("symbol", "name", "category", "quantity", "price_usd", "price_btc", "value_btc",
                "value_sats", "weight", "source", "price_ts")
-_FORMULA_START = ("=", "+", "-", "@")
+# OWASP's list: a leading tab or CR is skipped by some spreadsheets, which then see the "=".
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def escape_cell(text: str) -> str:

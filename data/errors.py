@@ -21,9 +21,15 @@ Messages name the provider, symbol and range; they never contain an API key.
 
 from __future__ import annotations
 
+from data.redaction import redact
+
 
 class AppError(Exception):
-    """Root of every error btcfolio raises on purpose."""
+    """Root of every error btcfolio raises on purpose; its message never carries a secret."""
+
+    def __init__(self, *args: object) -> None:
+        # A provider's error body may echo the request URL with the key: mask it at the source.
+        super().__init__(*(redact(a) if isinstance(a, str) else a for a in args))
 
 
 class ConfigError(AppError):

@@ -25,14 +25,12 @@ from data.errors import (
     RateLimitError,
     TransientError,
 )
+from data.redaction import SECRET_PARAM_NAMES
 
 logger = logging.getLogger(__name__)
 
 # Query parameters that carry credentials at one of the providers (lower case).
-SECRET_PARAMS = frozenset({
-    "apikey", "api_key", "key", "token", "crumb",
-    "x_cg_demo_api_key", "x_cg_pro_api_key", "cmc_pro_api_key",
-})
+SECRET_PARAMS = frozenset(SECRET_PARAM_NAMES)
 
 
 def redact_url(url: str, params: Mapping[str, Any] | None = None) -> str:

@@ -90,8 +90,13 @@ def update_remove_asset(clicks):
     trigger = ctx.triggered_id
     if not trigger or not any(clicks) or not ctx.triggered[0]["value"]:
         raise dash.exceptions.PreventUpdate
-    removed = remove_holding(services.repository(), services.settings(), trigger["symbol"])
-    return _now().isoformat(), f"{removed or trigger['symbol']} removed"
+    try:
+        removed = remove_holding(services.repository(), services.settings(), trigger["symbol"])
+    except HoldingInputError as exc:  # a forged callback request: not a configured asset
+        return dash.no_update, str(exc)
+    if removed is None:
+        return dash.no_update, "that asset is not held"
+    return _now().isoformat(), f"{removed} removed"
 
 
 @callback(Output(ids.HISTORY_CHART, "figure"), Output(ids.ALLOCATION_ASSET_CHART, "figure"),
@@ -114,7 +119,9 @@ def update_history_charts(_version, theme):
           Input(ids.CORRELATION_LOOKBACK, "value"), Input(ids.THEME_STORE, "data"))
 def update_correlation(lookback, theme):
     """Correlation heatmap of the universe and the assets weakly correlated to BTC."""
-    matrix, n_obs, to_btc = data.correlations(int(lookback or 90))
+    # Only the offered windows: a forged value must not become an unbounded store read.
+    lookback = lookback if lookback in LOOKBACKS and not isinstance(lookback, bool) else 90
+    matrix, n_obs, to_btc = data.correlations(lookback)
     return (figures.correlation_heatmap(matrix, n_obs, min_obs=MIN_OBS, dark=theme == "dark"),
             tables.low_correlation_list(to_btc, threshold=data.LOW_CORRELATION))
 
@@ -124,7 +131,8 @@ def update_correlation(lookback, theme):
           Input(ids.REFRESH_INTERVAL, "n_intervals"), State(ids.REBALANCE_KEY, "data"))
 def update_rebalance(target_pct, _version, _tick, previous_key):
     """The trades that bring BTC to the target share; re-sent only when they change."""
-    if target_pct is None or not 0 <= target_pct <= 100:
+    if (not isinstance(target_pct, (int, float)) or isinstance(target_pct, bool)
+            or not 0 <= target_pct <= 100):  # also refuses NaN and a forged string
         return dbc.Alert("Enter a target BTC share between 0 and 100 %.", color="warning",
                          className="py-2 mb-0 small"), None
     try:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, request
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from webapi import diversification, health, holdings, portfolio, portfolio_history
+from webapi.common import json_error, query_error
 
 
 def register_api(server: Flask) -> None:
@@ -16,7 +17,28 @@ def register_api(server: Flask) -> None:
     # Without this, Dash's catch-all page route would answer unknown /api paths with 200 HTML.
     @server.route("/api/<path:_rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     def _unknown_api(_rest: str):
+        # The catch-all also matches a real route called with the wrong method: that is a 405.
+        urls = server.url_map.bind_to_environ(request.environ)
+        allowed = []
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+            try:
+                endpoint, _ = urls.match(method=method)
+            except HTTPException:
+                continue
+            if endpoint != "_unknown_api":
+                allowed.append(method)
+        if allowed:
+            raise MethodNotAllowed(valid_methods=allowed)
         raise NotFound(f"no such API route: /api/{_rest}")
+
+    @server.before_request
+    def _strict_query():
+        # Every /api view declares its query parameters (webapi.common.query_params).
+        if not request.path.startswith("/api/") or request.endpoint in (None, "_unknown_api"):
+            return None
+        view = server.view_functions[request.endpoint]
+        problem = query_error(request.args, getattr(view, "query_params", frozenset()))
+        return json_error(problem, 400) if problem else None
 
     @server.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

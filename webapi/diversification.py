@@ -30,7 +30,7 @@ from analytics.correlation import BENCHMARK, correlation_matrix
 from analytics.diversification_json import correlation_payload, rebalance_payload
 from analytics.rebalancing import rebalance_to_btc
 from data.errors import DataError, InvalidInputError
-from webapi.common import current_valuation, json_error
+from webapi.common import current_valuation, json_error, query_params
 
 logger = logging.getLogger(__name__)
 
@@ -39,15 +39,6 @@ bp = Blueprint("api_diversification", __name__)
 LOOKBACK_RANGE = (2, 3650)
 _INT = re.compile(r"[0-9]{1,6}")
 _FLOAT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
-
-
-def _only(args: MultiDict, allowed: set[str]) -> None:
-    unknown = sorted(set(args) - allowed)
-    if unknown:
-        raise InvalidInputError(f"unknown query parameter(s): {', '.join(unknown)}")
-    repeated = sorted(k for k in args if len(args.getlist(k)) > 1)
-    if repeated:
-        raise InvalidInputError(f"query parameter(s) given twice: {', '.join(repeated)}")
 
 
 def parse_lookback(raw: str | None, default: int = 90) -> int:
@@ -88,11 +79,11 @@ def parse_assets(raw: str | None, known: Mapping[str, object], default: list[str
 
 
 @bp.get("/api/correlation")
+@query_params("assets", "lookback_days")
 def get_correlation():
     """Correlation of daily USD log returns (default: BTC and every held asset)."""
     repo, settings = services.repository(), services.settings()
     try:
-        _only(request.args, {"assets", "lookback_days"})
         symbols = parse_assets(request.args.get("assets"), settings.assets, [])
         lookback = parse_lookback(request.args.get("lookback_days"))
     except InvalidInputError as exc:
@@ -113,7 +104,6 @@ def get_correlation():
 
 
 def _rebalance_args(args: MultiDict) -> dict:
-    _only(args, {"target_btc_pct", "band", "fee_bps", "min_trade_btc"})
     return {
         "target_btc_pct": parse_float("target_btc_pct", args.get("target_btc_pct"), 0.5, 0, 1),
         "band": parse_float("band", args.get("band"), 0.0, 0, 1),
@@ -124,6 +114,7 @@ def _rebalance_args(args: MultiDict) -> dict:
 
 
 @bp.get("/api/rebalance")
+@query_params("target_btc_pct", "band", "fee_bps", "min_trade_btc")
 def get_rebalance():
     """Trades that bring the stored portfolio's BTC share to target_btc_pct (default 0.5)."""
     try:

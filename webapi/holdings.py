@@ -17,6 +17,17 @@ bp = Blueprint("api_holdings", __name__)
 MAX_BODY_BYTES = 4096  # {"symbol": ..., "quantity": ...} is tiny; anything larger is abuse
 
 
+class _DuplicateKeyError(ValueError):
+    """A JSON object names a key twice (parsers disagree on which one wins: refuse it)."""
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise _DuplicateKeyError("a key is given twice in the JSON body")
+    return dict(pairs)
+
+
 def _read_json_body() -> tuple[object, tuple | None]:
     """(decoded body, None) or (None, error response): 415, 413 oversized, 400 malformed."""
     # Only application/json: a cross-site HTML form cannot send it without a CORS preflight,
@@ -29,8 +40,10 @@ def _read_json_body() -> tuple[object, tuple | None]:
     if len(raw) > MAX_BODY_BYTES:
         return None, json_error(f"request body larger than {MAX_BODY_BYTES} bytes", 413)
     try:
-        return json.loads(raw), None
-    except (ValueError, UnicodeDecodeError):
+        return json.loads(raw, object_pairs_hook=_unique_keys), None
+    except _DuplicateKeyError as exc:
+        return None, json_error(str(exc), 400)
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: [[[[... nesting
         return None, json_error("the body must be a JSON object", 400)
 
 

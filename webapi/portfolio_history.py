@@ -16,6 +16,7 @@ import services
 from analytics.btc_converter import BTCConverter, NoPriceError, StalenessLimits
 from analytics.portfolio_history import history_payload, portfolio_value_history
 from data.errors import DataError
+from webapi.common import query_params
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ def _parse_days(raw: str | None) -> int:
 
 
 @bp.get("/api/portfolio/history")
+@query_params("days")
 def get_portfolio_history():
     """Last N days of ``{"date", "value_btc", "return_btc"}``; 400 on a bad ``days``."""
     try:

@@ -23,6 +23,7 @@ import requests
 
 from data.errors import BadResponseError, InvalidInputError
 from data.http import get_json
+from data.redaction import register_secret
 from data.models import INTERVALS, PRICE_COLUMNS, Quote, empty_price_frame
 
 logger = logging.getLogger(__name__)
@@ -113,6 +114,7 @@ class PriceAdapter(ABC):
         self.timeout = float(settings.timeout_seconds)
         self.plan = getattr(settings, "plan", None)
         self.api_key = api_key
+        register_secret(api_key)  # masked in every error message and log line from now on
         self.ids = dict(ids or {})
         self.session = session if session is not None else requests.Session()
 

@@ -13,7 +13,7 @@ import pytest
 import services
 from tests.conftest import SAMPLE
 from webapi.common import current_valuation
-from webapi.diversification import bp
+from webapi import register_api
 from webapi.portfolio import portfolio_payload
 
 ACCEPTANCE_ASSETS = ["BTC", "ETH", "SOL", "SPY", "QQQ", "GLD", "USDC"]
@@ -22,7 +22,7 @@ ACCEPTANCE_ASSETS = ["BTC", "ETH", "SOL", "SPY", "QQQ", "GLD", "USDC"]
 @pytest.fixture
 def client(settings, repo):
     app = flask.Flask(__name__)
-    app.register_blueprint(bp)
+    register_api(app)  # every /api blueprint with the shared query-string and error handling
     services.init(settings, repo)
     return app.test_client()
 
