@@ -16,11 +16,14 @@ from flask import Flask, Response, request
 # and still bounds what one request can make the server parse.
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
 DASH_CALLBACK_PATH = "/_dash-update-component"
-_CALLBACK_LISTS = ("inputs", "state", "outputs")
+_CALLBACK_LISTS = ("inputs", "state")
 
 
 def _bad_callback_body(body: object) -> bool:
     if not isinstance(body, dict) or not isinstance(body.get("output"), str):
+        return True
+    # "outputs" is a list for a multi-output callback and one object for a single output.
+    if not isinstance(body.get("outputs"), (list, dict)):
         return True
     return any(not isinstance(body.get(key, []), list) for key in _CALLBACK_LISTS)
 

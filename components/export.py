@@ -30,7 +30,9 @@ def holdings_csv(valuation: PortfolioValuation, *, names: Mapping[str, str],
                  categories: Mapping[str, str]) -> str:
     """One row per holding, plain numbers (no separators, BTC to 8 decimals, sats as integers)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # CRLF (RFC 4180) also makes the writer quote a bare CR inside a cell, which would otherwise
+    # end the row in a spreadsheet (row injection through a name).
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for row in valuation.assets.to_dict("records"):
         symbol = row["symbol"]

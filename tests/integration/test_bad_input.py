@@ -183,6 +183,7 @@ def test_bad_input_forged_panel_values_are_answered_not_crashed(client, repo, se
     (b"{not json", 400), (b"[1, 2]", 400), (b'"x"', 400), (b"null", 400),
     (b'{"output": 5}', 400), (b'{"output": "a.b", "inputs": "x"}', 400),
     (b'{"output": "a.b", "inputs": [], "state": {}}', 400),
+    (b'{"output": "a.b", "outputs": "a.b", "inputs": []}', 400),
     (b'{"output": "a.b", "inputs": [], "pad": "' + b"x" * (3 * 1024 * 1024) + b'"}', 413),
 ])
 def test_bad_input_malformed_callback_request_is_4xx(client, repo, settings, raw, status):
