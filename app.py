@@ -57,6 +57,19 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def check_bind(host: str, environ: Mapping[str, str]) -> None:
+    """Refuse to serve beyond loopback without basic-auth credentials.
+
+    Raises:
+        ConfigError: host is not loopback (e.g. 0.0.0.0, ::, a LAN address, "") and the auth
+            variables are not both set.
+    """
+    if not is_loopback(host) and not auth_credentials(environ):
+        shown = host or "an empty host (all interfaces)"
+        raise ConfigError(f"server.host: refusing to bind {shown} (not loopback) without auth: "
+                          f"set {AUTH_USER_ENV} and {AUTH_PASSWORD_ENV}")
+
+
 def _install_basic_auth(server, credentials: tuple[str, str]) -> None:
     """Require the credentials on every route: pages, assets, Dash callbacks and /api."""
     user, password = credentials
@@ -123,10 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             overrides["server"] = settings.server.model_copy(update={
                 k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None})
         settings = settings.model_copy(update=overrides)
-        if not is_loopback(settings.server.host) and not auth_credentials(os.environ):
-            raise ConfigError(
-                f"server.host: refusing to bind {settings.server.host} (not loopback) without auth: "
-                f"set {AUTH_USER_ENV} and {AUTH_PASSWORD_ENV}")
+        check_bind(settings.server.host, os.environ)
         app = create_app(settings)
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)  # noqa: T201 - the one CLI line

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import re
 import subprocess
 import sys
 
 import pytest
 
-from app import create_app, is_loopback
+from app import check_bind, create_app, is_loopback
+from data.errors import ConfigError
 from tests.conftest import ROOT
 
 CREDS = {"BTCFOLIO_AUTH_USER": "alice", "BTCFOLIO_AUTH_PASSWORD": "s3cret-pass"}
@@ -35,13 +37,61 @@ def test_auth_public_bind_without_credentials_refuses_to_start(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("path", ["/", "/portfolio/dashboard", "/api/portfolio", "/api/health",
-                                  "/assets/style.css", "/_dash-layout"])
-def test_auth_every_route_requires_credentials(settings, repo, path):
-    client = create_app(settings, repo, environ=CREDS).server.test_client()
-    assert client.get(path).status_code == 401
-    assert client.get(path, headers=_basic("alice", "wrong")).status_code == 401
-    assert client.get(path, headers=_basic("alice", "s3cret-pass")).status_code in (200, 302)
+@pytest.mark.parametrize(("host", "environ"), [
+    ("0.0.0.0", {}), ("::", {}), ("", {}), ("192.168.1.5", {}), ("example.org", {}),
+    ("0.0.0.0", {"BTCFOLIO_AUTH_USER": "alice"}),  # half-configured auth is no auth
+    ("0.0.0.0", {"BTCFOLIO_AUTH_PASSWORD": "s3cret-pass"}),
+    ("0.0.0.0", {"BTCFOLIO_AUTH_USER": "", "BTCFOLIO_AUTH_PASSWORD": "s3cret-pass"})])
+def test_auth_public_bind_needs_both_credentials(host, environ):
+    with pytest.raises(ConfigError, match="refusing to bind"):
+        check_bind(host, environ)
+
+
+@pytest.mark.parametrize(("host", "environ"), [("127.0.0.1", {}), ("::1", {}),
+                                               ("0.0.0.0", CREDS), ("192.168.1.5", CREDS)])
+def test_auth_bind_allowed_on_loopback_or_with_credentials(host, environ):
+    check_bind(host, environ)  # no error
+
+
+# Sample values for the URL converters of the route map; any rule gets a concrete URL.
+SAMPLE_ARGS = {"path": "portfolio/dashboard", "filename": "style.css", "package_name": "dash",
+               "fingerprinted_path": "dash_table/bundle.js", "symbol": "ETH",
+               "_rest": "nope"}
+
+
+def _every_route(server) -> list[tuple[str, str]]:
+    """(method, URL) for every rule and method of the Flask url_map, Dash's own included."""
+    routes = []
+    for rule in server.url_map.iter_rules():
+        url = rule.rule
+        for arg in rule.arguments:
+            url = re.sub(rf"<(?:[^:<>]+:)?{arg}>", SAMPLE_ARGS[arg], url)
+        routes += [(method, url) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
+    return routes
+
+
+def test_auth_every_route_of_the_url_map_requires_credentials(settings, repo):
+    server = create_app(settings, repo, environ=CREDS).server
+    client = server.test_client()
+    routes = _every_route(server)
+    dash_internal = {url for _, url in routes if url.startswith("/_")}
+    assert {"/_dash-layout", "/_dash-dependencies", "/_dash-update-component",
+            "/_reload-hash", "/_favicon.ico"} <= dash_internal
+    assert any(url.startswith("/_dash-component-suites/") for url in dash_internal)
+    assert any(url.startswith("/assets/") for _, url in routes)
+    assert any(url.startswith("/api/") for _, url in routes)
+    for method, url in routes:
+        for headers in ({}, _basic("alice", "wrong"), _basic("mallory", "s3cret-pass"),
+                        {"Authorization": "Bearer s3cret-pass"}):
+            resp = client.open(url, method=method, headers=headers, json={})
+            assert resp.status_code == 401, (method, url, headers)
+            assert resp.headers["WWW-Authenticate"].startswith("Basic")
+            assert b"s3cret" not in resp.data
+        resp = client.open(url, method=method, headers=_basic("alice", "s3cret-pass"), json={})
+        assert resp.status_code != 401, (method, url)
+    for path in ("/", "/portfolio/dashboard", "/api/portfolio", "/api/health",
+                 "/assets/style.css", "/_dash-layout"):  # and with them the app really answers
+        assert client.get(path, headers=_basic("alice", "s3cret-pass")).status_code in (200, 302)
 
 
 def test_auth_not_required_on_loopback_without_credentials(settings, repo):
