@@ -420,8 +420,9 @@ def test_bad_input_config_value_exits_2_with_one_line(tmp_path, monkeypatch, cap
     assert len(lines) == 1 and lines[0].startswith("config error: "), lines
 
 
-@pytest.mark.parametrize("content", [b"", b"- just\n- a list\n", b"\x00\xff\xfe garbage",
-                                     b"refresh: [unclosed\n", b"a: &a [*a]\n", b"!!python/object:os.system {}\n"])
+@pytest.mark.parametrize("content", [
+    b"", b"- just\n- a list\n", b"\x00\xff\xfe garbage", b"refresh: [unclosed\n",
+    b"a: &a [*a]\n", b"!!python/object:os.system {}\n"])
 def test_bad_input_config_file_exits_2_with_one_line(tmp_path, monkeypatch, capsys, content):
     path = tmp_path / "bad.yaml"
     path.write_bytes(content)
