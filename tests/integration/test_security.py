@@ -213,3 +213,47 @@ def test_security_csv_export_from_the_app_with_hostile_config_names(tmp_path, se
     rows = {r["symbol"]: r for r in csv.DictReader(io.StringIO(content))}
     assert rows["ETH"]["name"] == "'" + HOSTILE[0] and rows["BTC"]["name"] == "'" + HOSTILE[6]
     assert float(rows["BTC"]["quantity"]) > 0
+
+
+def _get(url: str) -> str:
+    import urllib.error
+    import urllib.request
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return resp.read().decode()
+    except urllib.error.HTTPError as exc:  # an error page is output too
+        return exc.read().decode()
+
+
+def test_security_running_app_stderr_and_pages_have_no_key(leak_env, tmp_path):
+    # The real process: embedded scheduler calling the echoing providers, INFO logs on stderr.
+    import time
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    stderr = (tmp_path / "stderr.txt").open("w+")
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)],
+                            cwd=tmp_path, env=leak_env, stdout=stderr, stderr=stderr)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline, errors = time.monotonic() + 90, ""
+        while time.monotonic() < deadline and "alphavantage" not in errors:
+            try:
+                health = json.loads(_get(f"{base}/api/health"))
+                errors = json.dumps({k: v for k, v in health["sources"].items()
+                                     if v.get("last_error")})
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.5)
+        assert "alphavantage" in errors, "the scheduler never recorded a provider failure"
+        pages = {path: _get(base + path) for path in (
+            "/portfolio/dashboard", "/_dash-layout", "/api/health", "/api/portfolio",
+            "/api/nope", "/api/rebalance?apikey=zzz")}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    stderr.seek(0)
+    log = stderr.read()
+    assert "GET /api/rebalance?apikey=***" in log  # stderr has the access log, masked ...
+    assert _leaks(log) == []  # ... and no key anywhere
+    assert {path: _leaks(text) for path, text in pages.items() if _leaks(text)} == {}
