@@ -1,0 +1,164 @@
+"""Refresh callback server time (p50, p95) and bytes per refresh, through the real HTTP route.
+
+Measured path: Flask's test client POSTs to ``/_dash-update-component`` exactly what the
+browser sends on an interval tick: the callback's outputs, its inputs (n_intervals, the sats
+switch, the holdings version) and the snapshot State, which is the store's data after the
+previous response was applied (this module applies the returned Patch like the renderer).
+Server time = the POST round trip in-process: routing, JSON decoding, ``update_dashboard``
+(store reads via pages/_dashboard_data.load_dashboard, components/dashboard_view) and JSON
+encoding of the response. No network, no gzip.
+
+Before every tick the scheduler's quote job is simulated (``dataset.quote_tick``, untimed), so
+each refresh sees new prices, as in production.
+
+Baseline: ``naive.naive_refresh`` on the same store at the same tick.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from copy import deepcopy
+from datetime import datetime, timezone
+from pathlib import Path
+
+from benchmarks import naive
+from benchmarks.common import Result, median, pct, ratio, timed
+from benchmarks.dataset import BenchStore, build_store, quote_tick
+from components import ids
+
+UPDATE_URL = "/_dash-update-component"
+
+
+def refresh_spec(client) -> dict:  # noqa: ANN001 - flask test client
+    """The dashboard's refresh callback as the renderer sees it (/_dash-dependencies)."""
+    deps = client.get("/_dash-dependencies").get_json()
+    for dep in deps:
+        if (f"{ids.SNAPSHOT_STORE}.data" in dep["output"]
+                and any(i["id"] == ids.REFRESH_INTERVAL for i in dep["inputs"])):
+            return dep
+    raise LookupError("no refresh callback in /_dash-dependencies")
+
+
+def _outputs(spec: dict) -> list[dict]:
+    # "..a.children...b.className.." -> [{"id": "a", "property": "children"}, ...]
+    parts = spec["output"].strip(".").split("...")
+    return [dict(zip(("id", "property"), p.rsplit(".", 1), strict=True)) for p in parts]
+
+
+def payload(spec: dict, tick: int, snapshot: dict | None) -> dict:
+    """The request body of one interval tick."""
+    values = {ids.REFRESH_INTERVAL: tick, ids.SATS_TOGGLE: False, ids.HOLDINGS_VERSION: None}
+    return {
+        "output": spec["output"],
+        "outputs": _outputs(spec),
+        "inputs": [{**i, "value": values[i["id"]]} for i in spec["inputs"]],
+        "changedPropIds": [f"{ids.REFRESH_INTERVAL}.n_intervals"],
+        "state": [{**s, "value": snapshot} for s in spec["state"]],
+    }
+
+
+def apply_patch(data: object, update: dict) -> object:
+    """Apply a Dash Patch (Assign/Delete operations) to JSON data, as the renderer does."""
+    data = deepcopy(data)
+    for op in update["operations"]:
+        *path, last = op["location"]
+        node = data
+        for step in path:
+            node = node[step]
+        if op["operation"] == "Assign":
+            node[last] = op["params"]["value"]
+        elif op["operation"] == "Delete":
+            del node[last]
+        else:
+            raise ValueError(f"unexpected patch operation {op['operation']}")
+    return data
+
+
+def next_snapshot(previous: dict | None, body: dict) -> dict | None:
+    """The snapshot store's data after the browser applied a response."""
+    new = body["response"].get(ids.SNAPSHOT_STORE, {}).get("data")
+    if new is None:
+        return previous
+    if isinstance(new, dict) and "__dash_patch_update" in new:
+        return apply_patch(previous, new)
+    return new
+
+
+class Session:
+    """One browser session against an app on a benchmark store."""
+
+    def __init__(self, store: BenchStore) -> None:
+        from app import create_app  # builds the app on this store (services.init)
+
+        self.store = store
+        self.app = create_app(store.settings, store.repo)
+        self.client = self.app.server.test_client()
+        self.spec = refresh_spec(self.client)
+        self.snapshot: dict | None = None
+        self.tick = 0
+
+    def refresh(self) -> tuple[float, int, int]:
+        """One tick: new quotes (untimed), then the timed POST; -> ms, response, request bytes."""
+        quote_tick(self.store, self.tick, datetime.now(timezone.utc))
+        body = json.dumps(payload(self.spec, self.tick, self.snapshot))
+        ms, resp = timed(lambda: self.client.post(UPDATE_URL, data=body,
+                                                  content_type="application/json"))
+        if resp.status_code != 200:
+            raise RuntimeError(f"refresh answered {resp.status_code}: {resp.data[:300]!r}")
+        self.snapshot = next_snapshot(self.snapshot, resp.get_json())
+        self.tick += 1
+        return ms, len(resp.data), len(body.encode())
+
+    def naive(self) -> tuple[float, dict]:
+        """The baseline on the same store and quotes (untimed quote tick first)."""
+        quote_tick(self.store, self.tick, datetime.now(timezone.utc))
+        holdings = self.store.repo.load_holdings(self.store.settings.portfolio.name)
+        return timed(lambda: naive.naive_refresh(self.store.repo, holdings,
+                                                 datetime.now(timezone.utc)))
+
+
+def measure(n_assets: int, *, runs: int, ticks: int, workdir: Path) -> dict:
+    """Per run: ``ticks`` real refreshes and ``ticks`` naive ones, interleaved; medians of runs."""
+    session = Session(build_store(workdir / f"refresh{n_assets}", n_assets))
+    first_ms, first_bytes, _ = session.refresh()  # full render (previous snapshot: none)
+    real50, real95, base50, base95, sizes, requests = [], [], [], [], [], []
+    for _ in range(runs):
+        real, base = [], []
+        for _ in range(ticks):
+            ms, size, request = session.refresh()
+            real.append(ms)
+            sizes.append(size)
+            requests.append(request)
+            base.append(session.naive()[0])
+        real50.append(pct(real, 50))
+        real95.append(pct(real, 95))
+        base50.append(pct(base, 50))
+        base95.append(pct(base, 95))
+    return {"p50": median(real50), "p95": median(real95), "base_p50": median(base50),
+            "base_p95": median(base95), "bytes": median(sizes), "full_bytes": first_bytes,
+            "request_bytes": median(requests), "first_ms": first_ms}
+
+
+def results(*, quick: bool, workdir: Path | None = None) -> list[Result]:
+    """Refresh figures at 10 and 200 assets, and bytes per steady-state refresh at 10."""
+    runs, ticks = (1, 5) if quick else (5, 20)
+    out: list[Result] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        root = workdir or Path(tmp)
+        for n, target in ((10, 10.0), (200, 50.0)):
+            m = measure(n, runs=runs, ticks=ticks, workdir=root)
+            out.append(Result(f"refresh p50, {n} assets", round(m["p50"], 3), "ms",
+                              round(m["base_p50"], 3), ratio(m["p50"], m["base_p50"]),
+                              f"<= {target:g} ms", m["p50"] <= target))
+            out.append(Result(f"refresh p95, {n} assets", round(m["p95"], 3), "ms",
+                              round(m["base_p95"], 3), ratio(m["p95"], m["base_p95"]),
+                              "(reported)", True))
+            if n == 10:
+                kb, full_kb = m["bytes"] / 1024, m["full_bytes"] / 1024
+                out.append(Result("bytes per refresh, 10 assets", round(kb, 3), "KB",
+                                  round(full_kb, 3), ratio(kb, full_kb), "<= 3 KB", kb <= 3.0))
+                out.append(Result("request bytes per refresh, 10 assets",
+                                  round(m["request_bytes"] / 1024, 3), "KB", None, None,
+                                  "(reported)", True))
+    return out
