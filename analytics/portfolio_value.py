@@ -90,45 +90,39 @@ def value_portfolio(holdings: Mapping[str, float], latest: pd.DataFrame, *,
     as_of = conv.last_price_ts(BTC)
     if as_of is None:
         raise NoPriceError("no BTC price stored: cannot value anything in BTC")
-    btc_now_stale = _stale_at(conv, BTC, as_of, pd.Timestamp(now))
-    rows, unpriced = [], []
-    for symbol, quantity in holdings.items():
-        try:
-            rows.append(_asset_row(conv, symbol, float(quantity), as_of, pd.Timestamp(now),
-                                   btc_now_stale))
-        except NoPriceError:
-            unpriced.append(symbol)
-    frame = pd.DataFrame(rows, columns=[c for c in ASSET_COLUMNS
-                                        if c not in ("weight", "value_sats")])
+    now = pd.Timestamp(now)
+    # One as-of lookup for all holdings at as_of (a frame per holding would cost far more).
+    btc = conv.asof_many([BTC], as_of).iloc[0]
+    btc_now_stale = _stale_at(conv, BTC, btc, now)
+    found = conv.asof_many(list(holdings), as_of)
+    priced = found["status"] != NO_PRICE
+    unpriced = [str(s) for s in found.index[~priced]]
+    found = found[priced]
+    quantity = np.array([float(holdings[s]) for s in found.index], dtype=float)
+    stale = [row.status != OK or btc_now_stale
+             or _stale_at(conv, symbol, row, now)
+             for symbol, row in zip(found.index, found.itertuples(index=False), strict=True)]
+    price_usd = found["price_usd"].to_numpy(dtype=float)
+    price_btc = price_usd / float(btc["price_usd"])
+    frame = pd.DataFrame({
+        "symbol": found.index.to_numpy(dtype=object), "quantity": quantity,
+        "price_usd": price_usd, "price_btc": price_btc, "value_btc": quantity * price_btc,
+        "value_usd": quantity * price_usd, "price_ts": found["price_ts"].to_numpy(),
+        "source": found["source"].to_numpy(dtype=object), "stale": np.array(stale, dtype=bool)})
     frame["price_ts"] = pd.to_datetime(frame["price_ts"], utc=True)
     total = float(frame["value_btc"].sum())
     frame["value_sats"] = np.round(frame["value_btc"] * SATS_PER_BTC).astype("int64")
     frame["weight"] = frame["value_btc"] / total if total > 0 else 0.0
     frame = frame[ASSET_COLUMNS]
     btc_alloc = float(frame.loc[frame["symbol"] == BTC, "weight"].sum()) if total > 0 else 0.0
-    btc_usd = float(conv.asof(BTC, as_of)["price_usd"].iloc[0])
-    return PortfolioValuation(as_of=as_of, btc_usd=btc_usd, total_btc=total,
+    return PortfolioValuation(as_of=as_of, btc_usd=float(btc["price_usd"]), total_btc=total,
                               btc_allocation=btc_alloc, assets=frame, unpriced=tuple(unpriced))
 
 
-def _asset_row(conv: BTCConverter, symbol: str, quantity: float, as_of: pd.Timestamp,
-               now: pd.Timestamp, btc_now_stale: bool) -> dict:
-    """One row of the assets frame (without weight and sats)."""
-    p = conv.price_btc(symbol, as_of).iloc[0]
-    if p["status"] == NO_PRICE:
-        raise NoPriceError(f"no price for {symbol} at or before {as_of.isoformat()}")
-    stale = p["status"] != OK or btc_now_stale or _stale_at(conv, symbol, as_of, now)
-    return {"symbol": symbol, "quantity": quantity, "price_usd": float(p["price_usd"]),
-            "price_btc": float(p["price_btc"]), "value_btc": quantity * float(p["price_btc"]),
-            "value_usd": quantity * float(p["price_usd"]), "price_ts": p["price_ts"],
-            "source": p["source"], "stale": bool(stale)}
-
-
-def _stale_at(conv: BTCConverter, symbol: str, as_of: pd.Timestamp, now: pd.Timestamp) -> bool:
-    """Whether the symbol's as-of price is past its limit when read at ``now``."""
-    row = conv.asof(symbol, as_of).iloc[0]
-    limit = conv.limits.limit(conv.asset_kinds.get(symbol, "crypto"), row["price_kind"])
-    return bool(now - row["price_ts"] > limit)
+def _stale_at(conv: BTCConverter, symbol: str, row: object, now: pd.Timestamp) -> bool:
+    """Whether a symbol's as-of price row (price_ts, price_kind) is past its limit at ``now``."""
+    limit = conv.limits.limit(conv.asset_kinds.get(symbol, "crypto"), row.price_kind)
+    return bool(now - row.price_ts > limit)
 
 
 def portfolio_payload(valuation: PortfolioValuation) -> dict:

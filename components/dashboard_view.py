@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 import pandas as pd
 from dash import Patch, no_update
@@ -98,6 +99,18 @@ def field_paths(component: Component, path: tuple = ()) -> dict[str, tuple]:
     return out
 
 
+@lru_cache(maxsize=8)
+def card_field_paths(fields: tuple[str, ...]) -> dict[str, tuple]:
+    """Paths of the field components inside a card column, for a card with these fields.
+
+    A card's tree has the same shape whatever its symbol and texts, so it is rendered once
+    per set of field names rather than once per changed card and refresh.
+    """
+    column = cards.card_column(cards.asset_card(
+        "X", name="", category="", fields={f: ["", ""] for f in fields}))
+    return field_paths(column)
+
+
 def patch_cards(view: Mapping, previous: Mapping) -> Patch | None:
     """A Patch of the card grid with only the changed field texts/classes (None: nothing changed).
 
@@ -109,7 +122,7 @@ def patch_cards(view: Mapping, previous: Mapping) -> Patch | None:
         diffs = [k for k in new if new[k] != old.get(k)]
         if not diffs:
             continue
-        paths = field_paths(render_cards({**view, "order": [symbol]})[0])
+        paths = card_field_paths(tuple(new))
         for key in diffs:
             node = patch[index]
             for step in paths[key]:

@@ -126,6 +126,23 @@ def migrate(engine: sa.Engine) -> None:
         raise StorageError(f"store migration failed: {exc.__class__.__name__}") from exc
 
 
+# Newest close per symbol. A GROUP BY reads every row of the table (~35 ms at 200 assets x 5
+# years on SQLite); this walks the (symbol, interval, ts) key instead: a recursive step finds
+# the next symbol, one index seek finds its newest bar. Standard SQL (SQLite and PostgreSQL).
+_NEWEST_CLOSES = sa.text("""
+WITH RECURSIVE syms(symbol) AS (
+    SELECT min(symbol) FROM prices
+    UNION ALL
+    SELECT (SELECT min(p.symbol) FROM prices p WHERE p.symbol > syms.symbol)
+    FROM syms WHERE syms.symbol IS NOT NULL
+)
+SELECT p.symbol, p.close, p.ts, p.source
+FROM syms JOIN prices p ON p.symbol = syms.symbol AND p.interval = :interval
+WHERE p.ts = (SELECT max(m.ts) FROM prices m
+              WHERE m.symbol = syms.symbol AND m.interval = :interval)
+""")
+
+
 def _insert(dialect: str, table: sa.Table):
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
@@ -265,13 +282,7 @@ class Repository:
         Returns columns symbol, price_usd, ts (UTC), source, kind ("close" or "quote").
         """
         def read(conn: sa.Connection):
-            newest = (sa.select(prices.c.symbol, sa.func.max(prices.c.ts).label("ts"))
-                      .where(prices.c.interval == interval).group_by(prices.c.symbol).subquery())
-            q = (sa.select(prices.c.symbol, prices.c.close, prices.c.ts, prices.c.source)
-                 .join(newest, sa.and_(prices.c.symbol == newest.c.symbol,
-                                       prices.c.ts == newest.c.ts))
-                 .where(prices.c.interval == interval))
-            closes = conn.execute(q).all()
+            closes = conn.execute(_NEWEST_CLOSES, {"interval": interval}).all()
             quoted = conn.execute(sa.select(quotes.c.symbol, quotes.c.price_usd, quotes.c.ts,
                                             quotes.c.source)).all()
             return closes, quoted
