@@ -26,6 +26,7 @@ from collections import OrderedDict
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -137,6 +138,26 @@ class _Prices:
     source: np.ndarray   # object
 
 
+_NAT = np.iinfo(np.int64).min  # NaT as int64 nanoseconds
+
+
+@dataclass(frozen=True)
+class AsOfRows:
+    """``BTCConverter.asof_rows``: one entry per symbol, the ``asof`` columns as arrays."""
+
+    symbols: list[str]
+    price_usd: np.ndarray   # float, NaN without a price
+    ts_ns: np.ndarray       # int64 ns since epoch, _NAT without a price
+    price_kind: np.ndarray  # object: "close" | "quote" | "fixed" | None
+    source: np.ndarray      # object
+    status: np.ndarray      # object: ok | stale | no_price
+
+    @property
+    def price_ts(self) -> pd.DatetimeIndex:
+        """Times of the prices (NaT without one)."""
+        return pd.DatetimeIndex(self.ts_ns.astype("datetime64[ns]"), tz="UTC")
+
+
 def _ns(delta: timedelta) -> int:
     return delta // timedelta(microseconds=1) * 1000
 
@@ -145,7 +166,7 @@ def _digest(*arrays: np.ndarray) -> str:
     h = hashlib.blake2b(digest_size=16)
     for arr in arrays:
         h.update(np.ascontiguousarray(arr).tobytes() if arr.dtype != object
-                 else "\x1f".join(map(str, arr)).encode())
+                 else "\x1f".join(map(str, arr.ravel())).encode())
     return h.hexdigest()
 
 
@@ -167,45 +188,53 @@ class BTCConverter:
         self.limits = limits
         self.cache = cache
         self._series = self._build(closes, latest)
-        self.fingerprint = _digest(np.array(sorted(self.asset_kinds.items()), dtype=object),
-                                   np.array([str(limits)], dtype=object),
-                                   *[a for sym in sorted(self._series) for a in
-                                     (np.array([sym], dtype=object), *vars(self._series[sym])
-                                      .values())])
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Digest of the data and rules behind every lookup (the as-of cache key).
+
+        Computed on first use: a converter without a cache (one refresh's valuation) never
+        pays for hashing its prices.
+        """
+        return _digest(np.array(sorted(self.asset_kinds.items()), dtype=object),
+                       np.array([str(self.limits)], dtype=object),
+                       *[a for sym in sorted(self._series) for a in
+                         (np.array([sym], dtype=object), *vars(self._series[sym]).values())])
 
     @staticmethod
     def _build(closes: pd.DataFrame | None, latest: pd.DataFrame | None) -> dict[str, _Prices]:
-        # Plain numpy per symbol: a pandas melt/sort/groupby costs ~100x more at 200 assets.
-        parts: dict[str, list[tuple[np.ndarray, ...]]] = {}
+        # Flat numpy arrays, one sort, one split: a pandas melt/sort/groupby (or per-symbol
+        # work) costs far more than the data at 200 assets, on every refresh.
+        sym, ns, price, kind, source = [], [], [], [], []
         if closes is not None and not closes.empty:
-            ns = to_utc_index(closes.index).asi8
             values = closes.to_numpy(dtype=float)
-            for j, symbol in enumerate(closes.columns):
-                have = ~np.isnan(values[:, j])
-                n = int(have.sum())
-                if n:
-                    parts.setdefault(str(symbol), []).append(
-                        (ns[have], values[have, j], np.full(n, "close", dtype=object),
-                         np.full(n, "close", dtype=object)))
+            have = ~np.isnan(values)
+            rows, cols = np.nonzero(have)
+            sym.append(np.asarray(closes.columns.astype(str), dtype=object)[cols])
+            ns.append(to_utc_index(closes.index).asi8[rows])
+            price.append(values[rows, cols])
+            kind.append(np.full(len(rows), "close", dtype=object))
+            source.append(kind[-1])
         if latest is not None and not latest.empty:
-            ns = to_utc_index(latest["ts"]).asi8
-            price = latest["price_usd"].to_numpy(dtype=float)
-            kind = latest["kind"].to_numpy(dtype=object)
-            source = latest["source"].to_numpy(dtype=object)
-            for symbol, rows in latest.groupby("symbol", sort=False).indices.items():
-                parts.setdefault(str(symbol), []).append(
-                    (ns[rows], price[rows], kind[rows], source[rows]))
-        out = {}
-        for symbol in sorted(parts):
-            ts, price, kind, source = (np.concatenate(a) for a in zip(*parts[symbol],
-                                                                         strict=True))
-            if (price <= 0).any() or not np.isfinite(price).all():
-                raise ValueError("prices must be positive and finite")
-            # Stable sort: at equal ts a candidate row (added after the closes) wins.
-            order = np.argsort(ts, kind="stable")
-            out[symbol] = _Prices(ts[order].astype(np.int64), price[order], kind[order],
-                                  source[order])
-        return out
+            sym.append(latest["symbol"].astype(str).to_numpy(dtype=object))
+            ns.append(to_utc_index(latest["ts"]).asi8)
+            price.append(latest["price_usd"].to_numpy(dtype=float))
+            kind.append(latest["kind"].to_numpy(dtype=object))
+            source.append(latest["source"].to_numpy(dtype=object))
+        if not sym:
+            return {}
+        sym_all, ns_all, price_all = (np.concatenate(a) for a in (sym, ns, price))
+        if (price_all <= 0).any() or not np.isfinite(price_all).all():
+            raise ValueError("prices must be positive and finite")
+        names, codes = np.unique(sym_all.astype(str), return_inverse=True)
+        # Stable: at equal (symbol, ts) a candidate row (after the closes) wins.
+        order = np.lexsort((ns_all, codes))
+        codes = codes[order]
+        bounds = np.searchsorted(codes, np.arange(len(names) + 1))
+        ts_s, price_s = ns_all[order].astype(np.int64), price_all[order]
+        kind_s, source_s = np.concatenate(kind)[order], np.concatenate(source)[order]
+        return {str(name): _Prices(ts_s[a:b], price_s[a:b], kind_s[a:b], source_s[a:b])
+                for name, a, b in zip(names, bounds[:-1], bounds[1:], strict=True)}
 
     @property
     def symbols(self) -> list[str]:
@@ -264,53 +293,54 @@ class BTCConverter:
                              "source": np.where(found, series.source[take], None),
                              "status": status}, index=index)
 
-    def asof_many(self, symbols: list[str], at: object) -> pd.DataFrame:
-        """As-of USD prices of many symbols at one time: ``asof`` row by row, in one frame.
+    def asof_rows(self, symbols: list[str], at: object) -> AsOfRows:
+        """As-of USD prices of many symbols at one time, as plain arrays (no pandas).
 
-        A refresh values every holding at the same instant; a frame per symbol (``asof``)
-        costs far more than the lookup itself, so this builds one frame for all of them.
-
-        Returns:
-            Frame indexed by symbol (in the given order) with the ``asof`` columns.
+        A refresh values every holding at the same instant: one lookup per symbol in numpy,
+        where a frame per symbol (``asof``) would cost far more than the lookups themselves.
         """
         stamp = int(to_utc_index(at).asi8[0])
-        price, price_ns, kinds, sources, status = [], [], [], [], []
-        for symbol in symbols:
+        n = len(symbols)
+        price, ts = np.full(n, np.nan), np.full(n, _NAT, dtype=np.int64)
+        kinds, sources = np.full(n, None, dtype=object), np.full(n, None, dtype=object)
+        status = np.full(n, NO_PRICE, dtype=object)
+        for i, symbol in enumerate(symbols):
             series = self._series.get(symbol)
-            if series is None and symbol == USD:
-                row = (1.0, stamp, "fixed", "fixed", OK)
-            else:
-                pos = (np.searchsorted(series.ts, stamp, side="right") - 1
-                       if series is not None else -1)
-                if pos < 0:
-                    row = (np.nan, None, None, None, NO_PRICE)
-                else:
-                    kind = series.kind[pos]
-                    limit = self.limits.limit(self.asset_kinds.get(symbol, "crypto"),
-                                              "quote" if kind == "quote" else "close")
-                    row = (float(series.price[pos]), int(series.ts[pos]), kind,
-                           series.source[pos], STALE if stamp - series.ts[pos] > _ns(limit)
-                           else OK)
-            for out, value in zip((price, price_ns, kinds, sources, status), row, strict=True):
-                out.append(value)
-        return pd.DataFrame({"price_usd": np.asarray(price, dtype=float),
-                             "price_ts": pd.DatetimeIndex(np.array(
-                                 [np.iinfo(np.int64).min if t is None else t for t in price_ns],
-                                 dtype=np.int64).astype("datetime64[ns]"), tz="UTC"),
-                             "price_kind": kinds, "source": sources, "status": status},
-                            index=pd.Index(symbols, dtype=object, name="symbol"))
+            if series is None:
+                if symbol == USD:
+                    price[i], ts[i], kinds[i], sources[i], status[i] = (
+                        1.0, stamp, "fixed", "fixed", OK)
+                continue
+            pos = int(np.searchsorted(series.ts, stamp, side="right")) - 1
+            if pos < 0:
+                continue
+            kind = series.kind[pos]
+            limit = self.limits.limit(self.asset_kinds.get(symbol, "crypto"),
+                                      "quote" if kind == "quote" else "close")
+            price[i], ts[i], kinds[i], sources[i] = (series.price[pos], series.ts[pos], kind,
+                                                     series.source[pos])
+            status[i] = STALE if stamp - ts[i] > _ns(limit) else OK
+        return AsOfRows(symbols=list(symbols), price_usd=price, ts_ns=ts, price_kind=kinds,
+                        source=sources, status=status)
+
+    def asof_many(self, symbols: list[str], at: object) -> pd.DataFrame:
+        """``asof`` of many symbols at one time: frame indexed by symbol, ``asof`` columns."""
+        rows = self.asof_rows(symbols, at)
+        return pd.DataFrame({"price_usd": rows.price_usd, "price_ts": rows.price_ts,
+                             "price_kind": rows.price_kind, "source": rows.source,
+                             "status": rows.status},
+                            index=pd.Index(rows.symbols, dtype=object, name="symbol"))
 
     def price_btc_many(self, symbols: list[str], at: object) -> pd.DataFrame:
         """``price_btc`` of many symbols at one time (frame indexed by symbol, same columns)."""
-        asset = self.asof_many(symbols, at)
-        btc = self.asof_many([BTC], at).iloc[0]
-        worse = asset["status"].map(_SEVERITY) < _SEVERITY[btc["status"]]
-        return pd.DataFrame({"price_btc": asset["price_usd"] / btc["price_usd"],
-                             "price_usd": asset["price_usd"], "btc_usd": btc["price_usd"],
-                             "price_ts": asset["price_ts"], "btc_ts": btc["price_ts"],
-                             "source": asset["source"],
-                             "status": asset["status"].where(~worse, btc["status"])},
-                            index=asset.index)
+        asset, btc = self.asof_rows(symbols, at), self.asof_rows([BTC], at)
+        worse = np.array([_SEVERITY[s] for s in asset.status]) < _SEVERITY[btc.status[0]]
+        return pd.DataFrame({"price_btc": asset.price_usd / btc.price_usd[0],
+                             "price_usd": asset.price_usd, "btc_usd": btc.price_usd[0],
+                             "price_ts": asset.price_ts, "btc_ts": btc.price_ts[0],
+                             "source": asset.source,
+                             "status": np.where(worse, btc.status[0], asset.status)},
+                            index=pd.Index(asset.symbols, dtype=object, name="symbol"))
 
     def price_btc(self, symbol: str, times: object) -> pd.DataFrame:
         """As-of price of one unit of ``symbol`` in BTC at each time.

@@ -227,7 +227,8 @@ class Repository:
         if end is not None:
             q = q.where(prices.c.ts <= _epoch(end))
         q = q.order_by(prices.c.symbol, prices.c.ts)
-        rows = self._run(lambda conn: conn.execute(q).all())
+        # Plain tuples: pandas probing SQLAlchemy Row objects costs more than the query.
+        rows = self._run(lambda conn: [tuple(r) for r in conn.execute(q)])
         frame = pd.DataFrame(rows, columns=["ts", "symbol", *_PRICE_VALUE_COLS])
         frame["ts"] = pd.to_datetime(frame["ts"].astype("int64"), unit="s", utc=True)
         for col in ("open", "high", "low", "close", "volume"):
@@ -241,6 +242,28 @@ class Repository:
         wide = long.pivot(index="ts", columns="symbol", values="close").sort_index()
         wide.columns.name = None
         return wide
+
+    def load_closes_asof(self, at: datetime, symbols: Iterable[str], *, since: datetime,
+                         interval: str = "1d") -> pd.DataFrame:
+        """Each symbol's newest close in [since, at] (a symbol without one is left out).
+
+        Returns the ``load_latest_prices`` columns (symbol, price_usd, ts, source, kind
+        "close"): a handful of rows read through the key, where ``load_closes`` would pivot
+        the whole window.
+        """
+        window = sa.and_(prices.c.interval == interval, prices.c.symbol.in_(list(symbols)),
+                         prices.c.ts >= _epoch(since), prices.c.ts <= _epoch(at))
+        newest = (sa.select(prices.c.symbol, sa.func.max(prices.c.ts).label("ts"))
+                  .where(window).group_by(prices.c.symbol).subquery())
+        q = (sa.select(prices.c.symbol, prices.c.close, prices.c.ts, prices.c.source)
+             .join(newest, sa.and_(prices.c.symbol == newest.c.symbol,
+                                   prices.c.ts == newest.c.ts))
+             .where(prices.c.interval == interval))
+        rows = self._run(lambda conn: [(*r, "close") for r in conn.execute(q)])
+        frame = pd.DataFrame(rows, columns=["symbol", "price_usd", "ts", "source", "kind"])
+        frame["ts"] = pd.to_datetime(frame["ts"].astype("int64"), unit="s", utc=True)
+        frame["price_usd"] = frame["price_usd"].astype("float64")
+        return frame
 
     def count_prices(self) -> dict[str, int]:
         """Row counts of the prices table per interval."""
@@ -269,7 +292,7 @@ class Repository:
 
     def load_quotes(self) -> pd.DataFrame:
         """Latest quote per symbol: symbol, price_usd, change_24h_pct, ts, source, fetched_at."""
-        rows = self._run(lambda c: c.execute(sa.select(quotes)).all())
+        rows = self._run(lambda c: [tuple(r) for r in c.execute(sa.select(quotes))])
         frame = pd.DataFrame(rows, columns=[c.name for c in quotes.columns])
         for col in ("ts", "fetched_at"):
             frame[col] = pd.to_datetime(frame[col].astype("int64"), unit="s", utc=True)

@@ -59,10 +59,11 @@ def current_valuation(now: datetime, stored: pd.DataFrame | None = None
     return valuation, {s: holdings[s] for s in valuation.unpriced}
 
 
-def _converter(closes: pd.DataFrame) -> BTCConverter:
+def _converter(closes: pd.DataFrame | None, latest: pd.DataFrame | None = None
+               ) -> BTCConverter:
     settings = services.settings()
     return BTCConverter(closes, asset_kinds=asset_kinds(settings),
-                        limits=staleness_limits(settings))
+                        limits=staleness_limits(settings), latest=latest)
 
 
 def prices_btc_before(as_of: pd.Timestamp, delta: timedelta = timedelta(hours=24), *,
@@ -75,16 +76,18 @@ def prices_btc_before(as_of: pd.Timestamp, delta: timedelta = timedelta(hours=24
     """
     repo, when = services.repository(), pd.Timestamp(as_of) - delta
     # Look back from the newest stored close when the store ends earlier (offline, demo).
-    stored = repo.load_latest_prices(["BTC"]) if stored is None else stored
+    stored = repo.load_latest_prices() if stored is None else stored
+    if symbols is None:
+        symbols = sorted(set(stored.loc[stored["kind"] == "close", "symbol"]))
     stored = stored[stored["symbol"] == "BTC"]
     newest = stored.loc[stored["kind"] == "close", "ts"].max() if len(stored) else when
     start = min(when, newest if newest == newest else when) - timedelta(days=14)
-    # Naming the symbols lets the store use its (symbol, interval, ts) key, not a full scan.
-    wanted = None if symbols is None else sorted({*symbols, "BTC"})
-    closes = repo.load_closes(wanted, start=start, end=when)
-    if closes.empty:
+    # The newest close of each symbol in the window, read through the store's key: a
+    # refresh needs one price per holding, not the window pivoted.
+    rows = repo.load_closes_asof(when, sorted({*symbols, "BTC"}), since=start)
+    if rows.empty:
         return {}
-    found = _converter(closes).price_btc_many(list(closes.columns), when)["price_btc"]
+    found = _converter(None, latest=rows).price_btc_many(list(symbols), when)["price_btc"]
     return {str(s): float(p) for s, p in found.items() if p == p}
 
 
