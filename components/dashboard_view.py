@@ -124,13 +124,12 @@ def patch_cards(view: Mapping, previous: Mapping) -> Patch | None:
             continue
         paths = card_field_paths(tuple(new))
         for key in diffs:
-            node = patch[index]
-            for step in paths[key]:
-                node = node[step]
+            # One Patch node at the field's props (chained [] would build one per step).
+            props = Patch(location=[index, *paths[key], "props"], parent=patch)
             if new[key][0] != old[key][0]:
-                node["props"]["children"] = new[key][0]
+                props["children"] = new[key][0]
             if new[key][1] != old[key][1]:
-                node["props"]["className"] = new[key][1]
+                props["className"] = new[key][1]
             changed = True
     return patch if changed else None
 
