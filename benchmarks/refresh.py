@@ -118,6 +118,34 @@ class Session:
                                                  datetime.now(timezone.utc)))
 
 
+def agreement(session: Session) -> float:
+    """Largest relative difference between the naive and the real numbers at this tick.
+
+    Compares each holding's BTC value, the total and the 24 h change that the dashboard
+    computes (pages/_dashboard_data.load_dashboard) with ``naive.naive_refresh``.
+    """
+    from components.dashboard_view import portfolio_change_24h
+    from pages import _dashboard_data
+
+    quote_tick(session.store, session.tick, datetime.now(timezone.utc))
+    now = datetime.now(timezone.utc)
+    real = _dashboard_data.load_dashboard(now)
+    holdings = session.store.repo.load_holdings(session.store.settings.portfolio.name)
+    base = naive.naive_refresh(session.store.repo, holdings, now)
+    values = dict(zip(real.valuation.assets["symbol"], real.valuation.assets["value_btc"],
+                      strict=True))
+    if set(values) != set(base["values_btc"]):
+        return float("inf")
+    pairs = [(values[s], base["values_btc"][s]) for s in values]
+    pairs.append((real.valuation.total_btc, base["total_btc"]))
+    change = portfolio_change_24h(real.valuation, real.prices_btc_24h)
+    if (change is None) != (base["change_24h"] is None):
+        return float("inf")
+    if change is not None:
+        pairs.append((1 + change, 1 + base["change_24h"]))
+    return max(abs(a - b) / max(abs(b), 1e-300) for a, b in pairs)
+
+
 def measure(n_assets: int, *, runs: int, ticks: int, workdir: Path) -> dict:
     """Per run: ``ticks`` real refreshes and ``ticks`` naive ones, interleaved; medians of runs."""
     session = Session(build_store(workdir / f"refresh{n_assets}", n_assets))
@@ -135,6 +163,9 @@ def measure(n_assets: int, *, runs: int, ticks: int, workdir: Path) -> dict:
         real95.append(pct(real, 95))
         base50.append(pct(base, 50))
         base95.append(pct(base, 95))
+    diff = agreement(session)
+    if not diff < 1e-9:
+        raise RuntimeError(f"naive and real refresh disagree (relative difference {diff})")
     return {"p50": median(real50), "p95": median(real95), "base_p50": median(base50),
             "base_p95": median(base95), "bytes": median(sizes), "full_bytes": first_bytes,
             "request_bytes": median(requests), "first_ms": first_ms}
