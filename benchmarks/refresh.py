@@ -3,7 +3,7 @@
 Measured path: Flask's test client POSTs to ``/_dash-update-component`` exactly what the
 browser sends on an interval tick: the callback's outputs, its inputs (n_intervals, the sats
 switch, the holdings version) and the snapshot State, which is the store's data after the
-previous response was applied (this module applies the returned Patch like the renderer).
+previous response was applied (this module applies the returned delta as the page's clientside callback does).
 Server time = the POST round trip in-process: routing, JSON decoding, ``update_dashboard``
 (store reads via pages/_dashboard_data.load_dashboard, components/dashboard_view) and JSON
 encoding of the response. No network, no gzip.
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-from copy import deepcopy
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from benchmarks import naive
 from benchmarks.common import Result, median, pct, ratio, timed
 from benchmarks.dataset import BenchStore, build_store, quote_tick
 from components import ids
+from components.dashboard_view import apply_delta
 
 UPDATE_URL = "/_dash-update-component"
 
@@ -58,31 +58,18 @@ def payload(spec: dict, tick: int, snapshot: dict | None) -> dict:
     }
 
 
-def apply_patch(data: object, update: dict) -> object:
-    """Apply a Dash Patch (Assign/Delete operations) to JSON data, as the renderer does."""
-    data = deepcopy(data)
-    for op in update["operations"]:
-        *path, last = op["location"]
-        node = data
-        for step in path:
-            node = node[step]
-        if op["operation"] == "Assign":
-            node[last] = op["params"]["value"]
-        elif op["operation"] == "Delete":
-            del node[last]
-        else:
-            raise ValueError(f"unexpected patch operation {op['operation']}")
-    return data
-
-
 def next_snapshot(previous: dict | None, body: dict) -> dict | None:
-    """The snapshot store's data after the browser applied a response."""
-    new = body["response"].get(ids.SNAPSHOT_STORE, {}).get("data")
-    if new is None:
-        return previous
-    if isinstance(new, dict) and "__dash_patch_update" in new:
-        return apply_patch(previous, new)
-    return new
+    """The snapshot store's data after the browser applied a response.
+
+    A full render sends the snapshot; a steady refresh sends the delta, which the page's
+    clientside callback merges into the snapshot (``dashboard_view.apply_delta`` here).
+    """
+    response = body["response"]
+    full = response.get(ids.SNAPSHOT_STORE, {}).get("data")
+    if full is not None:
+        return full
+    delta = response.get(ids.LIVE_DELTA, {}).get("data")
+    return previous if delta is None else apply_delta(previous, delta)
 
 
 class Session:
