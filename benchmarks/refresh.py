@@ -8,8 +8,10 @@ Server time = the POST round trip in-process: routing, JSON decoding, ``update_d
 (store reads via pages/_dashboard_data.load_dashboard, components/dashboard_view) and JSON
 encoding of the response. No network, no gzip.
 
-Before every tick the scheduler's quote job is simulated (``dataset.quote_tick``, untimed), so
-each refresh sees new prices, as in production.
+Time is simulated: each tick advances a clock by 30 s (the page's ``_now`` reads it), and
+before every tick the scheduler's quote job is simulated (``dataset.quote_tick``, untimed) with
+quotes 0-29 s old, so each refresh sees new prices, a new "Updated" time and new price ages,
+as in production.
 
 Baseline: ``naive.naive_refresh`` on the same store at the same tick.
 """
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from benchmarks import naive
@@ -84,10 +86,20 @@ class Session:
         self.spec = refresh_spec(self.client)
         self.snapshot: dict | None = None
         self.tick = 0
+        self.clock = datetime.now(timezone.utc)
+        import pages.dashboard as page
+
+        page._now = lambda: self.clock  # the page's clock is the simulated one
+
+    def _advance(self) -> datetime:
+        """Move the clock one refresh on and store the quotes fetched since (untimed)."""
+        self.clock += timedelta(seconds=30)
+        quote_tick(self.store, self.tick, self.clock - timedelta(seconds=self.tick * 11 % 30))
+        return self.clock
 
     def refresh(self) -> tuple[float, int, int]:
         """One tick: new quotes (untimed), then the timed POST; -> ms, response, request bytes."""
-        quote_tick(self.store, self.tick, datetime.now(timezone.utc))
+        self._advance()
         body = json.dumps(payload(self.spec, self.tick, self.snapshot))
         ms, resp = timed(lambda: self.client.post(UPDATE_URL, data=body,
                                                   content_type="application/json"))
@@ -99,10 +111,9 @@ class Session:
 
     def naive(self) -> tuple[float, dict]:
         """The baseline on the same store and quotes (untimed quote tick first)."""
-        quote_tick(self.store, self.tick, datetime.now(timezone.utc))
+        now = self._advance()
         holdings = self.store.repo.load_holdings(self.store.settings.portfolio.name)
-        return timed(lambda: naive.naive_refresh(self.store.repo, holdings,
-                                                 datetime.now(timezone.utc)))
+        return timed(lambda: naive.naive_refresh(self.store.repo, holdings, now))
 
 
 def agreement(session: Session) -> float:
@@ -114,8 +125,7 @@ def agreement(session: Session) -> float:
     from components.dashboard_view import portfolio_change_24h
     from pages import _dashboard_data
 
-    quote_tick(session.store, session.tick, datetime.now(timezone.utc))
-    now = datetime.now(timezone.utc)
+    now = session._advance()
     real = _dashboard_data.load_dashboard(now)
     holdings = session.store.repo.load_holdings(session.store.settings.portfolio.name)
     base = naive.naive_refresh(session.store.repo, holdings, now)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+import numpy as np
 import pandas as pd
 
 import services
@@ -77,11 +78,12 @@ def prices_btc_before(as_of: pd.Timestamp, delta: timedelta = timedelta(hours=24
     repo, when = services.repository(), pd.Timestamp(as_of) - delta
     # Look back from the newest stored close when the store ends earlier (offline, demo).
     stored = repo.load_latest_prices() if stored is None else stored
+    is_close = stored["kind"].to_numpy() == "close"
     if symbols is None:
-        symbols = sorted(set(stored.loc[stored["kind"] == "close", "symbol"]))
-    stored = stored[stored["symbol"] == "BTC"]
-    newest = stored.loc[stored["kind"] == "close", "ts"].max() if len(stored) else when
-    start = min(when, newest if newest == newest else when) - timedelta(days=14)
+        symbols = sorted(set(stored["symbol"].to_numpy()[is_close]))
+    btc_close = np.flatnonzero(is_close & (stored["symbol"].to_numpy() == "BTC"))
+    newest = stored["ts"].iloc[btc_close].max() if len(btc_close) else when
+    start = min(when, newest) - timedelta(days=14)
     # The newest close of each symbol in the window, read through the store's key: a
     # refresh needs one price per holding, not the window pivoted.
     rows = repo.load_closes_asof(when, sorted({*symbols, "BTC"}), since=start)
