@@ -279,3 +279,30 @@ def test_errors_are_distinct_value_errors():
     # The analytics convention (ValueError), but distinguishable from a broken precondition.
     assert issubclass(StalePriceError, ValueError) and issubclass(NoPriceError, ValueError)
     assert not issubclass(StalePriceError, NoPriceError)
+
+
+@pytest.mark.parametrize("at", ["2024-01-04", "2024-01-06 12:00", "2024-01-08", "2024-01-20"])
+def test_bulk_lookups_at_one_time_equal_the_per_symbol_ones(small, at):
+    symbols = ["SPY", "BTC", "SOL", "USD", "XXX", "ETH"]
+    many = small.price_btc_many(symbols, ts(at))
+    assert list(many.index) == symbols
+    for symbol in symbols:
+        one = small.price_btc(symbol, ts(at)).iloc[0]
+        row = many.loc[symbol]
+        assert row["status"] == one["status"], symbol
+        for column in ("price_btc", "price_usd", "btc_usd"):
+            assert (row[column] == one[column]) or (np.isnan(row[column]) and np.isnan(one[column]))
+        assert (row["price_ts"] == one["price_ts"]) or (pd.isna(row["price_ts"])
+                                                        and pd.isna(one["price_ts"]))
+    single = small.asof_many(["SPY"], ts(at)).iloc[0]
+    assert single["status"] == small.asof("SPY", ts(at))["status"].iloc[0]
+
+
+def test_a_quote_at_the_time_of_a_close_wins_in_bulk_lookups(small):
+    latest = pd.DataFrame({"symbol": ["ETH"], "price_usd": [2600.0], "ts": [ts("2024-01-08")],
+                           "source": ["coingecko"], "kind": ["quote"]})
+    conv = BTCConverter(pd.DataFrame({"BTC": [45000.0], "ETH": [2250.0]},
+                                     index=[ts("2024-01-08")]),
+                        asset_kinds=KINDS, latest=latest, cache=None)
+    row = conv.asof_many(["ETH"], ts("2024-01-08")).iloc[0]
+    assert (row["price_usd"], row["price_kind"], row["source"]) == (2600.0, "quote", "coingecko")
