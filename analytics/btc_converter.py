@@ -170,6 +170,21 @@ def _digest(*arrays: np.ndarray) -> str:
     return h.hexdigest()
 
 
+def prices_in_btc(prices_usd: Mapping[str, float]) -> dict[str, float]:
+    """USD prices taken at the same time, each divided by the BTC price ({} without BTC).
+
+    For a handful of as-of prices already looked up (e.g. the closes 24 h ago): the formula
+    of ``price_btc`` without building a converter.
+
+    Raises:
+        ValueError: a price is not positive and finite.
+    """
+    if any(not (0 < p < float("inf")) for p in prices_usd.values()):
+        raise ValueError("prices must be positive and finite")
+    btc = prices_usd.get(BTC)
+    return {} if btc is None else {s: float(p) / btc for s, p in prices_usd.items()}
+
+
 class BTCConverter:
     """As-of USD prices and conversions to and from BTC over stored price data.
 
@@ -322,25 +337,6 @@ class BTCConverter:
             status[i] = STALE if stamp - ts[i] > _ns(limit) else OK
         return AsOfRows(symbols=list(symbols), price_usd=price, ts_ns=ts, price_kind=kinds,
                         source=sources, status=status)
-
-    def asof_many(self, symbols: list[str], at: object) -> pd.DataFrame:
-        """``asof`` of many symbols at one time: frame indexed by symbol, ``asof`` columns."""
-        rows = self.asof_rows(symbols, at)
-        return pd.DataFrame({"price_usd": rows.price_usd, "price_ts": rows.price_ts,
-                             "price_kind": rows.price_kind, "source": rows.source,
-                             "status": rows.status},
-                            index=pd.Index(rows.symbols, dtype=object, name="symbol"))
-
-    def price_btc_many(self, symbols: list[str], at: object) -> pd.DataFrame:
-        """``price_btc`` of many symbols at one time (frame indexed by symbol, same columns)."""
-        asset, btc = self.asof_rows(symbols, at), self.asof_rows([BTC], at)
-        worse = np.array([_SEVERITY[s] for s in asset.status]) < _SEVERITY[btc.status[0]]
-        return pd.DataFrame({"price_btc": asset.price_usd / btc.price_usd[0],
-                             "price_usd": asset.price_usd, "btc_usd": btc.price_usd[0],
-                             "price_ts": asset.price_ts, "btc_ts": btc.price_ts[0],
-                             "source": asset.source,
-                             "status": np.where(worse, btc.status[0], asset.status)},
-                            index=pd.Index(asset.symbols, dtype=object, name="symbol"))
 
     def price_btc(self, symbol: str, times: object) -> pd.DataFrame:
         """As-of price of one unit of ``symbol`` in BTC at each time.

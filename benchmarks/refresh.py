@@ -3,7 +3,8 @@
 Measured path: Flask's test client POSTs to ``/_dash-update-component`` exactly what the
 browser sends on an interval tick: the callback's outputs, its inputs (n_intervals, the sats
 switch, the holdings version) and the snapshot State, which is the store's data after the
-previous response was applied (this module applies the returned delta as the page's clientside callback does).
+previous response was applied (this module applies the returned delta as the page's
+clientside callback does).
 Server time = the POST round trip in-process: routing, JSON decoding, ``update_dashboard``
 (store reads via pages/_dashboard_data.load_dashboard, components/dashboard_view) and JSON
 encoding of the response. No network, no gzip.

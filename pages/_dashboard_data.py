@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 import services
-from analytics.btc_converter import BTCConverter
+from analytics.btc_converter import BTCConverter, prices_in_btc
 from analytics.correlation import correlation_matrix
 from analytics.portfolio_history import portfolio_value_history
 from analytics.portfolio_value import PortfolioValuation, value_portfolio
@@ -60,11 +60,10 @@ def current_valuation(now: datetime, stored: pd.DataFrame | None = None
     return valuation, {s: holdings[s] for s in valuation.unpriced}
 
 
-def _converter(closes: pd.DataFrame | None, latest: pd.DataFrame | None = None
-               ) -> BTCConverter:
+def _converter(closes: pd.DataFrame) -> BTCConverter:
     settings = services.settings()
     return BTCConverter(closes, asset_kinds=asset_kinds(settings),
-                        limits=staleness_limits(settings), latest=latest)
+                        limits=staleness_limits(settings))
 
 
 def prices_btc_before(as_of: pd.Timestamp, delta: timedelta = timedelta(hours=24), *,
@@ -87,10 +86,9 @@ def prices_btc_before(as_of: pd.Timestamp, delta: timedelta = timedelta(hours=24
     # The newest close of each symbol in the window, read through the store's key: a
     # refresh needs one price per holding, not the window pivoted.
     rows = repo.load_closes_asof(when, sorted({*symbols, "BTC"}), since=start)
-    if rows.empty:
-        return {}
-    found = _converter(None, latest=rows).price_btc_many(list(symbols), when)["price_btc"]
-    return {str(s): float(p) for s, p in found.items() if p == p}
+    wanted = set(symbols)
+    btc = prices_in_btc(dict(zip(rows["symbol"], rows["price_usd"], strict=True)))
+    return {s: p for s, p in btc.items() if s in wanted}
 
 
 def backfill_text(state: dict | None) -> str:
@@ -109,7 +107,7 @@ def load_dashboard(now: datetime) -> DashboardData:
     valuation, unpriced = current_valuation(now, stored)
     pending = {s: (q, backfill_text(backfill_state(repo, s))) for s, q in unpriced.items()}
     banner = describe_status(
-        quotes=repo.load_quotes(), latest=stored,
+        quotes_fetched_at=repo.newest_quote_fetch(), latest=stored,
         health=repo.load_source_health(), now=now, demo=settings.demo,
         quote_limit=timedelta(seconds=settings.cache.stale_if_error_seconds))
     names, categories = _names_categories()

@@ -282,20 +282,18 @@ def test_errors_are_distinct_value_errors():
 
 
 @pytest.mark.parametrize("at", ["2024-01-04", "2024-01-06 12:00", "2024-01-08", "2024-01-20"])
-def test_bulk_lookups_at_one_time_equal_the_per_symbol_ones(small, at):
+def test_bulk_lookup_at_one_time_equals_the_per_symbol_one(small, at):
     symbols = ["SPY", "BTC", "SOL", "USD", "XXX", "ETH"]
-    many = small.price_btc_many(symbols, ts(at))
-    assert list(many.index) == symbols
-    for symbol in symbols:
-        one = small.price_btc(symbol, ts(at)).iloc[0]
-        row = many.loc[symbol]
-        assert row["status"] == one["status"], symbol
-        for column in ("price_btc", "price_usd", "btc_usd"):
-            assert (row[column] == one[column]) or (np.isnan(row[column]) and np.isnan(one[column]))
-        assert (row["price_ts"] == one["price_ts"]) or (pd.isna(row["price_ts"])
-                                                        and pd.isna(one["price_ts"]))
-    single = small.asof_many(["SPY"], ts(at)).iloc[0]
-    assert single["status"] == small.asof("SPY", ts(at))["status"].iloc[0]
+    rows = small.asof_rows(symbols, ts(at))
+    assert rows.symbols == symbols
+    for i, symbol in enumerate(symbols):
+        one = small.asof(symbol, ts(at)).iloc[0]
+        assert rows.status[i] == one["status"], symbol
+        assert rows.price_kind[i] == one["price_kind"] and rows.source[i] == one["source"]
+        assert (rows.price_usd[i] == one["price_usd"]) or (
+            np.isnan(rows.price_usd[i]) and np.isnan(one["price_usd"]))
+        assert (rows.price_ts[i] == one["price_ts"]) or (
+            pd.isna(rows.price_ts[i]) and pd.isna(one["price_ts"]))
 
 
 def test_a_quote_at_the_time_of_a_close_wins_in_bulk_lookups(small):
@@ -304,5 +302,15 @@ def test_a_quote_at_the_time_of_a_close_wins_in_bulk_lookups(small):
     conv = BTCConverter(pd.DataFrame({"BTC": [45000.0], "ETH": [2250.0]},
                                      index=[ts("2024-01-08")]),
                         asset_kinds=KINDS, latest=latest, cache=None)
-    row = conv.asof_many(["ETH"], ts("2024-01-08")).iloc[0]
-    assert (row["price_usd"], row["price_kind"], row["source"]) == (2600.0, "quote", "coingecko")
+    rows = conv.asof_rows(["ETH"], ts("2024-01-08"))
+    assert (rows.price_usd[0], rows.price_kind[0], rows.source[0]) == (2600.0, "quote",
+                                                                       "coingecko")
+
+
+def test_prices_in_btc_divides_by_the_btc_price_of_the_same_set():
+    from analytics.btc_converter import prices_in_btc
+
+    assert prices_in_btc({"BTC": 40000.0, "ETH": 2000.0}) == {"BTC": 1.0, "ETH": 0.05}
+    assert prices_in_btc({"ETH": 2000.0}) == {}
+    with pytest.raises(ValueError):
+        prices_in_btc({"BTC": 40000.0, "ETH": 0.0})

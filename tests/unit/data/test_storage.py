@@ -171,3 +171,11 @@ def test_storage_latest_closes_walk_every_symbol_and_respect_the_window(store):
     before = store.load_closes_asof(datetime(2024, 12, 31, tzinfo=timezone.utc), ["BTC"],
                                     since=datetime(2024, 12, 1, tzinfo=timezone.utc))
     assert before.empty
+
+
+@pytest.mark.postgres
+def test_storage_newest_quote_fetch(store):
+    assert store.newest_quote_fetch() is None
+    quote = Quote(symbol="BTC", price_usd=1.0, ts=NOW, source="coingecko")
+    store.upsert_quotes([quote], fetched_at=NOW)
+    assert store.newest_quote_fetch() == pd.Timestamp(NOW)
