@@ -114,7 +114,7 @@ def value_portfolio(holdings: Mapping[str, float], latest: pd.DataFrame, *,
         "weight": value_btc / total if total > 0 else np.zeros(len(symbols)),
         "price_ts": found.price_ts[priced], "source": found.source[priced],
         "stale": stale.astype(bool)}, columns=ASSET_COLUMNS)
-    btc_alloc = float(frame.loc[frame["symbol"] == BTC, "weight"].sum()) if total > 0 else 0.0
+    btc_alloc = float(value_btc[symbols == BTC].sum()) / total if total > 0 else 0.0
     return PortfolioValuation(as_of=as_of, btc_usd=btc_usd, total_btc=total,
                               btc_allocation=btc_alloc, assets=frame, unpriced=tuple(unpriced))
 
