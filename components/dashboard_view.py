@@ -19,7 +19,7 @@ from dash import no_update
 from dash.development.base_component import Component
 
 from analytics.portfolio_value import PortfolioValuation
-from components import cards, ids
+from components import cards
 from components.format import fmt_amount, fmt_pct, fmt_signed_pct, fmt_usd
 from components.status import status_alert
 
