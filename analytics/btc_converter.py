@@ -26,6 +26,7 @@ from collections import OrderedDict
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -137,6 +138,26 @@ class _Prices:
     source: np.ndarray   # object
 
 
+_NAT = np.iinfo(np.int64).min  # NaT as int64 nanoseconds
+
+
+@dataclass(frozen=True)
+class AsOfRows:
+    """``BTCConverter.asof_rows``: one entry per symbol, the ``asof`` columns as arrays."""
+
+    symbols: list[str]
+    price_usd: np.ndarray   # float, NaN without a price
+    ts_ns: np.ndarray       # int64 ns since epoch, _NAT without a price
+    price_kind: np.ndarray  # object: "close" | "quote" | "fixed" | None
+    source: np.ndarray      # object
+    status: np.ndarray      # object: ok | stale | no_price
+
+    @property
+    def price_ts(self) -> pd.DatetimeIndex:
+        """Times of the prices (NaT without one)."""
+        return pd.DatetimeIndex(self.ts_ns.astype("datetime64[ns]"), tz="UTC")
+
+
 def _ns(delta: timedelta) -> int:
     return delta // timedelta(microseconds=1) * 1000
 
@@ -145,8 +166,23 @@ def _digest(*arrays: np.ndarray) -> str:
     h = hashlib.blake2b(digest_size=16)
     for arr in arrays:
         h.update(np.ascontiguousarray(arr).tobytes() if arr.dtype != object
-                 else "\x1f".join(map(str, arr)).encode())
+                 else "\x1f".join(map(str, arr.ravel())).encode())
     return h.hexdigest()
+
+
+def prices_in_btc(prices_usd: Mapping[str, float]) -> dict[str, float]:
+    """USD prices taken at the same time, each divided by the BTC price ({} without BTC).
+
+    For a handful of as-of prices already looked up (e.g. the closes 24 h ago): the formula
+    of ``price_btc`` without building a converter.
+
+    Raises:
+        ValueError: a price is not positive and finite.
+    """
+    if any(not (0 < p < float("inf")) for p in prices_usd.values()):
+        raise ValueError("prices must be positive and finite")
+    btc = prices_usd.get(BTC)
+    return {} if btc is None else {s: float(p) / btc for s, p in prices_usd.items()}
 
 
 class BTCConverter:
@@ -167,32 +203,53 @@ class BTCConverter:
         self.limits = limits
         self.cache = cache
         self._series = self._build(closes, latest)
-        self.fingerprint = _digest(np.array(sorted(self.asset_kinds.items()), dtype=object),
-                                   np.array([str(limits)], dtype=object),
-                                   *[a for sym in sorted(self._series) for a in
-                                     (np.array([sym], dtype=object), *vars(self._series[sym])
-                                      .values())])
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Digest of the data and rules behind every lookup (the as-of cache key).
+
+        Computed on first use: a converter without a cache (one refresh's valuation) never
+        pays for hashing its prices.
+        """
+        return _digest(np.array(sorted(self.asset_kinds.items()), dtype=object),
+                       np.array([str(self.limits)], dtype=object),
+                       *[a for sym in sorted(self._series) for a in
+                         (np.array([sym], dtype=object), *vars(self._series[sym]).values())])
 
     @staticmethod
     def _build(closes: pd.DataFrame | None, latest: pd.DataFrame | None) -> dict[str, _Prices]:
-        parts: list[pd.DataFrame] = []
+        # Flat numpy arrays, one sort, one split: a pandas melt/sort/groupby (or per-symbol
+        # work) costs far more than the data at 200 assets, on every refresh.
+        sym, ns, price, kind, source = [], [], [], [], []
         if closes is not None and not closes.empty:
-            long = closes.rename_axis("ts").reset_index().melt(
-                id_vars="ts", var_name="symbol", value_name="price_usd").dropna()
-            parts.append(long.assign(kind="close", source="close"))
+            values = closes.to_numpy(dtype=float)
+            have = ~np.isnan(values)
+            rows, cols = np.nonzero(have)
+            sym.append(np.asarray(closes.columns.astype(str), dtype=object)[cols])
+            ns.append(to_utc_index(closes.index).asi8[rows])
+            price.append(values[rows, cols])
+            kind.append(np.full(len(rows), "close", dtype=object))
+            source.append(kind[-1])
         if latest is not None and not latest.empty:
-            parts.append(latest[["ts", "symbol", "price_usd", "kind", "source"]])
-        if not parts:
+            sym.append(latest["symbol"].astype(str).to_numpy(dtype=object))
+            ns.append(to_utc_index(latest["ts"]).asi8)
+            price.append(latest["price_usd"].to_numpy(dtype=float))
+            kind.append(latest["kind"].to_numpy(dtype=object))
+            source.append(latest["source"].to_numpy(dtype=object))
+        if not sym:
             return {}
-        rows = pd.concat(parts, ignore_index=True)
-        if (rows["price_usd"] <= 0).any() or not np.isfinite(rows["price_usd"]).all():
+        sym_all, ns_all, price_all = (np.concatenate(a) for a in (sym, ns, price))
+        if (price_all <= 0).any() or not np.isfinite(price_all).all():
             raise ValueError("prices must be positive and finite")
-        rows["ns"] = to_utc_index(rows["ts"]).asi8
-        # Stable sort: at equal ts a candidate row (later in `parts`) wins over the stored close.
-        rows = rows.sort_values(["symbol", "ns"], kind="stable")
-        return {str(sym): _Prices(g["ns"].to_numpy(np.int64), g["price_usd"].to_numpy(float),
-                                  g["kind"].to_numpy(object), g["source"].to_numpy(object))
-                for sym, g in rows.groupby("symbol", sort=True)}
+        names, codes = np.unique(sym_all.astype(str), return_inverse=True)
+        # Stable: at equal (symbol, ts) a candidate row (after the closes) wins.
+        order = np.lexsort((ns_all, codes))
+        codes = codes[order]
+        bounds = np.searchsorted(codes, np.arange(len(names) + 1))
+        ts_s, price_s = ns_all[order].astype(np.int64), price_all[order]
+        kind_s, source_s = np.concatenate(kind)[order], np.concatenate(source)[order]
+        return {str(name): _Prices(ts_s[a:b], price_s[a:b], kind_s[a:b], source_s[a:b])
+                for name, a, b in zip(names, bounds[:-1], bounds[1:], strict=True)}
 
     @property
     def symbols(self) -> list[str]:
@@ -250,6 +307,36 @@ class BTCConverter:
                              "price_ts": price_ts, "price_kind": kinds,
                              "source": np.where(found, series.source[take], None),
                              "status": status}, index=index)
+
+    def asof_rows(self, symbols: list[str], at: object) -> AsOfRows:
+        """As-of USD prices of many symbols at one time, as plain arrays (no pandas).
+
+        A refresh values every holding at the same instant: one lookup per symbol in numpy,
+        where a frame per symbol (``asof``) would cost far more than the lookups themselves.
+        """
+        stamp = int(to_utc_index(at).asi8[0])
+        n = len(symbols)
+        price, ts = np.full(n, np.nan), np.full(n, _NAT, dtype=np.int64)
+        kinds, sources = np.full(n, None, dtype=object), np.full(n, None, dtype=object)
+        status = np.full(n, NO_PRICE, dtype=object)
+        for i, symbol in enumerate(symbols):
+            series = self._series.get(symbol)
+            if series is None:
+                if symbol == USD:
+                    price[i], ts[i], kinds[i], sources[i], status[i] = (
+                        1.0, stamp, "fixed", "fixed", OK)
+                continue
+            pos = int(np.searchsorted(series.ts, stamp, side="right")) - 1
+            if pos < 0:
+                continue
+            kind = series.kind[pos]
+            limit = self.limits.limit(self.asset_kinds.get(symbol, "crypto"),
+                                      "quote" if kind == "quote" else "close")
+            price[i], ts[i], kinds[i], sources[i] = (series.price[pos], series.ts[pos], kind,
+                                                     series.source[pos])
+            status[i] = STALE if stamp - ts[i] > _ns(limit) else OK
+        return AsOfRows(symbols=list(symbols), price_usd=price, ts_ns=ts, price_kind=kinds,
+                        source=sources, status=status)
 
     def price_btc(self, symbol: str, times: object) -> pd.DataFrame:
         """As-of price of one unit of ``symbol`` in BTC at each time.

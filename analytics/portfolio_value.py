@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -25,10 +25,12 @@ from analytics.btc_converter import (
     DEFAULT_LIMITS,
     NO_PRICE,
     OK,
+    AsOfRows,
     BTCConverter,
     ConversionCache,
     NoPriceError,
     StalenessLimits,
+    to_utc_index,
 )
 from analytics.portfolio_history import ValueHistory, portfolio_value_history
 from analytics.returns import (
@@ -90,45 +92,40 @@ def value_portfolio(holdings: Mapping[str, float], latest: pd.DataFrame, *,
     as_of = conv.last_price_ts(BTC)
     if as_of is None:
         raise NoPriceError("no BTC price stored: cannot value anything in BTC")
-    btc_now_stale = _stale_at(conv, BTC, as_of, pd.Timestamp(now))
-    rows, unpriced = [], []
-    for symbol, quantity in holdings.items():
-        try:
-            rows.append(_asset_row(conv, symbol, float(quantity), as_of, pd.Timestamp(now),
-                                   btc_now_stale))
-        except NoPriceError:
-            unpriced.append(symbol)
-    frame = pd.DataFrame(rows, columns=[c for c in ASSET_COLUMNS
-                                        if c not in ("weight", "value_sats")])
-    frame["price_ts"] = pd.to_datetime(frame["price_ts"], utc=True)
-    total = float(frame["value_btc"].sum())
-    frame["value_sats"] = np.round(frame["value_btc"] * SATS_PER_BTC).astype("int64")
-    frame["weight"] = frame["value_btc"] / total if total > 0 else 0.0
-    frame = frame[ASSET_COLUMNS]
-    btc_alloc = float(frame.loc[frame["symbol"] == BTC, "weight"].sum()) if total > 0 else 0.0
-    btc_usd = float(conv.asof(BTC, as_of)["price_usd"].iloc[0])
+    now_ns = to_utc_index(now).asi8[0]
+    # One as-of lookup for all holdings at as_of (a frame per holding would cost far more).
+    btc = conv.asof_rows([BTC], as_of)
+    btc_usd = float(btc.price_usd[0])
+    btc_now_stale = _stale_at(conv, btc, now_ns)[0]
+    found = conv.asof_rows(list(holdings), as_of)
+    priced = found.status != NO_PRICE
+    unpriced = [s for s, ok in zip(found.symbols, priced, strict=True) if not ok]
+    symbols = np.array(found.symbols, dtype=object)[priced]
+    quantity = np.array([float(holdings[s]) for s in symbols], dtype=float)
+    price_usd = found.price_usd[priced]
+    price_btc = price_usd / btc_usd
+    stale = (found.status[priced] != OK) | btc_now_stale | _stale_at(conv, found, now_ns)[priced]
+    value_btc = quantity * price_btc
+    total = float(value_btc.sum())
+    frame = pd.DataFrame({
+        "symbol": symbols, "quantity": quantity, "price_usd": price_usd, "price_btc": price_btc,
+        "value_btc": value_btc, "value_usd": quantity * price_usd,
+        "value_sats": np.round(value_btc * SATS_PER_BTC).astype("int64"),
+        "weight": value_btc / total if total > 0 else np.zeros(len(symbols)),
+        "price_ts": found.price_ts[priced], "source": found.source[priced],
+        "stale": stale.astype(bool)}, columns=ASSET_COLUMNS)
+    btc_alloc = float(value_btc[symbols == BTC].sum()) / total if total > 0 else 0.0
     return PortfolioValuation(as_of=as_of, btc_usd=btc_usd, total_btc=total,
                               btc_allocation=btc_alloc, assets=frame, unpriced=tuple(unpriced))
 
 
-def _asset_row(conv: BTCConverter, symbol: str, quantity: float, as_of: pd.Timestamp,
-               now: pd.Timestamp, btc_now_stale: bool) -> dict:
-    """One row of the assets frame (without weight and sats)."""
-    p = conv.price_btc(symbol, as_of).iloc[0]
-    if p["status"] == NO_PRICE:
-        raise NoPriceError(f"no price for {symbol} at or before {as_of.isoformat()}")
-    stale = p["status"] != OK or btc_now_stale or _stale_at(conv, symbol, as_of, now)
-    return {"symbol": symbol, "quantity": quantity, "price_usd": float(p["price_usd"]),
-            "price_btc": float(p["price_btc"]), "value_btc": quantity * float(p["price_btc"]),
-            "value_usd": quantity * float(p["price_usd"]), "price_ts": p["price_ts"],
-            "source": p["source"], "stale": bool(stale)}
-
-
-def _stale_at(conv: BTCConverter, symbol: str, as_of: pd.Timestamp, now: pd.Timestamp) -> bool:
-    """Whether the symbol's as-of price is past its limit when read at ``now``."""
-    row = conv.asof(symbol, as_of).iloc[0]
-    limit = conv.limits.limit(conv.asset_kinds.get(symbol, "crypto"), row["price_kind"])
-    return bool(now - row["price_ts"] > limit)
+def _stale_at(conv: BTCConverter, rows: AsOfRows, now_ns: int) -> np.ndarray:
+    """Whether each as-of price is past its limit (by asset and price kind) read at ``now``."""
+    limits = np.array([
+        conv.limits.limit(conv.asset_kinds.get(s, "crypto"), k) // timedelta(microseconds=1)
+        * 1000 for s, k in zip(rows.symbols, rows.price_kind, strict=True)], dtype=np.int64)
+    # A missing price (NaT) is not "stale" here: it is unpriced.
+    return (rows.ts_ns != np.iinfo(np.int64).min) & (now_ns - rows.ts_ns > limits)
 
 
 def portfolio_payload(valuation: PortfolioValuation) -> dict:

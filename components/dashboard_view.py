@@ -1,23 +1,25 @@
 """The dashboard's live view (pure): data -> display model -> partial update of the page.
 
-A refresh builds a JSON-friendly model of every text on the page, compares it with the
-model of the previous refresh (kept in a dcc.Store) and sends only what changed: changed
-header texts, and a dash ``Patch`` touching only the changed card fields. The card grid is
-re-sent whole only when the set of holdings changed.
+A refresh builds a JSON-friendly model of every text on the page (the view) and compares it
+with the model of the previous refresh, kept in the browser (a dcc.Store). When the set of
+cards is the same, only the changed leaves are sent (``view_delta``, a few hundred bytes at
+10 assets) and the browser applies them to the card fields, the header and the stored model
+(assets/live.js). The card grid is rendered and sent whole only when the holdings changed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import pandas as pd
-from dash import Patch, no_update
+from dash import no_update
 from dash.development.base_component import Component
 
 from analytics.portfolio_value import PortfolioValuation
-from components import cards, ids
+from components import cards
 from components.format import fmt_amount, fmt_pct, fmt_signed_pct, fmt_usd
 from components.status import status_alert
 
@@ -82,77 +84,80 @@ def render_cards(view: Mapping) -> list[Component]:
         for s in view["order"]]
 
 
-def field_paths(component: Component, path: tuple = ()) -> dict[str, tuple]:
-    """JSON path (as Dash serialises the tree) of every asset-field component, by field name."""
-    out: dict[str, tuple] = {}
-    cid = getattr(component, "id", None)
-    if isinstance(cid, dict) and cid.get("type") == ids.ASSET_FIELD_TYPE:
-        out[cid["field"]] = path
-    children = getattr(component, "children", None)
-    if isinstance(children, Component):
-        out.update(field_paths(children, (*path, "props", "children")))
-    elif isinstance(children, (list, tuple)):
-        for i, child in enumerate(children):
-            if isinstance(child, Component):
-                out.update(field_paths(child, (*path, "props", "children", i)))
+def view_delta(new: Mapping, old: Mapping) -> dict | None:
+    """The changed leaves of the display model ``new`` against ``old`` (None when equal).
+
+    Dicts are compared key by key, lists of equal length item by item (sent as
+    ``{"index": value}``), anything else is replaced whole. ``apply_delta`` (and the browser's
+    ``btcfolio.applyDelta``) turn ``old`` into ``new`` with it.
+
+    Raises:
+        KeyError: a key of ``old`` is missing from ``new`` (a delta cannot remove keys).
+    """
+    missing = old.keys() - new.keys()
+    if missing:
+        raise KeyError(f"keys removed: {sorted(missing)}")
+    out = {}
+    for key, value in new.items():
+        before = old.get(key)
+        if key not in old:
+            out[key] = value
+        elif isinstance(value, Mapping) and isinstance(before, Mapping):
+            inner = view_delta(value, before)
+            if inner is not None:
+                out[key] = inner
+        elif (isinstance(value, list) and isinstance(before, list)
+              and len(value) == len(before)):
+            items = {str(i): v for i, (v, b) in enumerate(zip(value, before, strict=True))
+                     if v != b}
+            if items:
+                out[key] = items
+        elif value != before:
+            out[key] = value
+    return out or None
+
+
+def apply_delta(old: Mapping, delta: Mapping) -> dict:
+    """``old`` with ``delta`` applied: what ``btcfolio.applyDelta`` does in the browser."""
+    out = deepcopy(dict(old))
+
+    def merge(target, patch: Mapping) -> None:  # noqa: ANN001 - dict or list
+        for key, value in patch.items():
+            slot = int(key) if isinstance(target, list) else key
+            current = target[slot] if isinstance(target, list) or slot in target else None
+            if isinstance(value, Mapping) and isinstance(current, (dict, list)):
+                merge(current, value)
+            else:
+                target[slot] = deepcopy(value)
+
+    merge(out, delta)
     return out
 
 
-def patch_cards(view: Mapping, previous: Mapping) -> Patch | None:
-    """A Patch of the card grid with only the changed field texts/classes (None: nothing changed).
-
-    Both views must have the same card order (else re-render the grid).
-    """
-    patch, changed = Patch(), False
-    for index, symbol in enumerate(view["order"]):
-        new, old = view["cards"][symbol], previous["cards"][symbol]
-        diffs = [k for k in new if new[k] != old.get(k)]
-        if not diffs:
-            continue
-        paths = field_paths(render_cards({**view, "order": [symbol]})[0])
-        for key in diffs:
-            node = patch[index]
-            for step in paths[key]:
-                node = node[step]
-            if new[key][0] != old[key][0]:
-                node["props"]["children"] = new[key][0]
-            if new[key][1] != old[key][1]:
-                node["props"]["className"] = new[key][1]
-            changed = True
-    return patch if changed else None
-
-
-def json_patch(new: Mapping, old: Mapping, patch: Patch | None = None) -> Patch | None:
-    """A Patch turning the JSON dict ``old`` into ``new`` (None when equal); lists are leaves."""
-    patch = Patch() if patch is None else patch
-    changed = False
-    for key, value in new.items():
-        if isinstance(value, Mapping) and isinstance(old.get(key), Mapping):
-            changed |= json_patch(value, old[key], patch[key]) is not None
-        elif key not in old or old[key] != value:
-            patch[key] = value
-            changed = True
-    for key in old.keys() - new.keys():
-        del patch[key]
-        changed = True
-    return patch if changed else None
-
-
 def page_update(view: dict, previous: Mapping | None) -> dict:
-    """Callback outputs for a refresh: only what differs from ``previous`` is sent."""
-    if not previous or previous.get("order") != view["order"]:
-        grid = render_cards(view)
-    else:
-        grid = patch_cards(view, previous) or no_update
-    old_header = (previous or {}).get("header", {})
+    """Callback outputs for a refresh: only what differs from ``previous`` is sent.
+
+    A new set of cards (or the first refresh) re-renders the grid and sends the view as the
+    new snapshot. Otherwise only ``delta`` is sent, the changed leaves of the view (a few
+    hundred bytes): the browser applies it to the card fields, the header texts and the
+    snapshot itself (clientside callback ``btcfolio.applyDelta`` in assets/live.js).
+    """
+    delta = None
+    full = not previous or previous.get("order") != view["order"]
+    if not full:
+        try:
+            delta = view_delta(view, previous)
+        except KeyError:
+            full = True
     header = view["header"]
+    old_header = (previous or {}).get("header", {}) if full else header
 
     def changed(key: str, value):  # noqa: ANN001, ANN202 - value is any JSON
         return value if old_header.get(key) != header[key] else no_update
 
     banner_changed = previous is None or previous.get("banner") != view["banner"]
     return {
-        "cards": grid,
+        "cards": render_cards(view) if full else no_update,
         "value": changed("value", header["value"]),
         "usd": changed("usd", header["usd"]),
         "alloc": changed("alloc", header["alloc"]),
@@ -160,13 +165,14 @@ def page_update(view: dict, previous: Mapping | None) -> dict:
         "change_class": changed("change", header["change"][1]),
         "updated": changed("updated", header["updated"]),
         "banner": status_alert(view["banner"]) if banner_changed else no_update,
-        "snapshot": view if not previous else (json_patch(view, previous) or no_update),
+        "snapshot": view if full else no_update,
+        "delta": delta if delta is not None else no_update,
     }
 
 
 def error_update(message: str) -> dict:
     """Callback outputs when the portfolio cannot be valued: say so, keep the rest as is."""
     outputs = dict.fromkeys(("cards", "value", "usd", "alloc", "change", "change_class",
-                             "updated", "snapshot"), no_update)
+                             "updated", "snapshot", "delta"), no_update)
     outputs["banner"] = status_alert(("danger", message))
     return outputs

@@ -16,6 +16,7 @@ SATS_TOGGLE = "dashboard-sats-toggle"
 DARK_TOGGLE = "dashboard-dark-toggle"
 THEME_STORE = "dashboard-theme"
 SNAPSHOT_STORE = "dashboard-snapshot"
+LIVE_DELTA = "dashboard-live-delta"  # changed leaves of the view, applied in the browser
 HOLDINGS_VERSION = "dashboard-holdings-version"
 
 # Asset selection (issue 6 ids).

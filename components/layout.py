@@ -130,6 +130,7 @@ def page_layout(*, universe: Mapping[str, str], interval_ms: int, demo: bool,
     return html.Div([
         dcc.Interval(id=ids.REFRESH_INTERVAL, interval=interval_ms, n_intervals=0),
         dcc.Store(id=ids.SNAPSHOT_STORE, storage_type="memory"),
+        dcc.Store(id=ids.LIVE_DELTA, storage_type="memory"),
         dcc.Store(id=ids.HOLDINGS_VERSION, data=None),
         dcc.Store(id=ids.THEME_STORE, data="light"),
         dcc.Store(id=ids.REBALANCE_KEY, storage_type="memory"),

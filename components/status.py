@@ -15,12 +15,13 @@ DEMO_TEXT = ("DEMO — simulated prices (a random walk seeded from the stored hi
              "not market data")
 
 
-def describe_status(*, quotes: pd.DataFrame, latest: pd.DataFrame, health: Sequence[dict],
-                    now: datetime, quote_limit: timedelta, demo: bool) -> tuple[str, str] | None:
+def describe_status(*, quotes_fetched_at: datetime | None, latest: pd.DataFrame,
+                    health: Sequence[dict], now: datetime, quote_limit: timedelta,
+                    demo: bool) -> tuple[str, str] | None:
     """(colour, text) of the status strip, or None when live quotes are fresh.
 
     Args:
-        quotes: stored latest quotes (symbol, price_usd, ts, source, fetched_at).
+        quotes_fetched_at: when the newest stored quote was fetched (None: no quotes).
         latest: latest-price candidates (symbol, price_usd, ts, source, kind).
         health: source-health rows (source, healthy, failures, last_error, ...).
         now: the current time (UTC).
@@ -32,14 +33,14 @@ def describe_status(*, quotes: pd.DataFrame, latest: pd.DataFrame, health: Seque
     failing_text = f" Failing sources: {', '.join(failing)}." if failing else ""
     if demo:
         return "info", DEMO_TEXT + "." + failing_text
-    if quotes.empty:
+    if quotes_fetched_at is None:
         if latest.empty:
             return "danger", "Offline — no prices stored yet." + failing_text
         newest = pd.Timestamp(latest["ts"].max())
         return "warning", (f"Offline — no live quotes; showing stored closes. Newest price is "
                            f"{fmt_age((now_ts - newest).total_seconds())} old "
                            f"({newest:%Y-%m-%d %H:%M} UTC)." + failing_text)
-    fetched = pd.Timestamp(quotes["fetched_at"].max())
+    fetched = pd.Timestamp(quotes_fetched_at)
     age = now_ts - fetched
     if age > pd.Timedelta(quote_limit):
         return "warning", (f"Stale — providers unreachable; the last quotes were fetched "

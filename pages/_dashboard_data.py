@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+import numpy as np
 import pandas as pd
 
 import services
-from analytics.btc_converter import BTCConverter
+from analytics.btc_converter import BTCConverter, prices_in_btc
 from analytics.correlation import correlation_matrix
 from analytics.portfolio_history import portfolio_value_history
 from analytics.portfolio_value import PortfolioValuation, value_portfolio
@@ -33,10 +34,13 @@ def _names_categories() -> tuple[dict[str, str], dict[str, str]]:
     return ({s: a.name for s, a in assets.items()}, {s: a.category for s, a in assets.items()})
 
 
-def latest_prices(now: datetime) -> pd.DataFrame:
-    """Stored latest-price candidates, plus the simulated quotes in demo mode (memory only)."""
+def latest_prices(now: datetime, stored: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Stored latest-price candidates, plus the simulated quotes in demo mode (memory only).
+
+    ``stored``: the store's candidates when the caller already read them this refresh.
+    """
     repo, settings = services.repository(), services.settings()
-    latest = repo.load_latest_prices()
+    latest = repo.load_latest_prices() if stored is None else stored
     if not settings.demo:
         return latest
     ticks = demo_feed(repo, now=now, step_seconds=settings.refresh.interval_seconds).quotes(now)
@@ -45,11 +49,13 @@ def latest_prices(now: datetime) -> pd.DataFrame:
     return pd.concat([latest, demo], ignore_index=True) if len(latest) else demo
 
 
-def current_valuation(now: datetime) -> tuple[PortfolioValuation, dict[str, float]]:
+def current_valuation(now: datetime, stored: pd.DataFrame | None = None
+                      ) -> tuple[PortfolioValuation, dict[str, float]]:
     """The portfolio valued in BTC now, and the holdings that have no price yet."""
     repo, settings = services.repository(), services.settings()
     holdings = repo.load_holdings(settings.portfolio.name)
-    valuation = value_portfolio(holdings, latest_prices(now), asset_kinds=asset_kinds(settings),
+    valuation = value_portfolio(holdings, latest_prices(now, stored),
+                                asset_kinds=asset_kinds(settings),
                                 now=now, limits=staleness_limits(settings))
     return valuation, {s: holdings[s] for s in valuation.unpriced}
 
@@ -60,20 +66,29 @@ def _converter(closes: pd.DataFrame) -> BTCConverter:
                         limits=staleness_limits(settings))
 
 
-def prices_btc_before(as_of: pd.Timestamp,
-                      delta: timedelta = timedelta(hours=24)) -> dict[str, float]:
-    """Each asset's BTC price as of ``as_of - delta`` from the stored daily closes."""
+def prices_btc_before(as_of: pd.Timestamp, delta: timedelta = timedelta(hours=24), *,
+                      stored: pd.DataFrame | None = None,
+                      symbols: list[str] | None = None) -> dict[str, float]:
+    """Each asset's BTC price as of ``as_of - delta`` from the stored daily closes.
+
+    ``stored``: the store's latest-price candidates when the caller already read them.
+    ``symbols``: only these assets (default: every stored one); BTC is always read.
+    """
     repo, when = services.repository(), pd.Timestamp(as_of) - delta
     # Look back from the newest stored close when the store ends earlier (offline, demo).
-    stored = repo.load_latest_prices(["BTC"])
-    newest = stored.loc[stored["kind"] == "close", "ts"].max() if len(stored) else when
-    start = min(when, newest if newest == newest else when) - timedelta(days=14)
-    closes = repo.load_closes(start=start, end=when)
-    if closes.empty:
-        return {}
-    conv = _converter(closes)
-    prices = {s: float(conv.price_btc(s, when)["price_btc"].iloc[0]) for s in closes.columns}
-    return {s: p for s, p in prices.items() if p == p}
+    stored = repo.load_latest_prices() if stored is None else stored
+    is_close = stored["kind"].to_numpy() == "close"
+    if symbols is None:
+        symbols = sorted(set(stored["symbol"].to_numpy()[is_close]))
+    btc_close = np.flatnonzero(is_close & (stored["symbol"].to_numpy() == "BTC"))
+    newest = stored["ts"].iloc[btc_close].max() if len(btc_close) else when
+    start = min(when, newest) - timedelta(days=14)
+    # The newest close of each symbol in the window, read through the store's key: a
+    # refresh needs one price per holding, not the window pivoted.
+    rows = repo.load_closes_asof(when, sorted({*symbols, "BTC"}), since=start)
+    wanted = set(symbols)
+    btc = prices_in_btc(dict(zip(rows["symbol"], rows["price_usd"], strict=True)))
+    return {s: p for s, p in btc.items() if s in wanted}
 
 
 def backfill_text(state: dict | None) -> str:
@@ -88,15 +103,19 @@ def backfill_text(state: dict | None) -> str:
 def load_dashboard(now: datetime) -> DashboardData:
     """Everything the live part of the page shows, read from the store (never a provider)."""
     repo, settings = services.repository(), services.settings()
-    valuation, unpriced = current_valuation(now)
+    stored = repo.load_latest_prices()  # read once: valuation, 24 h reference and status
+    valuation, unpriced = current_valuation(now, stored)
     pending = {s: (q, backfill_text(backfill_state(repo, s))) for s, q in unpriced.items()}
     banner = describe_status(
-        quotes=repo.load_quotes(), latest=repo.load_latest_prices(),
+        quotes_fetched_at=repo.newest_quote_fetch(), latest=stored,
         health=repo.load_source_health(), now=now, demo=settings.demo,
         quote_limit=timedelta(seconds=settings.cache.stale_if_error_seconds))
     names, categories = _names_categories()
     return DashboardData(valuation=valuation, now=now, names=names, categories=categories,
-                         prices_btc_24h=prices_btc_before(valuation.as_of), pending=pending,
+                         prices_btc_24h=prices_btc_before(
+                             valuation.as_of, stored=stored,
+                             symbols=list(valuation.assets["symbol"])),
+                         pending=pending,
                          banner=banner)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import time
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from app import create_app
+from components import ids
 from components.export import CSV_COLUMNS
 from settings import AssetSettings, RefreshSettings
 
@@ -120,7 +122,16 @@ def test_dash005_demo_feed_changes_the_page_on_its_own(dash_duo, settings, repo)
     assert "DEMO" in dash_duo.find_element("#dashboard-status-banner").text
     _wait(lambda: dash_duo.find_element("#portfolio-value-btc").text.startswith("₿"))
     first = dash_duo.find_element("#portfolio-value-btc").text
+    field_id = json.dumps(ids.asset_field("ETH", "value"), sort_keys=True, separators=(",", ":"))
+    eth = f"//*[@id='{field_id}']"
+
+    def eth_value() -> str:
+        return dash_duo.driver.find_element(By.XPATH, eth).text
+
+    eth_first = eth_value()
     _wait(lambda: dash_duo.find_element("#portfolio-value-btc").text != first, timeout=15)
+    # Steady ticks send only deltas: the card fields change in place (assets/live.js).
+    _wait(lambda: eth_value() != eth_first, timeout=15)
     # Simulated ticks never reach the stored history.
     assert set(repo.load_prices()["source"]) == {"sample"}
     assert repo.load_quotes().empty

@@ -279,3 +279,38 @@ def test_errors_are_distinct_value_errors():
     # The analytics convention (ValueError), but distinguishable from a broken precondition.
     assert issubclass(StalePriceError, ValueError) and issubclass(NoPriceError, ValueError)
     assert not issubclass(StalePriceError, NoPriceError)
+
+
+@pytest.mark.parametrize("at", ["2024-01-04", "2024-01-06 12:00", "2024-01-08", "2024-01-20"])
+def test_bulk_lookup_at_one_time_equals_the_per_symbol_one(small, at):
+    symbols = ["SPY", "BTC", "SOL", "USD", "XXX", "ETH"]
+    rows = small.asof_rows(symbols, ts(at))
+    assert rows.symbols == symbols
+    for i, symbol in enumerate(symbols):
+        one = small.asof(symbol, ts(at)).iloc[0]
+        assert rows.status[i] == one["status"], symbol
+        assert rows.price_kind[i] == one["price_kind"] and rows.source[i] == one["source"]
+        assert (rows.price_usd[i] == one["price_usd"]) or (
+            np.isnan(rows.price_usd[i]) and np.isnan(one["price_usd"]))
+        assert (rows.price_ts[i] == one["price_ts"]) or (
+            pd.isna(rows.price_ts[i]) and pd.isna(one["price_ts"]))
+
+
+def test_a_quote_at_the_time_of_a_close_wins_in_bulk_lookups(small):
+    latest = pd.DataFrame({"symbol": ["ETH"], "price_usd": [2600.0], "ts": [ts("2024-01-08")],
+                           "source": ["coingecko"], "kind": ["quote"]})
+    conv = BTCConverter(pd.DataFrame({"BTC": [45000.0], "ETH": [2250.0]},
+                                     index=[ts("2024-01-08")]),
+                        asset_kinds=KINDS, latest=latest, cache=None)
+    rows = conv.asof_rows(["ETH"], ts("2024-01-08"))
+    assert (rows.price_usd[0], rows.price_kind[0], rows.source[0]) == (2600.0, "quote",
+                                                                       "coingecko")
+
+
+def test_prices_in_btc_divides_by_the_btc_price_of_the_same_set():
+    from analytics.btc_converter import prices_in_btc
+
+    assert prices_in_btc({"BTC": 40000.0, "ETH": 2000.0}) == {"BTC": 1.0, "ETH": 0.05}
+    assert prices_in_btc({"ETH": 2000.0}) == {}
+    with pytest.raises(ValueError):
+        prices_in_btc({"BTC": 40000.0, "ETH": 0.0})

@@ -1,4 +1,4 @@
-"""The live view: display model, partial updates (Patch) and the 24 h change in BTC."""
+"""The live view: display model, partial updates (deltas) and the 24 h change in BTC."""
 
 from __future__ import annotations
 
@@ -6,16 +6,17 @@ import json
 
 import plotly.utils
 import pytest
-from dash import Patch, no_update
+from dash import no_update
 
 from components import dashboard_view as view_mod
 from components.cards import DOWN, FLAT, STALE_OFF, STALE_ON, UP
 from components.dashboard_view import (
     DashboardData,
+    apply_delta,
     build_view,
-    json_patch,
     page_update,
     portfolio_change_24h,
+    view_delta,
 )
 from tests.unit.components.conftest import NOW
 
@@ -32,16 +33,16 @@ def _serialise(component):
     return json.loads(json.dumps(component, cls=plotly.utils.PlotlyJSONEncoder))
 
 
-def _apply(tree, patch: Patch):
-    """Apply a Patch's Assign operations to a serialised component tree (as the renderer does)."""
-    ops = patch.to_plotly_json()["operations"]
-    for op in ops:
-        assert op["operation"] == "Assign"
-        node = tree
-        for step in op["location"][:-1]:
-            node = node[step]
-        node[op["location"][-1]] = op["params"]["value"]
-    return len(ops)
+def _apply(tree, delta):
+    """Write a delta's card texts/classes into a serialised grid (as assets/live.js does)."""
+    count = 0
+    for symbol, fields in delta.get("cards", {}).items():
+        for field, items in fields.items():
+            props = _find(tree, symbol, field)
+            for index, value in items.items():
+                props["children" if index == "0" else "className"] = value
+                count += 1
+    return count
 
 
 def _find(tree, symbol, field):
@@ -124,12 +125,12 @@ def test_unchanged_refresh_sends_nothing(valuation):
     again = build_view(_data(valuation), view, sats=False)
     first_tick = page_update(again, view)  # change texts go from "—" to "0.000%"
     settled = page_update(build_view(_data(valuation), again, sats=False), again)
-    assert isinstance(first_tick["cards"], Patch)
+    assert first_tick["cards"] is no_update and first_tick["delta"]["cards"]
     for key, value in settled.items():
         assert value is no_update, key
 
 
-def test_changed_price_patches_only_that_card(valuation, monkeypatch):
+def test_changed_price_sends_only_that_cards_changed_texts(valuation):
     base = build_view(_data(valuation), None, sats=False)
     previous = build_view(_data(valuation), base, sats=False)
     moved = valuation.assets.copy()
@@ -137,26 +138,35 @@ def test_changed_price_patches_only_that_card(valuation, monkeypatch):
     bumped = type(valuation)(**{**valuation.__dict__, "assets": moved})
     view = build_view(_data(bumped), previous, sats=False)
     out = page_update(view, previous)
+    assert out["cards"] is no_update and out["snapshot"] is no_update
     grid = _serialise(view_mod.render_cards(previous))
-    count = _apply(grid, out["cards"])
+    count = _apply(grid, out["delta"])
     # ETH value, price and change (text + class) changed; nothing else was sent.
-    assert count == 4
+    assert count == 4 and set(out["delta"]["cards"]) == {"ETH"}
     assert _find(grid, "ETH", "value")["children"] == "₿0.25000000"
     assert _find(grid, "ETH", "price")["children"] == "₿0.05000000"
     assert _find(grid, "ETH", "change")["className"].endswith(UP)
     assert _find(grid, "SPY", "value")["children"] == "₿0.20000000"
-    # The patched grid is exactly what a full re-render would have sent.
+    # The updated grid is exactly what a full re-render would have sent, and the browser's
+    # snapshot becomes the new view.
     assert grid == _serialise(view_mod.render_cards(view))
+    assert apply_delta(previous, out["delta"]) == view
 
 
 def test_new_holding_rerenders_the_grid(valuation):
     previous = build_view(_data(valuation), None, sats=False)
     view = build_view(_data(valuation, pending={"SLV": (1.0, "requested")}), previous, sats=False)
-    assert isinstance(page_update(view, previous)["cards"], list)
+    out = page_update(view, previous)
+    assert isinstance(out["cards"], list) and out["snapshot"] == view
+    assert out["delta"] is no_update
 
 
-def test_json_patch_sets_changed_leaves_and_deletes_missing_keys():
-    patch = json_patch({"a": {"b": 1, "c": [1, 2]}, "d": 3}, {"a": {"b": 1, "c": [1]}, "e": 4})
-    ops = {(op["operation"], tuple(op["location"])) for op in patch.to_plotly_json()["operations"]}
-    assert ops == {("Assign", ("a", "c")), ("Assign", ("d",)), ("Delete", ("e",))}
-    assert json_patch({"a": 1}, {"a": 1}) is None
+def test_view_delta_sends_changed_leaves_and_list_items_by_index():
+    old = {"a": {"b": 1, "c": ["x", "y"]}, "d": [1], "e": 4}
+    new = {"a": {"b": 1, "c": ["x", "z"]}, "d": [1, 2], "e": 4, "f": None}
+    delta = view_delta(new, old)
+    assert delta == {"a": {"c": {"1": "z"}}, "d": [1, 2], "f": None}
+    assert apply_delta(old, delta) == new
+    assert view_delta(new, new) is None
+    with pytest.raises(KeyError):
+        view_delta({"a": 1}, {"a": 1, "b": 2})

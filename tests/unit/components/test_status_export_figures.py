@@ -17,7 +17,6 @@ from components.tables import low_correlation_list, rebalance_table
 
 NOW = datetime(2025, 8, 20, 12, 0, tzinfo=timezone.utc)
 LIMIT = timedelta(minutes=5)
-EMPTY_QUOTES = pd.DataFrame(columns=["symbol", "price_usd", "ts", "source", "fetched_at"])
 
 
 def _latest(ts):
@@ -25,13 +24,8 @@ def _latest(ts):
                          "source": ["sample"], "kind": ["close"]})
 
 
-def _quotes(fetched):
-    return pd.DataFrame({"symbol": ["BTC"], "price_usd": [1.0], "ts": [pd.Timestamp(fetched)],
-                         "source": ["coingecko"], "fetched_at": [pd.Timestamp(fetched)]})
-
-
 def test_status_offline_says_how_old_the_newest_price_is():
-    colour, text = describe_status(quotes=EMPTY_QUOTES, latest=_latest("2025-08-13T00:00Z"),
+    colour, text = describe_status(quotes_fetched_at=None, latest=_latest("2025-08-13T00:00Z"),
                                    health=[], now=NOW, quote_limit=LIMIT, demo=False)
     assert colour == "warning"
     assert text.startswith("Offline")
@@ -39,7 +33,7 @@ def test_status_offline_says_how_old_the_newest_price_is():
 
 
 def test_status_stale_when_the_last_fetch_is_past_the_limit():
-    colour, text = describe_status(quotes=_quotes(NOW - timedelta(minutes=12)),
+    colour, text = describe_status(quotes_fetched_at=NOW - timedelta(minutes=12),
                                    latest=_latest(NOW), now=NOW, quote_limit=LIMIT, demo=False,
                                    health=[{"source": "coingecko", "healthy": False}])
     assert colour == "warning"
@@ -47,13 +41,13 @@ def test_status_stale_when_the_last_fetch_is_past_the_limit():
 
 
 def test_status_fresh_quotes_need_no_banner():
-    assert describe_status(quotes=_quotes(NOW - timedelta(seconds=20)), latest=_latest(NOW),
+    assert describe_status(quotes_fetched_at=NOW - timedelta(seconds=20), latest=_latest(NOW),
                            health=[{"source": "yahoo", "healthy": True}], now=NOW,
                            quote_limit=LIMIT, demo=False) is None
 
 
 def test_status_demo_is_labelled():
-    colour, text = describe_status(quotes=EMPTY_QUOTES, latest=_latest(NOW), health=[], now=NOW,
+    colour, text = describe_status(quotes_fetched_at=None, latest=_latest(NOW), health=[], now=NOW,
                                    quote_limit=LIMIT, demo=True)
     assert (colour, text[:4]) == ("info", "DEMO")
 

@@ -153,3 +153,29 @@ def test_storage_source_status_counts_consecutive_failures(store):
     assert (row["healthy"], row["failures"]) == (True, 0)
     assert row["last_ok"] == "2025-01-01T00:00:00+00:00"
     assert row["last_error"] == "HTTP 503"  # the last error stays visible after recovery
+
+
+@pytest.mark.postgres
+def test_storage_latest_closes_walk_every_symbol_and_respect_the_window(store):
+    store.upsert_prices(pd.concat([_bars([1.0, 2.0, 3.0]), _bars([10.0, 20.0], symbol="ETH"),
+                                   _bars([5.0, 6.0, 7.0, 8.0], symbol="SPY")]))
+    store.upsert_prices(_bars([9.0], symbol="SOL"), interval="1h")  # another interval only
+    latest = store.load_latest_prices().set_index("symbol")
+    assert latest["price_usd"].to_dict() == {"BTC": 3.0, "ETH": 20.0, "SPY": 8.0}
+    assert set(latest["kind"]) == {"close"}
+    at = datetime(2025, 1, 2, tzinfo=timezone.utc)
+    window = store.load_closes_asof(at, ["BTC", "SPY", "SOL"],
+                                    since=datetime(2025, 1, 2, tzinfo=timezone.utc))
+    assert window.set_index("symbol")["price_usd"].to_dict() == {"BTC": 2.0, "SPY": 6.0}
+    assert (window["ts"] == pd.Timestamp(at)).all()
+    before = store.load_closes_asof(datetime(2024, 12, 31, tzinfo=timezone.utc), ["BTC"],
+                                    since=datetime(2024, 12, 1, tzinfo=timezone.utc))
+    assert before.empty
+
+
+@pytest.mark.postgres
+def test_storage_newest_quote_fetch(store):
+    assert store.newest_quote_fetch() is None
+    quote = Quote(symbol="BTC", price_usd=1.0, ts=NOW, source="coingecko")
+    store.upsert_quotes([quote], fetched_at=NOW)
+    assert store.newest_quote_fetch() == pd.Timestamp(NOW)

@@ -1,0 +1,74 @@
+"""Shared bits of the harness: the result row, timing and percentile helpers, the table."""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+RESULT_KEYS = ("name", "value", "unit", "baseline", "ratio", "target", "met")
+
+
+@dataclass(frozen=True)
+class Result:
+    """One figure: measured value, its same-run baseline, and the target it is held to.
+
+    ``ratio`` is value / baseline for times, sizes and memory (lower is better) and
+    rate / floor rate for throughputs (higher is better); ``target`` is a readable text
+    ("<= 10 ms", ">= 50 % of floor") and ``met`` says whether the figure meets it.
+    """
+
+    name: str
+    value: float
+    unit: str
+    baseline: float | None
+    ratio: float | None
+    target: str
+    met: bool
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+def ratio(value: float, baseline: float | None) -> float | None:
+    """value / baseline, None without a usable baseline."""
+    return None if not baseline else round(value / baseline, 3)
+
+
+def timed(fn: Callable[[], object]) -> tuple[float, object]:
+    """Wall time of one call in milliseconds, and its result (GC off during the call)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        out = fn()
+        return (time.perf_counter() - start) * 1000.0, out
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def pct(samples: list[float], q: float) -> float:
+    """The q-th percentile (linear interpolation) of samples."""
+    return float(np.percentile(np.asarray(samples, dtype=float), q))
+
+
+def median(values: list[float]) -> float:
+    return float(statistics.median(values))
+
+
+def table(results: list[Result]) -> str:
+    """A fixed-width text table of the results."""
+    head = f"{'figure':<40} {'value':>12} {'unit':<8} {'baseline':>12} {'ratio':>8}  " \
+           f"{'target':<22} met"
+    lines = [head, "-" * len(head)]
+    for r in results:
+        base = "-" if r.baseline is None else f"{r.baseline:,.3f}"
+        rat = "-" if r.ratio is None else f"{r.ratio:,.3f}"
+        lines.append(f"{r.name:<40} {r.value:>12,.3f} {r.unit:<8} {base:>12} {rat:>8}  "
+                     f"{r.target:<22} {'yes' if r.met else 'NO'}")
+    return "\n".join(lines)
