@@ -134,11 +134,14 @@ def _strings(node: Any) -> list[str]:
 
 
 def start_app(tmp: Path, provider_url: str, *, store_url: str, log_name: str = "app.log",
-              **extra: str) -> AppProcess:
-    """``python app.py`` on a free port with FAULT_ENV; returns once /api/health answers."""
+              base_env: dict[str, str] | None = None, **extra: str) -> AppProcess:
+    """``python app.py`` on a free port (FAULT_ENV unless ``base_env``), once /api/health answers.
+
+    ``process_env`` gives the fake provider (only CoinGecko enabled) and the fast timings.
+    """
     port = free_port()
-    env = process_env(tmp, provider_url, **{**FAULT_ENV, "BTCFOLIO__STORE__URL": store_url,
-                                            **extra})
+    base = FAULT_ENV if base_env is None else base_env
+    env = process_env(tmp, provider_url, **{**base, "BTCFOLIO__STORE__URL": store_url, **extra})
     log = tmp / log_name
     proc = spawn([sys.executable, "app.py", "--port", str(port)], env, log)
     app = AppProcess(proc, port, store_url, log)
