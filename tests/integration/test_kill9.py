@@ -199,7 +199,7 @@ def _complete(url: str, expected: set) -> bool:
 
 def test_kill9_of_the_app_mid_backfill_then_restart_matches_an_uninterrupted_run(tmp_path):
     fake = FakeCoinGecko().start()
-    fake.long_history_delay = 0.6   # each backfill answer is slow: the kill lands mid-run
+    fake.long_history_delay = 1.0   # each backfill answer is slow: the kill lands mid-run
     seed = str(seed_without(tmp_path, BACKFILLED))
     try:
         # The reference: one uninterrupted run of the app on its own store.
@@ -217,7 +217,7 @@ def test_kill9_of_the_app_mid_backfill_then_restart_matches_an_uninterrupted_run
         calls = fake.calls()["history"]
         app = start_app(tmp_path, fake.url, store_url=url, base_env=APP_ENV,
                         BTCFOLIO__STORE__SEED_FILE=seed)
-        # Two backfill answers in (of six), the rest still to come: kill the app process.
+        # The first of six symbols backfilled, the others still to come: kill the app process.
         wait_for(lambda: sum(1 for s, *_ in _bars(url) if s == "AVAX") >= 1000, 30,
                  "the first symbol backfilled")
         os.kill(app.proc.pid, signal.SIGKILL)
