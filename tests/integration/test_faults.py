@@ -2,11 +2,13 @@
 
 One real ``python app.py`` (embedded scheduler) runs for the whole module on a store seeded
 without SOL, so besides the quote job every second brings a backfill of SOL's history. Every
-provider's base_url is a ``FaultProxy`` in front of the fake CoinGecko; CoinGecko, CoinMarketCap
-(crypto fallback) and Alpha Vantage (the stocks) are enabled, so each fault reaches three
-providers' adapters. Each test switches the proxy to one fault and waits until a quote run and
-a backfill run that both started after the switch have ended, while polling the routes a user
-hits. The last test lifts the fault: only good rows arrive and the status clears.
+provider's base_url is a ``FaultProxy`` in front of the fake CoinGecko, and all four are enabled
+(crypto falls back CoinGecko -> CoinMarketCap -> Yahoo, stocks Yahoo -> Alpha Vantage), so each
+fault reaches every adapter, yfinance's cookie and crumb steps included. Each test switches the
+proxy to one fault and waits until a quote run and a backfill run that both started after the
+switch have ended, while polling the routes a user hits. The last app test lifts the fault:
+only good rows arrive and the status clears. Two direct tests bound the slow paths that an
+app-level wait could not tell from a long run.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from data.adapters.yahoofinance import YahooFinanceAdapter
 from data.errors import TransientError
 from data.http import get_json
+from settings import SourceSettings
 from tests.fake_provider import FakeCoinGecko
 from tests.fault_provider import Fault, FaultProxy, fixture
 from tests.integration.fault_support import (
@@ -33,28 +37,38 @@ from tests.integration.fault_support import (
 )
 from tests.integration.scaleout_support import wait_for
 
-CHECKED = ("coingecko", "coinmarketcap", "alphavantage")
+CHECKED = ("coingecko", "coinmarketcap", "alphavantage", "yahoo")
 # Real payloads of each provider (a fault cuts or slows them; the data itself is fine).
 GOOD = {"coingecko": fixture("coingecko", "coins_market_chart_range_oas_example.json"),
         "coinmarketcap": fixture("coinmarketcap", "v2_quotes_latest_by_id_1_2022-06-16.json"),
-        "alphavantage": fixture("alphavantage", "global_quote_MSFT_2018-10-05.json")}
+        "alphavantage": fixture("alphavantage", "global_quote_MSFT_2018-10-05.json"),
+        "yahoo": fixture("yahoo", "quote_v7_BTC-USD.json")}
+# Yahoo's error object (served on the quote and the chart path alike): the quote parser reads
+# it as "Unauthorized", the chart parser finds no chart object. Either is a provider fault.
+YAHOO_200 = ("Unauthorized", "no chart object")
 RETRY_AFTER = 1
 
 
 @dataclass(frozen=True)
 class Case:
     fault: Fault
-    expect: dict[str, str]           # provider -> text its health's last_error must contain
+    # provider -> text (or alternatives) its health's last_error must contain
+    expect: dict[str, str | tuple[str, ...]]
     min_quote_run_seconds: float = 0.0
 
 
+def _each(text: str, **overrides: str) -> dict[str, str]:
+    return {**dict.fromkeys(CHECKED, text), **overrides}
+
+
 CASES = {
-    "timeout": Case(Fault("timeout"), dict.fromkeys(CHECKED, "timed out after 0.5s")),
+    "timeout": Case(Fault("timeout"), _each("timed out after 0.5s")),
     "429-retry-after": Case(
         Fault("status", 429, headers=(("Retry-After", str(RETRY_AFTER)),), bodies={
             "coingecko": fixture("coingecko", "error_429_rate_limit.json"),
             "coinmarketcap": fixture("coinmarketcap", "error_429_1008_rate_limit_minute.json")}),
-        dict.fromkeys(CHECKED, "HTTP 429"),
+        # yfinance turns a 429 into its own exception (the header is lost on the way).
+        _each("HTTP 429", yahoo="rate limited"),
         # Each failed call waits Retry-After before its one retry: the run cannot be shorter.
         min_quote_run_seconds=RETRY_AFTER),
     # Every vendor's own error object, sent with HTTP 200 as the vendors do (or may).
@@ -63,22 +77,25 @@ CASES = {
             "coingecko": fixture("coingecko", "error_429_rate_limit.json"),
             "coinmarketcap": fixture("coinmarketcap", "error_429_1008_rate_limit_minute.json"),
             "alphavantage": fixture("alphavantage", "rate_limit_note_5_per_minute_2018-2023.json"),
+            "yahoo": fixture("yahoo", "quote_v7_error_invalid_crumb_401.json"),
         }),
         {"coingecko": "error 429", "coinmarketcap": "error 1008",
-         "alphavantage": "call frequency limit"}),
+         "alphavantage": "call frequency limit", "yahoo": YAHOO_200}),
     "5xx": Case(Fault("status", 503, default_body=b"<html>503 Service Unavailable</html>"),
-                dict.fromkeys(CHECKED, "HTTP 503")),
-    "truncated-json": Case(Fault("truncated", bodies=GOOD), dict.fromkeys(CHECKED, "undecodable")),
+                _each("HTTP 503")),
+    "truncated-json": Case(Fault("truncated", bodies=GOOD), _each("undecodable")),
     "200-error-bodies": Case(
         Fault("body200", bodies={
             "coingecko": fixture("coingecko", "error_429_rate_limit.json"),
             "coinmarketcap": fixture("coinmarketcap", "error_401_1001_api_key_invalid.json"),
             "alphavantage": fixture("alphavantage",
                                     "rate_limit_information_25_per_day_2024.json"),
+            "yahoo": fixture("yahoo", "quote_v7_error_invalid_crumb_401_v2024.json"),
         }),
         {"coingecko": "error 429", "coinmarketcap": "error 1001",
-         "alphavantage": "daily request quota"}),
-    "connection-reset": Case(Fault("reset"), dict.fromkeys(CHECKED, "connection failed")),
+         "alphavantage": "daily request quota", "yahoo": YAHOO_200}),
+    "connection-reset": Case(Fault("reset"),
+                             _each("connection failed", yahoo="request failed")),
     # CoinGecko's "unknown coin" is about the symbol, not the provider: not counted against it.
     "200-invalid-call": Case(
         Fault("body200", bodies={
@@ -86,8 +103,10 @@ CASES = {
             "coinmarketcap": fixture("coinmarketcap", "error_401_1002_api_key_missing.json"),
             "alphavantage": fixture("alphavantage", "error_message_invalid_api_call.json")}),
         {"alphavantage": "Invalid API call", "coinmarketcap": "error 1002"}),
+    # Each byte comes well within the read timeout; the whole answer would take minutes.
+    # (Yahoo's client, curl, has a total timeout of its own.)
     "slow-drip": Case(Fault("drip", bodies=GOOD, drip_interval=0.2),
-                      dict.fromkeys(CHECKED, "in total")),
+                      _each("in total", yahoo="timed out after 0.5s")),
 }
 
 
@@ -176,7 +195,8 @@ def test_fault_keeps_app_serving_stores_nothing_and_shows_status(served, name):
     for provider, text in case.expect.items():
         health = sources[provider]
         assert health["healthy"] is False, (provider, health)
-        assert text in health["last_error"], (provider, health["last_error"])
+        texts = text if isinstance(text, tuple) else (text,)
+        assert any(t in health["last_error"] for t in texts), (provider, health["last_error"])
     banner = app.banner_text()
     assert banner.startswith(("Offline", "Stale")), banner
     failing = banner.split("Failing sources:", 1)[1]
@@ -216,24 +236,49 @@ def test_after_the_faults_only_good_rows_arrive_and_the_status_clears(served):
     assert "coingecko" not in banner and not banner.startswith("Offline"), banner
 
 
-def test_get_json_gives_up_on_a_slow_drip_within_its_timeout():
-    """A body trickling in (each byte well within the read timeout) cannot hold the caller."""
-    proxy = FaultProxy("http://127.0.0.1:9").start()
-    # 4 000 bytes at 0.05 s each: 200 s in total, against a 0.5 s timeout.
-    proxy.set(Fault("drip", default_body=b"[" + b"1," * 2000 + b"1]", drip_interval=0.05))
-    outcome: list[BaseException] = []
+def _outcome_within(fn, seconds: float) -> BaseException | None:
+    """Run fn in a thread; its exception (None if it returned), failing if it is still running
+    after ``seconds`` (a generous bound, many times the budget under test)."""
+    outcome: list[BaseException | None] = []
 
     def call() -> None:
         try:
-            get_json(requests.Session(), proxy.url + "/api/v3/simple/price", timeout=0.5,
-                     provider="coingecko")
+            fn()
+            outcome.append(None)
         except BaseException as exc:  # noqa: BLE001 - handed to the test thread
             outcome.append(exc)
 
     worker = threading.Thread(target=call, daemon=True)
     worker.start()
-    worker.join(30)
-    proxy.stop()
-    assert not worker.is_alive(), "get_json still reading a slow-drip body after 30 s"
-    assert len(outcome) == 1 and isinstance(outcome[0], TransientError), outcome
-    assert "in total" in str(outcome[0])
+    worker.join(seconds)
+    assert not worker.is_alive(), f"still waiting on the faulty server after {seconds:.0f} s"
+    return outcome[0]
+
+
+def test_get_json_gives_up_on_a_slow_drip_within_its_timeout():
+    """A body trickling in (each byte well within the read timeout) cannot hold the caller."""
+    proxy = FaultProxy("http://127.0.0.1:9").start()
+    # 4 000 bytes at 0.05 s each: 200 s in total, against a 0.5 s timeout.
+    proxy.set(Fault("drip", default_body=b"[" + b"1," * 2000 + b"1]", drip_interval=0.05))
+    try:
+        error = _outcome_within(lambda: get_json(
+            requests.Session(), proxy.url + "/api/v3/simple/price", timeout=0.5,
+            provider="coingecko"), 30)
+    finally:
+        proxy.stop()
+    assert isinstance(error, TransientError) and "in total" in str(error), error
+
+
+def test_yahoo_adapter_gives_up_on_an_unresponsive_server_within_its_timeout():
+    """yfinance's cookie and crumb steps wait 30 s each by default; the adapter's budget rules."""
+    proxy = FaultProxy("http://127.0.0.1:9").start()
+    proxy.set(Fault("timeout"))
+    adapter = YahooFinanceAdapter(SourceSettings(base_url=proxy.url, timeout_seconds=0.5),
+                                  ids={"SPY": "SPY"})
+    try:
+        error = _outcome_within(lambda: adapter.fetch_quotes(["SPY"]), 20)
+    finally:
+        proxy.stop()
+    assert isinstance(error, TransientError) and "timed out" in str(error), error
+    # It did try: the cookie page, the crumb or the quote itself reached the server.
+    assert proxy.count("timeout", "yahoo") >= 1
