@@ -7,9 +7,13 @@ never puts an API key in a message: query parameters that carry secrets are mask
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
 import logging
+import socket
+import threading
+import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
@@ -109,17 +113,24 @@ def get_response(session: requests.Session, url: str, params: Mapping[str, Any] 
                  provider: str = "") -> requests.Response:
     """GET and return the response after mapping transport errors and HTTP status to typed errors.
 
+    ``timeout`` bounds the connection, each read and the whole answer (a slow-drip body).
+
     Raises:
-        TransientError: timeout or connection failure, 5xx.
+        TransientError: timeout (also in total) or connection failure, 5xx.
         RateLimitError: 429 (``retry_after`` from the header).
         AuthError, NotFoundError, BadResponseError: 401/403, 404, other 4xx.
     """
     shown = redact_url(url, params)
     kw = {"provider": provider, "url_redacted": shown}
     where = short_url(url)
+    deadline = time.monotonic() + timeout
     try:
         response = session.get(url, params=dict(params or {}), headers=dict(headers or {}),
-                               timeout=timeout)
+                               timeout=timeout, stream=True)
+        _read_body(response, deadline)
+    except _DeadlinePassed as exc:
+        raise TransientError(f"{provider}: answer took longer than {timeout:g}s in total on "
+                             f"{where}", **kw) from exc
     except requests.Timeout as exc:
         raise TransientError(f"{provider}: timed out after {timeout:g}s on {where}", **kw) from exc
     except requests.ConnectionError as exc:
@@ -129,6 +140,43 @@ def get_response(session: requests.Session, url: str, params: Mapping[str, Any] 
                              f"{exc.__class__.__name__}", **kw) from exc
     raise_for_status(response, provider=provider, url_redacted=shown)
     return response
+
+
+class _DeadlinePassed(Exception):
+    """The body was still arriving when the request's total time ran out."""
+
+
+def _read_body(response: requests.Response, deadline: float) -> None:
+    """Read the whole body (into ``response.content``) before ``deadline`` (time.monotonic).
+
+    requests' timeout bounds each socket read, not the response: a server trickling one byte
+    per second would hold an ingest job for as long as it likes. A timer shuts the socket down
+    at the deadline, which ends the blocked read at once.
+    """
+    expired = threading.Event()
+
+    def abort() -> None:
+        expired.set()
+        sock = getattr(getattr(response.raw, "_connection", None), "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    timer = threading.Timer(max(0.0, deadline - time.monotonic()), abort)
+    timer.daemon = True
+    timer.start()
+    try:
+        response.content  # noqa: B018 - reads and keeps the streamed body
+    except requests.RequestException as exc:
+        response.close()
+        if expired.is_set():
+            raise _DeadlinePassed from exc
+        raise
+    finally:
+        timer.cancel()
+    if expired.is_set():  # a body without Content-Length ends "cleanly" at the shutdown
+        response.close()
+        raise _DeadlinePassed
 
 
 def decode_json(response: requests.Response, *, provider: str, url_redacted: str) -> Any:

@@ -108,13 +108,16 @@ def build_jobs(settings, repo, environ: Mapping[str, str], *,  # noqa: ANN001
                       | set(requested))
         if not todo:
             return "nothing to backfill"
-        for symbol in requested:
+        # Every symbol's backfill is recorded as running before any is fetched, so a process
+        # killed mid-run resumes them all: "has no history" alone is not enough, as the daily
+        # increment may have written a symbol's last days while its backfill was still queued.
+        for symbol in todo:
             backfill_requests.set_backfill_state(repo, symbol, "running", now=now)
         start = (now - timedelta(days=cfg.backfill_days)).date()
         report = ingest.ingest_once(registry, repo, todo, now=now, start=start, end=now.date(),
                                     progress=progress,
                                     max_jump_factor=settings.ingest.max_jump_factor)
-        backfill_requests.record_outcomes(repo, requested, report, now=now)
+        backfill_requests.record_outcomes(repo, todo, report, now=now)
         return report
 
     def health(now: datetime) -> Any:

@@ -29,6 +29,9 @@ class FakeCoinGecko:
         self._counts: Counter = Counter()
         self._lock = threading.Lock()
         self.history_delay = 0.0   # seconds each history answer is held back (slow provider)
+        # Extra seconds for windows over 30 days: a backfill's big answer is slower than the
+        # few days of the daily increment, so the increment can overtake a running backfill.
+        self.long_history_delay = 0.0
         self.history_started = threading.Event()
         self.unknown_ids: set[str] = set()   # coin ids answered with CoinGecko's 404
         self.server.expect_request(re.compile(".*")).respond_with_handler(self._handle)
@@ -69,8 +72,9 @@ class FakeCoinGecko:
                 return Response(json.dumps({"error": "coin not found"}), status=404,
                                 content_type="application/json")
             self.history_started.set()
-            time.sleep(self.history_delay)
             start, end = int(float(request.args["from"])), int(float(request.args["to"]))
+            time.sleep(self.history_delay
+                       + (self.long_history_delay if end - start > 30 * 86400 else 0.0))
             days = range(start - start % 86400, end, 86400)
             body = {"prices": [[d * 1000, 50.0 + (d // 86400) % 7] for d in days],
                     "market_caps": [[d * 1000, 1e9] for d in days],

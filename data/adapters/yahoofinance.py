@@ -24,8 +24,11 @@ same way for every adapter, instead of ``Ticker.history``'s repaired, exchange-t
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
@@ -61,27 +64,54 @@ def _is_yahoo(host: str | None) -> bool:
 _BROWSER_UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
                "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36")
 # Transport errors of both session kinds (curl_cffi's derive from OSError, as requests' do).
-_TIMEOUTS: tuple[type[BaseException], ...] = (requests.Timeout,)
+_TIMEOUTS: tuple[type[BaseException], ...] = (requests.Timeout, TimeoutError)
 if curl_requests is not None:
     _TIMEOUTS += (curl_requests.exceptions.Timeout,)
 
 
 class _RewriteHost:
-    """Mixin for a session class: every ``*.yahoo.com`` URL goes to one origin instead."""
+    """Mixin for a session class: every ``*.yahoo.com`` URL goes to one origin instead.
+
+    It also holds each adapter call to one time budget: yfinance's cookie and crumb steps
+    ignore the caller's timeout (30 s each, several steps), so an unresponsive server would
+    hold a job for minutes. Every request made while a deadline is set (per thread: jobs share
+    the adapter) gets at most the time left, and none is sent once it has run out.
+    """
 
     origin: Any
     rewrite: bool
+    _budget: threading.local
 
     def _set_origin(self, base_url: str) -> None:
         self.origin = urlsplit(base_url)
         self.rewrite = not _is_yahoo(self.origin.hostname)
+        self._budget = threading.local()
+
+    @contextlib.contextmanager
+    def deadline(self, seconds: float) -> Iterator[None]:
+        """Requests made inside the block (this thread) share ``seconds`` in total."""
+        self._budget.until = time.monotonic() + seconds
+        try:
+            yield
+        finally:
+            self._budget.until = None
 
     def request(self, method: Any, url: Any, *args: Any, **kwargs: Any) -> Any:
         """Replace scheme and host of Yahoo URLs by the configured origin, then send."""
         parts = urlsplit(str(url))
+        until = getattr(self._budget, "until", None)
+        if until is not None:
+            left = until - time.monotonic()
+            if left <= 0:
+                raise _BudgetSpent(f"no time left for {parts.path or '/'}")
+            kwargs["timeout"] = min(float(kwargs.get("timeout") or left), left)
         if self.rewrite and _is_yahoo(parts.hostname):
             url = urlunsplit(parts._replace(scheme=self.origin.scheme, netloc=self.origin.netloc))
         return super().request(method, url, *args, **kwargs)  # type: ignore[misc]
+
+
+class _BudgetSpent(TimeoutError):
+    """An adapter call's time budget ran out between two of yfinance's requests."""
 
 
 class HostRewritingSession(_RewriteHost, requests.Session):
@@ -155,7 +185,8 @@ class YahooFinanceAdapter(PriceAdapter):
     def _get(self, url: str, params: dict | None = None, headers: dict | None = None) -> Any:
         shown, where = redact_url(url, params), short_url(url)
         try:
-            response = self.yfdata.get(url, params=params, timeout=self.timeout)
+            with self.http.deadline(self.timeout):
+                response = self.yfdata.get(url, params=params, timeout=self.timeout)
         except YFRateLimitError as exc:
             raise RateLimitError(f"yahoo: rate limited on {where}", provider="yahoo",
                                  status=429, url_redacted=shown) from exc

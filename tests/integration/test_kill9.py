@@ -23,6 +23,7 @@ from data.storage import Repository
 from settings import load_settings
 from tests.backends import pg_schema
 from tests.fake_provider import FakeCoinGecko
+from tests.integration.fault_support import seed_without, start_app
 from tests.integration.scaleout_support import ROOT, process_env, wait_for
 
 BATCHES, ROWS = 5, 12_000     # 12 000 rows = 3 statements of 5 000 inside one transaction
@@ -170,5 +171,74 @@ def test_kill9_during_backfill_job_then_rerun_completes(tmp_path):
         assert len(set(final.values())) == 1 and next(iter(final.values())) >= 19_999
         assert _duplicates(repo) == 0
         repo.engine.dispose()
+    finally:
+        fake.stop()
+
+
+# ---- kill -9 of the app itself (embedded scheduler) mid-backfill, then restart ------------
+BACKFILLED = {"ETH", "SOL", "AVAX", "MATIC", "USDT", "USDC"}   # seeded without history
+APP_ENV = {"BTCFOLIO__SCHEDULER__EMBEDDED": "true",
+           "BTCFOLIO__SCHEDULER__BACKFILL_DAYS": "1000",
+           "BTCFOLIO__SCHEDULER__BACKFILL_CHECK_SECONDS": "1"}
+
+
+def _bars(url: str) -> list[tuple]:
+    """Every stored daily bar (symbol, ts, close, source), duplicates kept."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return sorted(tuple(r) for r in conn.execute(sa.text(
+                "SELECT symbol, ts, close, source FROM prices WHERE \"interval\" = '1d'")))
+    finally:
+        engine.dispose()
+
+
+def _complete(url: str, expected: set) -> bool:
+    return set(_bars(url)) >= expected
+
+
+def test_kill9_of_the_app_mid_backfill_then_restart_matches_an_uninterrupted_run(tmp_path):
+    fake = FakeCoinGecko().start()
+    fake.long_history_delay = 1.0   # each backfill answer is slow: the kill lands mid-run
+    seed = str(seed_without(tmp_path, BACKFILLED))
+    try:
+        # The reference: one uninterrupted run of the app on its own store.
+        ref_url = f"sqlite:///{tmp_path / 'reference.db'}"
+        app = start_app(tmp_path, fake.url, store_url=ref_url, base_env=APP_ENV,
+                        log_name="reference.log", BTCFOLIO__STORE__SEED_FILE=seed)
+        wait_for(lambda: {s for s, *_ in _bars(ref_url) if s in BACKFILLED} == BACKFILLED
+                 and min(sum(1 for b in _bars(ref_url) if b[0] == s) for s in BACKFILLED)
+                 >= 1000, 60, "the uninterrupted backfill")
+        assert app.stop() == 0
+        reference = _bars(ref_url)
+        assert len(reference) == len(set(reference))
+
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+        calls = fake.calls()["history"]
+        app = start_app(tmp_path, fake.url, store_url=url, base_env=APP_ENV,
+                        BTCFOLIO__STORE__SEED_FILE=seed)
+        # The first of six symbols backfilled, the others still to come: kill the app process.
+        wait_for(lambda: sum(1 for s, *_ in _bars(url) if s == "AVAX") >= 1000, 30,
+                 "the first symbol backfilled")
+        os.kill(app.proc.pid, signal.SIGKILL)
+        app.proc.wait(timeout=10)
+        partial = _bars(url)
+        assert fake.calls()["history"] > calls
+        assert len(partial) == len(set(partial)), "duplicated rows after kill -9"
+        assert set(partial) < set(reference), "the kill came too late to interrupt the backfill"
+
+        app = start_app(tmp_path, fake.url, store_url=url, base_env=APP_ENV,
+                        log_name="restart.log", BTCFOLIO__STORE__SEED_FILE=seed)
+        try:
+            wait_for(lambda: _complete(url, set(reference)), 60,
+                     "the restarted app to store every row of the uninterrupted run")
+        except AssertionError:
+            missing = set(reference) - set(_bars(url))
+            raise AssertionError(f"{len(missing)} rows lost, e.g. {sorted(missing)[:3]}") from None
+        finally:
+            assert app.stop() == 0
+        final = _bars(url)
+        assert len(final) == len(set(final)), "duplicated rows after the restart"
+        assert final == reference
     finally:
         fake.stop()
