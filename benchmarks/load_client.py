@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,9 +46,11 @@ class Stats:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     samples: list[str] = field(default_factory=list)
+    statuses: Counter = field(default_factory=Counter)  # (kind, HTTP status) of good answers
 
-    def ok(self, kind: str, seconds: float) -> None:
+    def ok(self, kind: str, seconds: float, status: int = 200) -> None:
         self.latencies[kind].append(seconds)
+        self.statuses[(kind, status)] += 1
 
     def error(self, kind: str, seconds: float, message: str) -> None:
         self.latencies[kind].append(seconds)
@@ -132,7 +134,7 @@ class Client:
         except (aiohttp.ClientError, asyncio.TimeoutError, ProtocolError, CallbackError) as exc:
             stats.error(kind, time.perf_counter() - started, f"{type(exc).__name__}: {exc}")
             return False
-        stats.ok(kind, time.perf_counter() - started)
+        stats.ok(kind, time.perf_counter() - started, status)
         return True
 
     async def open_tab(self, stats: Stats | None = None) -> DashSession | None:
@@ -178,29 +180,40 @@ async def _sleep_until(instant: float) -> None:
         await asyncio.sleep(delay)
 
 
-async def steady(client: Client, sessions: int, interval: float, rounds: int,
-                 stats: Stats | None = None) -> list[DashSession]:
-    """``sessions`` tabs, opened evenly over one interval, each refreshing ``rounds`` times.
+async def open_tabs(client: Client, count: int, concurrency: int,
+                    stats: Stats | None = None) -> list[DashSession]:
+    """Open ``count`` tabs, at most ``concurrency`` page loads at a time; the loaded tabs.
 
-    Returns the tabs that loaded (reusable by a burst).
+    Page loads are kept apart from the refresh rounds: a first load renders the history and
+    correlation figures (hundreds of ms of CPU each), which would otherwise be the thing measured.
     """
-    stats = stats or client.stats
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one() -> DashSession | None:
+        async with gate:
+            return await client.open_tab(stats)
+
+    tabs = await asyncio.gather(*(one() for _ in range(count)))
+    return [t for t in tabs if t is not None]
+
+
+async def steady(client: Client, tabs: Sequence[DashSession], interval: float, rounds: int,
+                 stats: Stats | None = None) -> None:
+    """Every tab ticks every ``interval`` s for ``rounds`` rounds, starts spread over one interval.
+
+    A tab ticks sequentially (the next tick waits for the previous answers, as a renderer
+    with a callback in flight does); a late tick's latency still counts from its schedule.
+    """
     t0 = time.perf_counter()
 
-    async def one(index: int) -> DashSession | None:
-        start = t0 + index * interval / sessions
-        await _sleep_until(start)
-        tab = await client.open_tab(stats)
-        if tab is None:
-            return None
-        for k in range(1, rounds + 1):
+    async def one(index: int, tab: DashSession) -> None:
+        start = t0 + index * interval / len(tabs)
+        for k in range(rounds):
             scheduled = start + k * interval
             await _sleep_until(scheduled)
             await client.tick(tab, scheduled, stats)
-        return tab
 
-    tabs = await asyncio.gather(*(one(i) for i in range(sessions)))
-    return [t for t in tabs if t is not None]
+    await asyncio.gather(*(one(i, tab) for i, tab in enumerate(tabs)))
 
 
 async def open_rate(client: Client, tabs: Sequence[DashSession], rate: float,
@@ -218,6 +231,12 @@ async def open_rate(client: Client, tabs: Sequence[DashSession], rate: float,
         await _sleep_until(scheduled)
         tasks.append(asyncio.ensure_future(client.tick(tabs[j % len(tabs)], scheduled, stats)))
     await asyncio.gather(*tasks)
+
+
+def saturated(summary: dict[str, Any], limit_ms: float = 1000.0) -> bool:
+    """Errors, or a p95 so far over the target that higher rates only grow the queue."""
+    return bool(summary.get("requests", 0) == 0 or summary["errors"] > 0
+                or summary["p95_ms"] > limit_ms)
 
 
 def step_passes(summary: dict[str, Any]) -> bool:
