@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 import urllib.request
 
 from benchmarks.load_client import SNAPSHOT, Client, Stats, open_tabs, steady
-from benchmarks.load_server import gunicorn
+from benchmarks.load_server import ROOT, gunicorn, seed, server_env
 from components.format import fmt_btc
 
 SESSIONS, ROUNDS = 30, 2
@@ -52,3 +54,17 @@ def test_30_sessions_refresh_without_errors_and_hold_the_valuation(tmp_path):
         assert set(snapshot["prices_btc"]) == set(portfolio["holdings"])
         assert tab.props[("portfolio-value-btc", "children")] == expected_value
         assert tab.props[("dashboard-refresh-interval", "n_intervals")] == ROUNDS
+
+
+def test_the_gunicorn_entry_point_sets_dash_up_before_the_first_request(tmp_path):
+    # Concurrent first requests to a fresh threaded worker raced dash's lazy setup (500s:
+    # "Callback function not found", plotly/dash#3971); `app:server` now does it eagerly.
+    env = server_env(tmp_path)
+    seed(env)
+    code = ("import dash, app; app.server; "
+            "print(len(dash.get_app().callback_map), dash.get_app()._got_first_request)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True,
+                         capture_output=True, text=True, timeout=120).stdout.split("\n")[-2]
+    callbacks = int(out.split()[0])
+    assert callbacks >= 5, out
+    assert "'setup_server': True" in out
