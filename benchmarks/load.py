@@ -32,13 +32,15 @@ from benchmarks.load_client import (
     open_rate,
     open_tabs,
     saturated,
+    sequential,
     steady,
     step_passes,
 )
-from benchmarks.load_server import ServerSpec, gunicorn
+from benchmarks.load_server import ServerSpec, gunicorn, server_errors
 
 RESULTS = Path(__file__).resolve().parent / "load_results.json"
 DEFAULT_RATES = (1, 2, 4, 7, 10, 15, 20, 30, 40, 60, 80, 120)
+SEQUENTIAL_TICKS = 20
 KINDS = {"refresh": ["refresh"], "tick (all)": ["refresh", "tick-other"]}
 
 
@@ -66,6 +68,10 @@ async def _run(base: str, args: argparse.Namespace) -> dict[str, Any]:
         tabs = await open_tabs(client, args.sessions, args.open_concurrency, opened)
         open_seconds = time.perf_counter() - started
         print(f"opened {len(tabs)}/{args.sessions} tabs in {open_seconds:.0f} s", flush=True)  # noqa: T201
+        alone = Stats()
+        if tabs:
+            await asyncio.sleep(1.1)  # a tick in the page load's second would be a 204
+            await sequential(client, tabs[0], SEQUENTIAL_TICKS, alone)
         started = time.perf_counter()
         await steady(client, tabs, args.interval, args.rounds, stats)
         result: dict[str, Any] = {
@@ -73,6 +79,7 @@ async def _run(base: str, args: argparse.Namespace) -> dict[str, Any]:
                           "concurrency": args.open_concurrency,
                           "seconds": round(open_seconds, 1), **opened.summary(),
                           "error_samples": opened.samples},
+            "one_tab_sequential": {name: alone.summary(kinds) for name, kinds in KINDS.items()},
             "steady": {
                 "sessions": len(tabs), "interval_s": args.interval, "rounds": args.rounds,
                 "seconds": round(time.perf_counter() - started, 1),
@@ -126,6 +133,10 @@ def table(result: dict[str, Any]) -> str:
             "|---|---:|---:|---:|---:|---:|---:|---|",
             _row(f"open {pl['loaded']}/{pl['tabs']} tabs ({pl['concurrency']} at a time): "
                  "page-load requests", pl)]
+    one = result["one_tab_sequential"]
+    rows.append(_row(f"1 tab, {SEQUENTIAL_TICKS} ticks back to back (service time): "
+                     "`update_dashboard`", one["refresh"]))
+    rows.append(_row("1 tab, back to back: all tick requests", one["tick (all)"]))
     label = f"{st['sessions']} sessions, refresh every {st['interval_s']:g} s"
     rows.append(_row(f"{label}: `update_dashboard`", st["refresh"]))
     rows.append(_row(f"{label}: all tick requests", st["tick (all)"],
@@ -152,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{args.sessions} sessions every {args.interval:g} s x {args.rounds}",
                   flush=True)
             result = asyncio.run(_run(base, args))
+        result["server_log_errors"] = server_errors(Path(tmp))
     result["setup"] = {
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "cpus": os.cpu_count(), "python": platform.python_version(),
@@ -164,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     print(table(result))  # noqa: T201
     for sample in result["page_load"]["error_samples"] + result["steady"]["error_samples"]:
         print("error:", sample)  # noqa: T201
+    for line in result["server_log_errors"]:
+        print("server log:", line)  # noqa: T201
     return 0
 
 

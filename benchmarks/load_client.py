@@ -197,6 +197,12 @@ async def open_tabs(client: Client, count: int, concurrency: int,
     return [t for t in tabs if t is not None]
 
 
+async def sequential(client: Client, tab: DashSession, ticks: int, stats: Stats) -> None:
+    """One tab, ticks back to back: the service time with nothing else of ours in the queue."""
+    for _ in range(ticks):
+        await client.tick(tab, time.perf_counter(), stats)
+
+
 async def steady(client: Client, tabs: Sequence[DashSession], interval: float, rounds: int,
                  stats: Stats | None = None) -> None:
     """Every tab ticks every ``interval`` s for ``rounds`` rounds, starts spread over one interval.

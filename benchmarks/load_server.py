@@ -94,6 +94,17 @@ def _wait_ready(url: str, proc: subprocess.Popen, timeout: float) -> None:
         time.sleep(0.2)
 
 
+def server_errors(workdir: Path, limit: int = 5) -> list[str]:
+    """The last exception lines of the server log (why a request answered 500)."""
+    try:
+        lines = (workdir / "gunicorn.log").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    found = [line for line in lines.splitlines()
+             if line[:1] not in (" ", "") and ("Error" in line or "Exception" in line)]
+    return found[-limit:]
+
+
 @contextlib.contextmanager
 def gunicorn(workdir: Path, spec: ServerSpec = ServerSpec(), *,
              ready_timeout: float = 90) -> Iterator[str]:
