@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
                 k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None})
         settings = settings.model_copy(update=overrides)
         check_bind(settings.server.host, os.environ)
-        app = create_app(settings)
+        app = setup_before_serving(create_app(settings))
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)  # noqa: T201 - the one CLI line
         return 2
@@ -168,11 +168,22 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def setup_before_serving(app: dash.Dash) -> dash.Dash:
+    """Do dash's once-per-process server setup now, before a threaded server takes requests.
+
+    dash 4.4 runs it lazily in a before_request hook that sets its "done" flag before the work
+    (plotly/dash#3971): concurrent first requests to a fresh gthread worker could find the
+    callback map still empty and answer 500 "Callback function not found" (seen under load).
+    """
+    app._setup_server()  # noqa: SLF001 - idempotent; the upstream fix (dash#3980) is unreleased
+    return app
+
+
 def __getattr__(name: str):
     # PEP 562: `gunicorn app:server` builds the app on first access, never on plain import.
     if name == "server":
         global server
-        server = create_app(load_settings(None, os.environ)).server
+        server = setup_before_serving(create_app(load_settings(None, os.environ))).server
         return server
     raise AttributeError(name)
 

@@ -1,0 +1,192 @@
+"""A minimal Dash browser for load tests: what the dash renderer sends and keeps, without a DOM.
+
+One :class:`DashSession` plays one browser tab: it keeps every component prop it has seen (from
+``/_dash-layout``, the pages routing callback and callback responses, with ``Patch`` updates
+applied), and builds ``/_dash-update-component`` bodies from ``/_dash-dependencies`` exactly as
+the renderer does (``output``, ``outputs``, ``inputs``/``state`` with their current values,
+``changedPropIds``). So a refresh carries the State the previous response left behind.
+Pattern-matching callbacks are not modelled (the load test never fires them).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+PropKey = tuple[str, str]  # (component id, property)
+PATCH_MARK = "__dash_patch_update"
+
+
+class ProtocolError(Exception):
+    """A response that a browser could not apply (bad JSON shape, unknown patch operation)."""
+
+
+@dataclass(frozen=True)
+class Callback:
+    """One server-side callback of /_dash-dependencies."""
+
+    output: str                    # the renderer's output key, sent back verbatim
+    outputs: tuple[PropKey, ...]   # property may carry an "@hash" (allow_duplicate)
+    inputs: tuple[PropKey, ...]
+    state: tuple[PropKey, ...]
+    prevent_initial_call: bool
+
+    @property
+    def multi(self) -> bool:
+        return self.output.startswith("..")
+
+    def triggered_by(self, key: PropKey) -> bool:
+        return key in self.inputs
+
+
+def _split_prop(text: str) -> PropKey:
+    component, prop = text.rsplit(".", 1)
+    return component, prop
+
+
+def parse_dependencies(deps: list[dict[str, Any]]) -> list[Callback]:
+    """The server callbacks (clientside and pattern-matching ones left out)."""
+    callbacks = []
+    for dep in deps:
+        if dep.get("clientside_function"):
+            continue
+        output = dep["output"]
+        parts = output[2:-2].split("...") if output.startswith("..") else [output]
+        ids = [d["id"] for d in dep["inputs"] + dep.get("state", [])]
+        if any(part.startswith("{") for part in parts) or any(i.startswith("{") for i in ids):
+            continue
+        callbacks.append(Callback(
+            output=output, outputs=tuple(_split_prop(p) for p in parts),
+            inputs=tuple((d["id"], d["property"]) for d in dep["inputs"]),
+            state=tuple((d["id"], d["property"]) for d in dep.get("state", [])),
+            prevent_initial_call=bool(dep.get("prevent_initial_call"))))
+    return callbacks
+
+
+def iter_components(tree: Any) -> Iterator[dict[str, Any]]:
+    """Every serialised component ({"type", "namespace", "props"}) in a layout value."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            if "props" in node and "type" in node:
+                yield node
+                stack.extend(node["props"].values())
+            else:
+                stack.extend(node.values())
+
+
+def _walk(target: Any, location: list) -> Any:
+    for step in location:
+        target = target[step]
+    return target
+
+
+def apply_patch(value: Any, patch: dict[str, Any]) -> Any:
+    """Apply a serialised dash ``Patch`` to ``value`` in place (the renderer's operations)."""
+    result = value
+    for op in patch["operations"]:
+        name, location, params = op["operation"], op["location"], op.get("params", {})
+        if not location:
+            if name == "Assign":
+                result = params["value"]
+                continue
+            if name == "Merge":
+                result = {**(result or {}), **params["value"]}
+                continue
+        try:
+            if name in ("Assign", "Delete"):
+                parent, last = _walk(result, location[:-1]), location[-1]
+                if name == "Assign":
+                    parent[last] = params["value"]
+                elif isinstance(parent, dict):
+                    parent.pop(last, None)
+                else:
+                    del parent[last]
+            elif name == "Merge":
+                _walk(result, location).update(params["value"])
+            elif name in ("Append", "Extend"):
+                target = _walk(result, location)
+                target.extend([params["value"]] if name == "Append" else params["value"])
+            else:
+                raise ProtocolError(f"patch operation {name} is not modelled")
+        except (KeyError, IndexError, TypeError) as exc:
+            raise ProtocolError(f"patch {name} at {location} does not apply: {exc!r}") from exc
+    return result
+
+
+class DashSession:
+    """The props one browser tab holds, and the request bodies it would send."""
+
+    def __init__(self, layout: Any, callbacks: list[Callback]) -> None:
+        self.callbacks = callbacks
+        self.props: dict[PropKey, Any] = {}
+        self.ids: set[str] = set()
+        self.register(layout)
+
+    def register(self, tree: Any) -> None:
+        """Remember the props of every component with a (string) id in ``tree``."""
+        for component in iter_components(tree):
+            cid = component["props"].get("id")
+            if isinstance(cid, str):
+                self.ids.add(cid)
+                for prop, value in component["props"].items():
+                    self.props[(cid, prop)] = value
+
+    def callback_for(self, output_key: PropKey) -> Callback:
+        """The callback writing ``output_key`` (a ``(id, property)`` without ``@hash``)."""
+        for cb in self.callbacks:
+            if any((cid, prop.split("@")[0]) == output_key for cid, prop in cb.outputs):
+                return cb
+        raise LookupError(f"no callback outputs {output_key}")
+
+    def initial_callbacks(self) -> list[Callback]:
+        """Callbacks the renderer fires on page load: inputs and outputs rendered, no prevent."""
+        return [cb for cb in self.callbacks if not cb.prevent_initial_call
+                and all(cid in self.ids for cid, _ in cb.inputs + cb.outputs)]
+
+    def body(self, cb: Callback, changed: list[PropKey]) -> dict[str, Any]:
+        """The JSON body of /_dash-update-component for ``cb`` (changed: triggering props)."""
+        def values(keys):  # noqa: ANN001, ANN202
+            return [{"id": cid, "property": prop, "value": self.props.get((cid, prop))}
+                    for cid, prop in keys]
+
+        outputs = [{"id": cid, "property": prop} for cid, prop in cb.outputs]
+        changed_ids = [f"{cid}.{prop}" for cid, prop in changed]
+        body = {"output": cb.output, "outputs": outputs if cb.multi else outputs[0],
+                "inputs": values(cb.inputs), "changedPropIds": changed_ids,
+                "parsedChangedPropsIds": changed_ids}
+        if cb.state:
+            body["state"] = values(cb.state)
+        return body
+
+    def apply(self, cb: Callback, status: int, payload: bytes) -> dict[str, dict[str, Any]]:
+        """Apply a response as the renderer does; return {id: {prop: value}} (204: nothing)."""
+        if status == 204:
+            return {}
+        try:
+            data = json.loads(payload)
+        except ValueError as exc:
+            raise ProtocolError(f"response is not JSON: {payload[:80]!r}") from exc
+        if not isinstance(data, dict) or "response" not in data:
+            raise ProtocolError(f"not a callback response: {payload[:80]!r}")
+        if data.get("multi"):
+            updates = data["response"]
+        else:
+            updates = {cb.outputs[0][0]: data["response"].get("props", {})}
+        if not isinstance(updates, dict):
+            raise ProtocolError("callback response is not an object")
+        for cid, props in updates.items():
+            for prop, value in props.items():
+                key = (cid, prop)
+                if isinstance(value, dict) and value.get(PATCH_MARK) == PATCH_MARK:
+                    self.props[key] = apply_patch(self.props.get(key), value)
+                    continue
+                self.props[key] = value
+                if prop == "children":
+                    self.register(value)
+        return updates

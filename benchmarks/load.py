@@ -1,0 +1,193 @@
+"""Load test: simulated dashboard sessions against gunicorn on loopback.
+
+    python -m benchmarks.load [--sessions 200] [--interval 30] [--rounds 4] [--workers 2]
+                              [--threads 4] [--rates 2,4,...] [--step-seconds 10]
+
+(a) steady: ``--sessions`` tabs open evenly over one interval, then each refreshes every
+    ``--interval`` s for ``--rounds`` rounds (default 200 tabs, 30 s, 4 rounds: 2.5 minutes);
+(b) burst: the same tabs refresh at rising open-loop rates (ticks/s) for ``--step-seconds``
+    each, until a step has an error or a p95 over 100 ms; the last passing rate is the maximum
+    sustained refresh rate.
+
+Prints a table and writes benchmarks/load_results.json. See docs/load.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from benchmarks.load_client import (
+    TARGET_P95_MS,
+    Client,
+    Stats,
+    open_rate,
+    open_tabs,
+    saturated,
+    sequential,
+    steady,
+    step_passes,
+)
+from benchmarks.load_server import ServerSpec, gunicorn, server_errors
+
+RESULTS = Path(__file__).resolve().parent / "load_results.json"
+DEFAULT_RATES = (1, 2, 4, 7, 10, 15, 20, 30, 40, 60, 80, 120)
+SEQUENTIAL_TICKS = 20
+KINDS = {"refresh": ["refresh"], "tick (all)": ["refresh", "tick-other"]}
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", type=int, default=200)
+    parser.add_argument("--interval", type=float, default=30.0, help="seconds between refreshes")
+    parser.add_argument("--rounds", type=int, default=4, help="refreshes per session")
+    parser.add_argument("--open-concurrency", type=int, default=4,
+                        help="page loads at a time while the tabs open")
+    parser.add_argument("--workers", type=int, default=ServerSpec.workers)
+    parser.add_argument("--threads", type=int, default=ServerSpec.threads)
+    parser.add_argument("--rates", default=",".join(map(str, DEFAULT_RATES)),
+                        help="burst steps, ticks/s (comma separated, rising)")
+    parser.add_argument("--step-seconds", type=float, default=10.0)
+    parser.add_argument("--no-burst", action="store_true")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    return parser.parse_args(argv)
+
+
+async def _run(base: str, args: argparse.Namespace) -> dict[str, Any]:
+    async with Client(base) as client:
+        opened, stats = Stats(), Stats()
+        started = time.perf_counter()
+        tabs = await open_tabs(client, args.sessions, args.open_concurrency, opened)
+        open_seconds = time.perf_counter() - started
+        _say(f"opened {len(tabs)}/{args.sessions} tabs in {open_seconds:.0f} s")
+        alone = Stats()
+        if tabs:
+            await asyncio.sleep(1.1)  # a tick in the page load's second would be a 204
+            await sequential(client, tabs[0], SEQUENTIAL_TICKS, alone)
+        started = time.perf_counter()
+        await steady(client, tabs, args.interval, args.rounds, stats)
+        result: dict[str, Any] = {
+            "page_load": {"tabs": args.sessions, "loaded": len(tabs),
+                          "concurrency": args.open_concurrency,
+                          "seconds": round(open_seconds, 1), **opened.summary(),
+                          "error_samples": opened.samples},
+            "one_tab_sequential": {name: alone.summary(kinds) for name, kinds in KINDS.items()},
+            "steady": {
+                "sessions": len(tabs), "interval_s": args.interval, "rounds": args.rounds,
+                "seconds": round(time.perf_counter() - started, 1),
+                **{name: stats.summary(kinds) for name, kinds in KINDS.items()},
+                "error_samples": stats.samples,
+            },
+            "burst": {"step_seconds": args.step_seconds, "steps": [],
+                      "max_sustained_ticks_per_s": None},
+        }
+        result["steady"]["met"] = (len(tabs) == args.sessions
+                                   and step_passes(result["steady"]["tick (all)"]))
+        if tabs and not args.no_burst:
+            result["burst"].update(await _burst(client, tabs, args))
+        return result
+
+
+async def _burst(client: Client, tabs: list, args: argparse.Namespace) -> dict[str, Any]:
+    """Rising open-loop rates until saturation; the highest rate meeting the target."""
+    steps, best = [], None
+    for rate in sorted(float(r) for r in args.rates.split(",")):
+        step = Stats()
+        begun = time.perf_counter()
+        await open_rate(client, tabs, rate, args.step_seconds, step)
+        ticks = step.summary(KINDS["tick (all)"])
+        summary = {"ticks_per_s": rate, "equivalent_sessions_at_30s": round(rate * 30),
+                   "answered_per_s": round(ticks.get("requests", 0)
+                                           / (time.perf_counter() - begun), 1),
+                   **ticks, "refresh_p95_ms": step.summary(KINDS["refresh"]).get("p95_ms"),
+                   "passed": step_passes(ticks), "error_samples": step.samples}
+        steps.append(summary)
+        _print_step(summary)
+        best = rate if summary["passed"] else best
+        if saturated(ticks):
+            break
+    return {"steps": steps, "max_sustained_ticks_per_s": best}
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)  # noqa: T201 - progress of a long command-line run
+
+
+def _print_step(step: dict[str, Any]) -> None:
+    print(f"  burst {step['ticks_per_s']:>6g} ticks/s  {step['requests']:>5} req  "  # noqa: T201
+          f"{step['errors']:>3} err  p95 {step.get('p95_ms', '-')} ms  "
+          f"{'ok' if step['passed'] else 'FAIL'}", flush=True)
+    for sample in step["error_samples"]:
+        print("    error:", sample)  # noqa: T201
+
+
+def _row(label: str, s: dict[str, Any], met: str = "") -> str:
+    return (f"| {label} | {s.get('requests', 0)} | {s.get('errors', 0)} | {s.get('p50_ms', '-')} "
+            f"| {s.get('p95_ms', '-')} | {s.get('p99_ms', '-')} | {s.get('max_ms', '-')} "
+            f"| {met} |")
+
+
+def table(result: dict[str, Any]) -> str:
+    """Markdown table: page loads, the steady run, each burst step, and the burst's answer."""
+    pl, st = result["page_load"], result["steady"]
+    rows = ["| scenario | requests | errors | p50 ms | p95 ms | p99 ms | max ms | target met |",
+            "|---|---:|---:|---:|---:|---:|---:|---|",
+            _row(f"open {pl['loaded']}/{pl['tabs']} tabs ({pl['concurrency']} at a time): "
+                 "page-load requests", pl)]
+    one = result["one_tab_sequential"]
+    rows.append(_row(f"1 tab, {SEQUENTIAL_TICKS} ticks back to back (service time): "
+                     "`update_dashboard`", one["refresh"]))
+    rows.append(_row("1 tab, back to back: all tick requests", one["tick (all)"]))
+    label = f"{st['sessions']} sessions, refresh every {st['interval_s']:g} s"
+    rows.append(_row(f"{label}: `update_dashboard`", st["refresh"]))
+    rows.append(_row(f"{label}: all tick requests", st["tick (all)"],
+                     "yes" if st["met"] else "**no**"))
+    for step in result["burst"]["steps"]:
+        rows.append(_row(f"burst {step['ticks_per_s']:g} ticks/s (≈ "
+                         f"{step['equivalent_sessions_at_30s']} sessions at 30 s)", step,
+                         "yes" if step["passed"] else "no"))
+    best = result["burst"]["max_sustained_ticks_per_s"]
+    if result["burst"]["steps"]:
+        rows.append("")
+        rows.append(f"Maximum sustained refresh rate (0 errors, p95 ≤ {TARGET_P95_MS:g} ms): "
+                    + (f"**{best:g} ticks/s** (≈ {round(best * 30)} sessions refreshing every "
+                       "30 s)" if best else "**not reached at any step**"))
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    spec = ServerSpec(workers=args.workers, threads=args.threads)
+    with tempfile.TemporaryDirectory(prefix="btcfolio-load-") as tmp:
+        with gunicorn(Path(tmp), spec) as base:
+            _say(f"gunicorn {spec.workers} workers x {spec.threads} threads at {base}; "
+                 f"{args.sessions} sessions every {args.interval:g} s x {args.rounds}")
+            result = asyncio.run(_run(base, args))
+        result["server_log_errors"] = server_errors(Path(tmp))
+    result["setup"] = {
+        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(), "python": platform.python_version(),
+        "gunicorn": {"workers": spec.workers, "threads": spec.threads, "worker_class": "gthread"},
+        "tick": "update_dashboard + update_rebalance (every callback the interval triggers)",
+        "latency": "from the tick's scheduled time to the applied answer",
+        "target_p95_ms": TARGET_P95_MS,
+    }
+    args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(table(result))  # noqa: T201
+    for sample in result["page_load"]["error_samples"] + result["steady"]["error_samples"]:
+        print("error:", sample)  # noqa: T201
+    for line in result["server_log_errors"]:
+        print("server log:", line)  # noqa: T201
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,84 @@
+"""The load client's Dash protocol: patches applied like the renderer, bodies like the renderer."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from dash import Patch
+
+from benchmarks.dash_client import DashSession, ProtocolError, apply_patch, parse_dependencies
+
+
+def _ops(patch: Patch) -> dict:
+    # Through JSON, as the patch travels in a callback response.
+    return json.loads(json.dumps(patch.to_plotly_json()))
+
+
+def test_apply_patch_assigns_deletes_and_merges_like_the_renderer():
+    old = {"header": {"value": "₿1", "usd": "$1"}, "cards": {"BTC": ["a", "b"]}, "gone": 1}
+    patch = Patch()
+    patch["header"]["value"] = "₿2"
+    patch["cards"]["BTC"][1] = "c"
+    del patch["gone"]
+    patch["cards"].update({"ETH": ["d", "e"]})
+    new = apply_patch(copy.deepcopy(old), _ops(patch))
+    assert new == {"header": {"value": "₿2", "usd": "$1"},
+                   "cards": {"BTC": ["a", "c"], "ETH": ["d", "e"]}}
+
+
+def test_apply_patch_refuses_what_a_browser_could_not_apply():
+    patch = Patch()
+    patch["missing"]["deeper"] = 1
+    with pytest.raises(ProtocolError):
+        apply_patch({}, _ops(patch))
+    patch = Patch()
+    patch["x"].reverse()
+    with pytest.raises(ProtocolError):
+        apply_patch({"x": [2, 1]}, _ops(patch))
+
+
+DEPS = [
+    {"output": "..a.children...store.data..", "inputs": [{"id": "tick", "property": "n"}],
+     "state": [{"id": "store", "property": "data"}], "prevent_initial_call": False},
+    {"output": "b.children", "inputs": [{"id": "tick", "property": "n"}], "state": [],
+     "prevent_initial_call": True},
+    {"output": "c.data", "inputs": [{"id": "tick", "property": "n"}], "state": [],
+     "clientside_function": {"namespace": "x", "function_name": "y"}},
+    {"output": "d.children", "inputs": [{"id": '{"type":["ALL"]}', "property": "n"}],
+     "state": []},
+]
+LAYOUT = {"type": "Div", "namespace": "h", "props": {"children": [
+    {"type": "Interval", "namespace": "d", "props": {"id": "tick", "n": 0}},
+    {"type": "Store", "namespace": "d", "props": {"id": "store"}},
+    {"type": "Div", "namespace": "h", "props": {"id": "a", "children": None}},
+    {"type": "Div", "namespace": "h", "props": {"id": "b", "children": "x"}}]}}
+
+
+def test_body_carries_current_values_and_state_from_the_previous_answer():
+    callbacks = parse_dependencies(DEPS)
+    # Clientside and pattern-matching callbacks are not server calls of the load test.
+    assert [cb.output for cb in callbacks] == ["..a.children...store.data..", "b.children"]
+    tab = DashSession(LAYOUT, callbacks)
+    first, single = callbacks
+    assert tab.initial_callbacks() == [first]
+    answer = {"multi": True, "response": {"a": {"children": "one"}, "store": {"data": {"v": 1}}}}
+    tab.apply(first, 200, json.dumps(answer).encode())
+    patch = Patch()
+    patch["v"] = 2
+    tab.props[("tick", "n")] = 1
+    body = tab.body(first, [("tick", "n")])
+    assert body == {
+        "output": "..a.children...store.data..",
+        "outputs": [{"id": "a", "property": "children"}, {"id": "store", "property": "data"}],
+        "inputs": [{"id": "tick", "property": "n", "value": 1}],
+        "changedPropIds": ["tick.n"], "parsedChangedPropsIds": ["tick.n"],
+        "state": [{"id": "store", "property": "data", "value": {"v": 1}}]}
+    tab.apply(first, 200, json.dumps({"multi": True, "response": {
+        "store": {"data": _ops(patch)}}}).encode())
+    assert tab.body(first, [])["state"][0]["value"] == {"v": 2}
+    assert tab.apply(first, 204, b"") == {}
+    assert tab.body(single, [])["outputs"] == {"id": "b", "property": "children"}
+    with pytest.raises(ProtocolError):
+        tab.apply(first, 200, b"<html>error</html>")
