@@ -90,12 +90,12 @@ def results(*, quick: bool) -> list[Result]:
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(runs):
             repo = fresh(Path(tmp) / f"ours{i}.db")
-            ours.append(timed(lambda: repo.upsert_prices(frame, interval="1m"))[0])
+            ours.append(timed(lambda r=repo: r.upsert_prices(frame, interval="1m"))[0])
             repo.engine.dispose()
             path = Path(tmp) / f"floor{i}.db"
             fresh(path).engine.dispose()
             rows = _floor_rows(frame)  # the floor gets its rows ready-made
-            floor.append(timed(lambda: floor_insert(path, rows))[0])
+            floor.append(timed(lambda p=path, rs=rows: floor_insert(p, rs))[0])
     rate, base = n_rows / median(ours) * 1000, n_rows / median(floor) * 1000
     r = ratio(rate, base)
     return [Result(f"ingest {n_rows:,} 1-min bars (SQLite)", round(rate), "rows/s", round(base),

@@ -306,7 +306,8 @@ class Repository:
             ex = stmt.excluded
             stmt = stmt.on_conflict_do_update(
                 index_elements=["symbol"],
-                set_={c: ex[c] for c in ("price_usd", "change_24h_pct", "ts", "source", "fetched_at")},
+                set_={c: ex[c] for c in (
+                    "price_usd", "change_24h_pct", "ts", "source", "fetched_at")},
                 where=ex.ts >= quotes.c.ts)
             return conn.execute(stmt, rows).rowcount or 0
 

@@ -10,8 +10,17 @@ from datetime import datetime, timezone
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import (ALL, ClientsideFunction, Input, Output, State, callback,
-                  clientside_callback, ctx, dcc)
+from dash import (
+    ALL,
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    dcc,
+)
 
 import services
 from analytics.correlation import MIN_OBS

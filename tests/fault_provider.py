@@ -19,7 +19,6 @@ from __future__ import annotations
 import socket
 import struct
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections import Counter

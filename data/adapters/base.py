@@ -23,8 +23,8 @@ import requests
 
 from data.errors import BadResponseError, InvalidInputError
 from data.http import get_json
-from data.redaction import register_secret
 from data.models import INTERVALS, PRICE_COLUMNS, Quote, empty_price_frame
+from data.redaction import register_secret
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ import pytest
 
 import services
 from tests.conftest import SAMPLE
-from webapi.common import current_valuation
 from webapi import register_api
+from webapi.common import current_valuation
 from webapi.portfolio import portfolio_payload
 
 ACCEPTANCE_ASSETS = ["BTC", "ETH", "SOL", "SPY", "QQQ", "GLD", "USDC"]
