@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -121,6 +121,13 @@ class PriceAdapter(ABC):
     def vendor_id(self, symbol: str) -> str:
         """The provider's id of a canonical symbol (the symbol itself when not mapped)."""
         return self.ids.get(symbol, symbol)
+
+    def id_batches(self, symbols: Sequence[str]) -> Iterator[dict[str, str]]:
+        """``{vendor id: symbol}`` per request, at most ``max_symbols_per_request`` each."""
+        symbols = list(symbols)
+        size = self.max_symbols_per_request
+        for i in range(0, len(symbols), size):
+            yield {self.vendor_id(s): s for s in symbols[i:i + size]}
 
     def supports(self, capability: str, interval: str | None = None) -> bool:
         """Whether this adapter offers a capability (and, for history, the interval)."""

@@ -107,10 +107,7 @@ class CoinGeckoAdapter(PriceAdapter):
     def fetch_quotes(self, symbols: Sequence[str]) -> list[Quote]:
         """One /simple/price call per 250 ids; ids CoinGecko does not know are left out."""
         quotes: list[Quote] = []
-        symbols = list(symbols)
-        for i in range(0, len(symbols), self.max_symbols_per_request):
-            chunk = symbols[i:i + self.max_symbols_per_request]
-            id_to_symbol = {self.vendor_id(s): s for s in chunk}
+        for id_to_symbol in self.id_batches(symbols):
             payload = self._call("quotes", "get_price", ids=list(id_to_symbol),
                                  vs_currencies="usd", include_24hr_change=True,
                                  include_last_updated_at=True)

@@ -87,10 +87,7 @@ class CoinMarketCapAdapter(PriceAdapter):
     def fetch_quotes(self, symbols: Sequence[str]) -> list[Quote]:
         """One call per 100 ids; ids CMC does not return are left out."""
         quotes: list[Quote] = []
-        symbols = list(symbols)
-        for i in range(0, len(symbols), self.max_symbols_per_request):
-            chunk = symbols[i:i + self.max_symbols_per_request]
-            id_to_symbol = {self.vendor_id(s): s for s in chunk}
+        for id_to_symbol in self.id_batches(symbols):
             payload = self._get(*self._quotes_request(list(id_to_symbol)))
             quotes += self._parse_quotes(payload, id_to_symbol)
         return quotes

@@ -220,9 +220,7 @@ class YahooFinanceAdapter(PriceAdapter):
     def fetch_quotes(self, symbols: Sequence[str]) -> list[Quote]:
         """One /v7/finance/quote call per 50 tickers; unknown tickers are left out."""
         quotes: list[Quote] = []
-        symbols = list(symbols)
-        for i in range(0, len(symbols), self.max_symbols_per_request):
-            by_ticker = {self.vendor_id(s): s for s in symbols[i:i + self.max_symbols_per_request]}
+        for by_ticker in self.id_batches(symbols):
             payload = self._get(*self._quotes_request(list(by_ticker))[:2])
             quotes += self._parse_quotes(payload, by_ticker)
         return quotes

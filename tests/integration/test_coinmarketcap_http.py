@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import copy
+import json
 from datetime import datetime, timezone
 
 import pytest
+from werkzeug import Response
 
 from data.adapters.coinmarketcap import QUOTES_PATH, CoinMarketCapAdapter
 from data.errors import AuthError, RateLimitError
@@ -38,6 +40,31 @@ def test_quotes_one_call_for_many_ids(httpserver):
                                                          ("ETH", 1100.25)]
     assert calls(httpserver, QUOTES_PATH) == 1
     assert "cmc-KEY" not in httpserver.log[0][0].url
+
+
+def test_quotes_split_into_calls_of_at_most_100_ids(httpserver):
+    # 150 coins -> 2 requests (100 + 50 ids), every id asked for exactly once, in order.
+    template = fixture_json("coinmarketcap", "v2_quotes_latest_by_id_1_2022-06-16.json")["data"]["1"]
+
+    def answer(request):
+        data = {}
+        for vid in request.args["id"].split(","):
+            coin = copy.deepcopy(template)
+            coin.update(id=int(vid), symbol=f"C{vid}")
+            coin["quote"]["USD"]["price"] = float(vid)
+            data[vid] = coin
+        return Response(json.dumps({"status": {"error_code": 0}, "data": data}),
+                        content_type="application/json")
+
+    httpserver.expect_request(QUOTES_PATH).respond_with_handler(answer)
+    symbols = [f"C{i}" for i in range(1, 151)]
+    cmc = CoinMarketCapAdapter(source(httpserver), api_key="cmc-KEY",
+                               ids={s: s[1:] for s in symbols})
+    quotes = cmc.fetch_quotes(symbols)
+    sent = [request.args["id"].split(",") for request, _ in httpserver.log]
+    assert [len(ids) for ids in sent] == [100, 50]
+    assert sum(sent, []) == [str(i) for i in range(1, 151)]
+    assert [(q.symbol, q.price_usd) for q in quotes] == [(s, float(s[1:])) for s in symbols]
 
 
 def test_key_goes_in_the_documented_header(httpserver):
