@@ -25,8 +25,8 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from data.adapters.base import PriceAdapter, Quote, clip_range, make_price_frame
-from data.errors import AuthError, BadResponseError, EmptyDataError, NotFoundError, RateLimitError
+from data.adapters.base import PriceAdapter, Quote, make_price_frame
+from data.errors import AuthError, BadResponseError, NotFoundError, RateLimitError
 
 logger = logging.getLogger(__name__)
 
@@ -126,11 +126,8 @@ class AlphaVantageAdapter(PriceAdapter):
         """Daily or intraday bars between start and end (inclusive, UTC)."""
         self.check_interval(interval)
         payload = self._get(*self._history_request(symbol, interval))
-        frame = clip_range(self._parse_history(payload, symbol, interval), start, end)
-        if frame.empty:
-            raise EmptyDataError(f"alphavantage: no {interval} bars for {symbol} "
-                                 f"{start:%Y-%m-%d}..{end:%Y-%m-%d}")
-        return frame
+        return self.bars_in_range(self._parse_history(payload, symbol, interval), symbol,
+                                  start, end, interval)
 
     @staticmethod
     def _parse_history(payload: Any, symbol: str, interval: str) -> pd.DataFrame:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import requests
 
-from data.errors import BadResponseError, InvalidInputError
+from data.errors import BadResponseError, EmptyDataError, InvalidInputError
 from data.http import get_json
 from data.models import INTERVALS, PRICE_COLUMNS, Quote, empty_price_frame
 from data.redaction import register_secret
@@ -143,6 +143,15 @@ class PriceAdapter(ABC):
              headers: Mapping[str, str] | None = None) -> Any:
         return get_json(self.session, url, params, headers, timeout=self.timeout,
                         provider=self.name)
+
+    def bars_in_range(self, frame: pd.DataFrame, symbol: str, start: datetime, end: datetime,
+                      interval: str) -> pd.DataFrame:
+        """The bars with start <= ts <= end; none is an EmptyDataError, never an empty frame."""
+        clipped = clip_range(frame, start, end)
+        if clipped.empty:
+            raise EmptyDataError(f"{self.name}: no {interval} bars for {symbol} "
+                                 f"{start:%Y-%m-%d}..{end:%Y-%m-%d}")
+        return clipped
 
     @abstractmethod
     def fetch_quotes(self, symbols: Sequence[str]) -> list[Quote]:

@@ -30,11 +30,10 @@ import pandas as pd
 import requests
 from pycoingecko import CoinGeckoAPI
 
-from data.adapters.base import PriceAdapter, Quote, clip_range, make_price_frame
+from data.adapters.base import PriceAdapter, Quote, make_price_frame
 from data.errors import (
     AuthError,
     BadResponseError,
-    EmptyDataError,
     NotFoundError,
     RateLimitError,
 )
@@ -145,10 +144,8 @@ class CoinGeckoAdapter(PriceAdapter):
         to = pd.Timestamp(end) + pd.Timedelta(seconds=1)
         payload = self._call(what, "get_coin_market_chart_range_by_id", self.vendor_id(symbol),
                              "usd", int(pd.Timestamp(start).timestamp()), int(to.timestamp()))
-        frame = clip_range(self._parse_history(payload, symbol, interval), start, end)
-        if frame.empty:
-            raise EmptyDataError(f"coingecko: no prices for {what}")
-        return frame
+        return self.bars_in_range(self._parse_history(payload, symbol, interval), symbol,
+                                  start, end, interval)
 
     @staticmethod
     def _parse_history(payload: Any, symbol: str, interval: str) -> pd.DataFrame:

@@ -22,11 +22,10 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from data.adapters.base import PriceAdapter, Quote, clip_range, make_price_frame
+from data.adapters.base import PriceAdapter, Quote, make_price_frame
 from data.errors import (
     AuthError,
     BadResponseError,
-    EmptyDataError,
     InvalidInputError,
     RateLimitError,
 )
@@ -134,12 +133,8 @@ class CoinMarketCapAdapter(PriceAdapter):
             raise InvalidInputError("coinmarketcap: history needs a paid plan (plan: pro)")
         self.check_interval(interval)
         payload = self._get(*self._history_request(symbol, start, end, interval))
-        frame = clip_range(self._parse_history(payload, symbol, self.vendor_id(symbol), interval),
-                           start, end)
-        if frame.empty:
-            raise EmptyDataError(f"coinmarketcap: no {interval} bars for {symbol} "
-                                 f"{start:%Y-%m-%d}..{end:%Y-%m-%d}")
-        return frame
+        frame = self._parse_history(payload, symbol, self.vendor_id(symbol), interval)
+        return self.bars_in_range(frame, symbol, start, end, interval)
 
     @staticmethod
     def _parse_history(payload: Any, symbol: str, vendor_id: str, interval: str) -> pd.DataFrame:

@@ -38,11 +38,10 @@ import requests
 from yfinance.data import YfData
 from yfinance.exceptions import YFRateLimitError
 
-from data.adapters.base import PriceAdapter, Quote, clip_range, make_price_frame
+from data.adapters.base import PriceAdapter, Quote, make_price_frame
 from data.errors import (
     AuthError,
     BadResponseError,
-    EmptyDataError,
     NotFoundError,
     RateLimitError,
     TransientError,
@@ -251,11 +250,8 @@ class YahooFinanceAdapter(PriceAdapter):
         """Chart bars between start and end (inclusive, UTC)."""
         self.check_interval(interval)
         payload = self._get(*self._history_request(symbol, start, end, interval)[:2])
-        frame = clip_range(self._parse_history(payload, symbol, interval), start, end)
-        if frame.empty:
-            raise EmptyDataError(f"yahoo: no {interval} bars for {symbol} "
-                                 f"{start:%Y-%m-%d}..{end:%Y-%m-%d}")
-        return frame
+        return self.bars_in_range(self._parse_history(payload, symbol, interval), symbol,
+                                  start, end, interval)
 
     @staticmethod
     def _parse_history(payload: Any, symbol: str, interval: str) -> pd.DataFrame:

@@ -59,7 +59,7 @@ def test_history_range_params_and_daily_bars(httpserver):
 def test_history_outside_range_is_empty(httpserver):
     httpserver.expect_request("/api/v3/coins/bitcoin/market_chart/range").respond_with_json(
         {"prices": [], "market_caps": [], "total_volumes": []})
-    with pytest.raises(EmptyDataError):
+    with pytest.raises(EmptyDataError, match="^coingecko: no 1d bars for BTC 2020-01-01..2020-01-02"):
         adapter(httpserver).fetch_history("BTC", datetime(2020, 1, 1, tzinfo=timezone.utc),
                                           datetime(2020, 1, 2, tzinfo=timezone.utc))
 

@@ -86,7 +86,7 @@ def test_unknown_symbol_404_body(yahoo):
 def test_empty_range(yahoo):
     yahoo.expect_request("/v8/finance/chart/LUCYW").respond_with_data(
         chart("chart_LUCYW_empty_range_null_currency.json"), content_type="application/json")
-    with pytest.raises(EmptyDataError):
+    with pytest.raises(EmptyDataError, match=r"^yahoo: no 1d bars for LUCYW \d{4}-"):
         adapter(yahoo).fetch_history("LUCYW", START, END, "1d")
 
 
