@@ -129,6 +129,8 @@ class AssetSettings(_Strict):
     kind: Literal["crypto", "equity"]
     symbols: dict[Literal["coingecko", "coinmarketcap", "yahoo", "alphavantage"], str] = {}
     sources: tuple[Literal["coingecko", "coinmarketcap", "yahoo", "alphavantage"], ...] = ()
+    # Trade in whole lots of this size when rebalancing (1 = whole shares); None = any fraction.
+    lot_size: float | None = Field(None, gt=0)
 
     @field_validator("symbols", mode="before")
     @classmethod
@@ -144,6 +146,12 @@ class AssetSettings(_Strict):
             if source not in self.symbols:
                 raise ValueError(f"source {source!r} is listed but symbols.{source} is missing")
         return self
+
+
+class RebalanceSettings(_Strict):
+    """Practical rebalance: legs worth less than this (USD) are skipped and listed."""
+
+    min_trade_usd: float = Field(10, ge=0)
 
 
 class PortfolioSettings(_Strict):
@@ -177,6 +185,7 @@ class Settings(_Strict):
     sources: dict[Literal["coingecko", "coinmarketcap", "alphavantage", "yahoo"], SourceSettings]
     assets: dict[str, AssetSettings]
     portfolio: PortfolioSettings = PortfolioSettings()
+    rebalance: RebalanceSettings = RebalanceSettings()
     demo: bool = False
 
     @model_validator(mode="after")
@@ -195,6 +204,10 @@ class Settings(_Strict):
             if symbol not in self.assets:
                 raise ValueError(f"portfolio.holdings.{symbol}: not an asset of the universe")
         return self
+
+    def lot_sizes(self) -> dict[str, float]:
+        """``{symbol: lot}`` of the assets that trade in whole lots (``assets.<S>.lot_size``)."""
+        return {s: a.lot_size for s, a in self.assets.items() if a.lot_size is not None}
 
     def api_key(self, source: str, environ: Mapping[str, str] | None = None) -> str | None:
         """Return the API key of a source from the environment (never from the file)."""

@@ -17,10 +17,12 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from analytics.trade_rounding import SKIPPED_COLUMNS, check_lot_sizes, round_legs
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +38,11 @@ HOLDING_COLUMNS = ["symbol", "quantity", "price_btc", "price_usd", "value_btc", 
 
 @dataclass(frozen=True)
 class RebalancePlan:
-    """Trades plus the portfolio before and after them (frames of HOLDING_COLUMNS)."""
+    """Trades plus the portfolio before and after them (frames of HOLDING_COLUMNS).
+
+    ``skipped`` lists the legs not placed (``trade_rounding.SKIPPED_COLUMNS``, with the reason)
+    and ``rounding_btc`` the value they and the lot rounding left untraded.
+    """
 
     trades: pd.DataFrame
     before: pd.DataFrame
@@ -44,6 +50,8 @@ class RebalancePlan:
     btc_usd: float
     target_btc_pct: float
     fees_btc: float
+    skipped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SKIPPED_COLUMNS))
+    rounding_btc: float = 0.0
 
     @property
     def btc_share_before(self) -> float:
@@ -54,6 +62,11 @@ class RebalancePlan:
     def btc_share_after(self) -> float:
         """BTC value / total value after the trades (and fees)."""
         return _btc_share(self.after)
+
+    @property
+    def target_gap(self) -> float:
+        """BTC share after the trades minus the target (non-zero only through rounding)."""
+        return self.btc_share_after - self.target_btc_pct
 
 
 def _btc_share(frame: pd.DataFrame) -> float:
@@ -200,16 +213,19 @@ def _trades(legs: pd.Series, btc_leg: float, table: pd.DataFrame, btc_usd: float
 def rebalance_to_btc(holdings: Mapping[str, float], prices: pd.DataFrame,
                      target_btc_pct: float = 0.50, *, band: float = 0.0,
                      min_trade_btc: float = 0.0, fee_bps: float = 0.0,
-                     target_weights: Mapping[str, float] | None = None) -> RebalancePlan:
+                     target_weights: Mapping[str, float] | None = None,
+                     min_trade_usd: float = 0.0,
+                     lot_sizes: Mapping[str, float] | None = None) -> RebalancePlan:
     """Trades that bring the BTC share of the portfolio's value to ``target_btc_pct``.
 
     Below target, the other assets are sold (pro rata to value) into BTC; above target, BTC is
     sold into the other assets in proportion to their current value. With ``target_weights``
     (non-BTC symbols -> weights summing to 1) the flow instead moves the non-BTC part toward
     those weights, never buying and selling at once. After the trades, the total value is the
-    old one less fees, no holding is negative and the BTC share equals the target, except that
-    legs worth less than ``min_trade_btc`` are dropped (then the target is only approximately
-    reached).
+    old one less fees, no holding is negative and the BTC share equals the target up to the
+    rounding: quantities of symbols with a lot size are floored to whole lots, and legs worth
+    less than ``min_trade_usd`` / ``min_trade_btc`` are skipped (listed in ``plan.skipped``
+    with the reason; the value left untraded is ``plan.rounding_btc``).
 
     Args:
         holdings: ``{symbol: quantity}`` (quantities >= 0).
@@ -219,6 +235,8 @@ def rebalance_to_btc(holdings: Mapping[str, float], prices: pd.DataFrame,
         min_trade_btc: smallest non-BTC leg kept, in BTC.
         fee_bps: swap cost in basis points of the value sold, in [0, 10000).
         target_weights: optional target mix of the non-BTC part.
+        min_trade_usd: smallest non-BTC leg kept, in USD.
+        lot_sizes: ``{symbol: lot}``; those symbols trade in whole lots (e.g. 1 share).
 
     Returns:
         RebalancePlan (trades of TRADE_COLUMNS; before/after of HOLDING_COLUMNS).
@@ -230,6 +248,8 @@ def rebalance_to_btc(holdings: Mapping[str, float], prices: pd.DataFrame,
     target = _finite("target_btc_pct", target_btc_pct, 0.0, 1.0)
     band = _finite("band", band, 0.0, math.inf)
     min_trade = _finite("min_trade_btc", min_trade_btc, 0.0, math.inf)
+    min_usd = _finite("min_trade_usd", min_trade_usd, 0.0, math.inf)
+    lots = check_lot_sizes(lot_sizes)
     fee = _finite("fee_bps", fee_bps, 0.0, 10_000.0, hi_open=True) / 10_000.0
     table, btc_usd = _price_table(prices)
     weights = _check_weights(target_weights, table)
@@ -248,10 +268,14 @@ def rebalance_to_btc(holdings: Mapping[str, float], prices: pd.DataFrame,
     buying = btc < target * total
     gross = min(_gross_flow(btc, total, target, fee), float(others.sum()) if buying else btc)
     legs = _split(gross if buying else gross * (1.0 - fee), others, weights, selling=buying)
-    legs = legs[(legs > 0) & (legs >= min_trade)]
+    rounded = round_legs(legs[legs > 0], table, side="sell" if buying else "buy",
+                         lot_sizes=lots, min_trade_usd=min_usd, min_trade_btc=min_trade)
+    plan.update(skipped=rounded.skipped, rounding_btc=rounded.rounding_btc)
+    legs = rounded.legs
     if legs.empty:
-        logger.info("rebalance: every leg is below min_trade_btc=%s, no trades", min_trade)
-        return no_trades
+        logger.info("rebalance: every leg is below the minimum trade or one lot, no trades")
+        return RebalancePlan(trades=pd.DataFrame(columns=TRADE_COLUMNS), after=before,
+                             fees_btc=0.0, **plan)
     new_qty, btc_leg, fees = _apply(qty, legs, table, buying_btc=buying, fee=fee)
     trades = _trades(legs, btc_leg, table, btc_usd, buying_btc=buying, fee=fee)
     return RebalancePlan(trades=trades, after=_holdings_frame(new_qty, table), fees_btc=fees,

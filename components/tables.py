@@ -12,19 +12,33 @@ from dash import html
 from components.format import fmt_btc, fmt_quantity, fmt_usd
 
 
-def rebalance_key(trades: pd.DataFrame) -> str:
+def rebalance_key(trades: pd.DataFrame, skipped: pd.DataFrame | None = None) -> str:
     """A short digest of the displayed trade list (to skip re-sending an unchanged table)."""
-    shown = trades[["symbol", "side", "quantity", "value_btc"]].round(8)
-    return hashlib.sha1(shown.to_json(orient="values").encode()).hexdigest()[:16]
+    shown = trades[["symbol", "side", "quantity", "value_btc"]].round(8).to_json(orient="values")
+    if skipped is not None and not skipped.empty:
+        shown += skipped[["symbol", "reason"]].to_json(orient="values")
+    return hashlib.sha1(shown.encode()).hexdigest()[:16]
 
 
-def rebalance_table(trades: pd.DataFrame) -> dbc.Table | html.Div:
-    """Trades to reach a target BTC share.
+def skipped_list(skipped: pd.DataFrame) -> html.Ul:
+    """Legs the rebalance does not propose, each with its reason (lot size, minimum trade)."""
+    return html.Ul([html.Li([html.Strong(r["symbol"]), f" {r['side']} {fmt_usd(r['value_usd'])}"
+                             f" skipped: {r['reason']}"])
+                    for r in skipped.to_dict("records")],
+                   className="small text-body-secondary mb-0 mt-2 ps-3")
+
+
+def rebalance_table(trades: pd.DataFrame, *,
+                    skipped: pd.DataFrame | None = None) -> dbc.Table | html.Div:
+    """Trades to reach a target BTC share, then the legs skipped and why.
 
     Args:
         trades: ``analytics.rebalancing`` trades: symbol, side ("buy"/"sell"), quantity,
             value_btc, value_sats, value_usd (amounts positive).
+        skipped: ``analytics.trade_rounding`` SKIPPED_COLUMNS (symbol, side, value_usd, reason).
     """
+    if skipped is not None and not skipped.empty:
+        return html.Div([rebalance_table(trades), skipped_list(skipped)])
     if trades.empty:
         return html.Div("Already at the target: no trade needed.", className="text-body-secondary")
     rows = [html.Tr([

@@ -17,7 +17,7 @@ from analytics.btc_converter import BTCConverter, prices_in_btc
 from analytics.correlation import correlation_matrix
 from analytics.portfolio_history import portfolio_value_history
 from analytics.portfolio_value import PortfolioValuation, value_portfolio
-from analytics.rebalancing import rebalance_to_btc
+from analytics.rebalancing import RebalancePlan, rebalance_to_btc
 from components.dashboard_view import DashboardData
 from components.export import holdings_csv
 from components.status import describe_status
@@ -176,7 +176,13 @@ def history_and_allocation(now: datetime) -> tuple[pd.DataFrame, dict, dict]:
 
 
 def rebalance_trades(valuation: PortfolioValuation, target_btc: float) -> pd.DataFrame:
-    """Trades (analytics.rebalancing TRADE_COLUMNS) bringing BTC to ``target_btc`` of the value.
+    """Trades (analytics.rebalancing TRADE_COLUMNS) of ``rebalance_plan``."""
+    return rebalance_plan(valuation, target_btc).trades
+
+
+def rebalance_plan(valuation: PortfolioValuation, target_btc: float) -> RebalancePlan:
+    """The plan bringing BTC to ``target_btc`` of the value, in whole lots and above the
+    configured minimum trade (skipped legs listed in ``plan.skipped``).
 
     Raises:
         ValueError: target out of [0, 1], or nothing to trade against (e.g. only BTC held).
@@ -187,7 +193,9 @@ def rebalance_trades(valuation: PortfolioValuation, target_btc: float) -> pd.Dat
                                 "price_usd": [valuation.btc_usd]})
         prices = pd.concat([btc_row, prices], ignore_index=True)
     holdings = dict(zip(valuation.assets["symbol"], valuation.assets["quantity"], strict=True))
-    return rebalance_to_btc(holdings, prices, target_btc).trades
+    settings = services.settings()
+    return rebalance_to_btc(holdings, prices, target_btc, lot_sizes=settings.lot_sizes(),
+                            min_trade_usd=settings.rebalance.min_trade_usd)
 
 
 def export_csv(now: datetime) -> str:

@@ -147,12 +147,12 @@ def update_rebalance(target_pct, _version, _tick, previous_key):
         return dbc.Alert("Enter a target BTC share between 0 and 100 %.", color="warning",
                          className="py-2 mb-0 small"), None
     try:
-        trades = data.rebalance_trades(data.current_valuation(_now())[0], target_pct / 100)
+        plan = data.rebalance_plan(data.current_valuation(_now())[0], target_pct / 100)
     except (DataError, ValueError) as exc:
         return dbc.Alert(f"No rebalance: {exc}", color="warning", className="py-2 mb-0 small"), None
-    key = tables.rebalance_key(trades)
+    key = tables.rebalance_key(plan.trades, plan.skipped)
     return (dash.no_update, dash.no_update) if key == previous_key else (
-        tables.rebalance_table(trades), key)
+        tables.rebalance_table(plan.trades, skipped=plan.skipped), key)
 
 
 @callback(Output(ids.EXPORT_DOWNLOAD, "data"), Input(ids.EXPORT_CSV, "n_clicks"),

@@ -6,9 +6,10 @@
     account's clock), so a subset of assets gets the same window as the full universe.
     200 ``{as_of, lookback_days, min_obs, assets, matrix, n_obs}`` with ``null`` where a pair
     has no number.
-``GET /api/rebalance?target_btc_pct=0.5[&band=0&fee_bps=0&min_trade_btc=0]``
-    200 ``{as_of, target_btc_pct, fees_btc, trades, before, after}``; before/after have the
-    /api/portfolio shape. 422 when the plan is impossible (e.g. only BTC held, target < 1).
+``GET /api/rebalance?target_btc_pct=0.5[&band=0&fee_bps=0&min_trade_btc=0&min_trade_usd=10]``
+    200 ``{as_of, target_btc_pct, fees_btc, trades, skipped, rounding, before, after}``;
+    before/after have the /api/portfolio shape. min_trade_usd defaults to
+    ``rebalance.min_trade_usd``; assets with ``lot_size`` trade in whole lots. 422 when the plan is impossible (e.g. only BTC held, target < 1).
 
 A malformed, unknown or repeated query parameter is a 400 ``{"error": ...}``; an unreadable
 store or a missing BTC price is a 503.
@@ -110,11 +111,14 @@ def _rebalance_args(args: MultiDict) -> dict:
         "fee_bps": parse_float("fee_bps", args.get("fee_bps"), 0.0, 0, 10_000, hi_open=True),
         "min_trade_btc": parse_float("min_trade_btc", args.get("min_trade_btc"), 0.0, 0,
                                      21_000_000),
+        "min_trade_usd": parse_float("min_trade_usd", args.get("min_trade_usd"),
+                                     services.settings().rebalance.min_trade_usd, 0, 1e12),
+        "lot_sizes": services.settings().lot_sizes(),
     }
 
 
 @bp.get("/api/rebalance")
-@query_params("target_btc_pct", "band", "fee_bps", "min_trade_btc")
+@query_params("target_btc_pct", "band", "fee_bps", "min_trade_btc", "min_trade_usd")
 def get_rebalance():
     """Trades that bring the stored portfolio's BTC share to target_btc_pct (default 0.5)."""
     try:

@@ -152,3 +152,18 @@ def test_history_starts_on_the_first_day_every_holding_has_a_price(data, setting
 ])
 def test_backfill_text(data, state, text):
     assert data.backfill_text(state) == text
+
+
+def test_rebalance_plan_whole_shares_and_small_legs_listed(data):
+    # BTC share 1/1.4 = 0.71429; target 0.714 sells 0.0004 BTC into ETH and SPY, 0.0002 each:
+    # ETH $20 is traded, SPY 0.04 shares ($20) is less than one share and is listed instead.
+    plan = data.rebalance_plan(_valuation(), 0.714)
+    skipped = plan.skipped.set_index("symbol")
+    assert "SPY" in skipped.index and skipped.loc["SPY", "reason"].startswith("less than one lot")
+    assert set(plan.trades["symbol"]) == {"BTC", "ETH"}
+    assert plan.rounding_btc > 0
+
+
+def test_update_rebalance_shows_skipped_legs_with_reason(page):
+    table, _ = page.update_rebalance(50.01, None, 0, None)
+    assert "skipped: less than one lot" in str(table)
