@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+import platformdirs
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -20,6 +21,7 @@ from data.errors import ConfigError
 
 ENV_PREFIX = "BTCFOLIO__"
 CONFIG_ENV = "BTCFOLIO_CONFIG"
+DATA_DIR_ENV = "BTCFOLIO_DATA_DIR"
 DEFAULT_CONFIG = Path(__file__).with_name("config.yaml")
 PROVIDERS = ("coingecko", "coinmarketcap", "alphavantage", "yahoo")
 
@@ -39,7 +41,7 @@ class StoreSettings(_Strict):
 
 
 class CacheSettings(_Strict):
-    dir: str = ".cache/btcfolio"
+    dir: str = "cache"
     redis_url: str | None = None
     quote_ttl_seconds: int = Field(30, gt=0)
     stale_if_error_seconds: int = Field(300, ge=0)
@@ -187,6 +189,9 @@ class Settings(_Strict):
     portfolio: PortfolioSettings = PortfolioSettings()
     rebalance: RebalanceSettings = RebalanceSettings()
     demo: bool = False
+    # Where the store, cache and locks live (relative paths above are inside it). Resolved by
+    # load_settings: $BTCFOLIO_DATA_DIR, else this key, else the platform's user data dir.
+    data_dir: str | None = None
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Settings:
@@ -243,6 +248,34 @@ def _merge_env(raw: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any
     return raw
 
 
+def data_dir_of(configured: str | None, environ: Mapping[str, str]) -> Path:
+    """The data directory: $BTCFOLIO_DATA_DIR, else ``data_dir``, else the user data dir.
+
+    Never the working directory: a server started from a git checkout must not write into it.
+    """
+    chosen = environ.get(DATA_DIR_ENV) or configured
+    if chosen:
+        return Path(chosen).expanduser().absolute()
+    return Path(platformdirs.user_data_dir("btcfolio", appauthor=False))
+
+
+def _in_data_dir(settings: Settings, environ: Mapping[str, str]) -> Settings:
+    """Settings with a relative SQLite file and cache dir placed inside the data directory."""
+    data_dir = data_dir_of(settings.data_dir, environ)
+    url = settings.store.url
+    if url.startswith("sqlite:///") and ":memory:" not in url:
+        path = Path(url[len("sqlite:///"):]).expanduser()
+        if not path.is_absolute():
+            url = f"sqlite:///{data_dir / path}"
+    cache_dir = Path(settings.cache.dir).expanduser()
+    return settings.model_copy(update={
+        "data_dir": str(data_dir),
+        "store": settings.store.model_copy(update={"url": url}),
+        "cache": settings.cache.model_copy(update={
+            "dir": str(cache_dir if cache_dir.is_absolute() else data_dir / cache_dir)}),
+    })
+
+
 def _describe(exc: ValidationError) -> str:
     err = exc.errors()[0]
     loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-after"))
@@ -290,6 +323,7 @@ def load_settings(path: str | Path | None = None,
     if env.get("REDIS_URL"):
         raw.setdefault("cache", {})["redis_url"] = env["REDIS_URL"]
     try:
-        return Settings.model_validate(raw)
+        settings = Settings.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from exc
+    return _in_data_dir(settings, env)

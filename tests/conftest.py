@@ -14,7 +14,8 @@ from settings import Settings, load_settings
 
 # Hypothesis's default 200 ms deadline per example is a timed assertion: on a busy 2-core CI
 # machine it fails at random (seen: 382 ms once, 14 ms on the re-run). Tests assert behaviour only.
-hypothesis_settings.register_profile("btcfolio", deadline=None)
+# database=None: no .hypothesis/ directory in the checkout (a test run leaves nothing on disk).
+hypothesis_settings.register_profile("btcfolio", deadline=None, database=None)
 hypothesis_settings.load_profile("btcfolio")
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,3 +46,13 @@ def repo(settings: Settings) -> Repository:
     seed_store(repository, SAMPLE, now=NOW)
     init_portfolio(repository, settings.portfolio.holdings, settings.portfolio.name)
     return repository
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _data_dir_in_tmp(tmp_path_factory):
+    """Anything started with the process environment keeps its data in a temporary dir,
+    never in the checkout or the user's real data directory."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("BTCFOLIO_DATA_DIR", str(tmp_path_factory.mktemp("data-dir")))
+    yield
+    patch.undo()

@@ -71,10 +71,11 @@ def test_settings_env_override_of_unknown_key_is_rejected():
 
 def test_settings_database_and_redis_urls_and_config_file_from_env(tmp_path):
     other = _write(tmp_path, lambda r: r["refresh"].update(interval_seconds=60))
-    s = load_settings(None, {"BTCFOLIO_CONFIG": str(other), "DATABASE_URL": "sqlite:///x.db",
+    s = load_settings(None, {"BTCFOLIO_CONFIG": str(other),
+                             "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
                              "REDIS_URL": "redis://127.0.0.1:6379/0"})
     assert s.refresh.interval_seconds == 60
-    assert s.store.url == "sqlite:///x.db"
+    assert s.store.url == f"sqlite:///{tmp_path / 'x.db'}"
     assert s.cache.redis_url == "redis://127.0.0.1:6379/0"
 
 
