@@ -24,6 +24,7 @@ from flask import Response, redirect, request
 
 import hardening
 import services
+from serving import install_not_found_status, port_in_use_message
 from data.errors import AppError, ConfigError
 from data.redaction import register_secret
 from data.scheduler import health_provider, should_start_embedded, start_embedded
@@ -106,6 +107,7 @@ def create_app(settings: Settings, repo: Repository | None = None, *,
         _install_basic_auth(server, credentials)
     hardening.install(server)
     register_api(server)
+    install_not_found_status(app)
 
     @server.before_request
     def _root_redirect():
@@ -138,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
                 k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None})
         settings = settings.model_copy(update=overrides)
         check_bind(settings.server.host, os.environ)
+        busy = port_in_use_message(settings.server.host, settings.server.port)
+        if busy:
+            print(f"cannot start: {busy}", file=sys.stderr)  # noqa: T201 - the one CLI line
+            return 1
         app = setup_before_serving(create_app(settings))
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)  # noqa: T201 - the one CLI line

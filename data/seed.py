@@ -14,6 +14,7 @@ import pandas as pd
 
 from data.errors import StorageError
 from data.storage import Repository
+from data.store_setup import prepare_store
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,6 +67,7 @@ def open_store(settings) -> Repository:  # noqa: ANN001 - settings.Settings (no 
     Used by every entry point (app, gunicorn workers, ``python -m data.scheduler``): seeding and
     the sample portfolio are run-once guards in the store, so they may race on a fresh store.
     """
+    prepare_store(settings.store.url)  # folder or PostgreSQL database; clear error if not
     repo = Repository.from_url(settings.store.url)
     seed = Path(settings.store.seed_file)
     seed_store(repo, seed if seed.is_absolute() else ROOT / seed)
