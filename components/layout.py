@@ -9,6 +9,7 @@ from dash import dcc, html
 
 from components import ids
 from components.cards import placeholder_cards
+from components.info import panel_info
 
 
 def _placeholder(width: str = "col-8") -> html.Span:
@@ -79,7 +80,8 @@ def asset_form(universe: Mapping[str, str]) -> dbc.Card:
 
 
 def _panel(title: str, body, *, icon: str) -> dbc.Card:  # noqa: ANN001 - any Dash children
-    return dbc.Card([dbc.CardHeader([html.I(className=f"bi {icon} me-2"), title]),
+    return dbc.Card([dbc.CardHeader([html.I(className=f"bi {icon} me-2"), title,
+                                     panel_info(title)]),
                      dbc.CardBody(body)], className="mb-3 h-100")
 
 
