@@ -43,6 +43,8 @@ class StoreSettings(_Strict):
 class CacheSettings(_Strict):
     dir: str = "cache"
     redis_url: str | None = None
+    # Namespace of every Redis key (cache, rate limits): lets several installs share one Redis.
+    redis_key_prefix: str = Field("btcfolio", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     quote_ttl_seconds: int = Field(30, gt=0)
     stale_if_error_seconds: int = Field(300, ge=0)
     history_ttl_seconds: int = Field(21600, gt=0)

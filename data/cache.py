@@ -29,12 +29,15 @@ _KEEP_SECONDS = 7 * 86400  # backend expiry: long enough to still show a stale q
 _CACHE_ERRORS = (RedisError, OSError, EOFError, ValueError, TypeError, AttributeError)
 
 
-def make_backend(cache_dir: str, redis_url: str | None = None) -> Any:
-    """RedisCache when redis_url is set, else FileSystemCache in cache_dir."""
+def make_backend(cache_dir: str, redis_url: str | None = None, *,
+                 key_prefix: str = "btcfolio") -> Any:
+    """RedisCache (keys ``<key_prefix>:cache:...``) when redis_url is set, else
+    FileSystemCache in cache_dir."""
     if redis_url:
         import redis
 
-        return RedisCache(host=redis.Redis.from_url(redis_url), key_prefix="btcfolio:cache:",
+        return RedisCache(host=redis.Redis.from_url(redis_url),
+                          key_prefix=f"{key_prefix}:cache:",
                           default_timeout=_KEEP_SECONDS)
     return FileSystemCache(cache_dir, threshold=5000, default_timeout=_KEEP_SECONDS)
 
@@ -62,7 +65,8 @@ class PriceCache:
     @classmethod
     def from_settings(cls, cache_settings: Any) -> PriceCache:
         """Build from ``settings.cache`` (dir, redis_url, TTLs)."""
-        return cls(make_backend(cache_settings.dir, cache_settings.redis_url),
+        return cls(make_backend(cache_settings.dir, cache_settings.redis_url,
+                                key_prefix=cache_settings.redis_key_prefix),
                    quote_ttl=cache_settings.quote_ttl_seconds,
                    stale_if_error=cache_settings.stale_if_error_seconds,
                    history_ttl=cache_settings.history_ttl_seconds)

@@ -282,7 +282,8 @@ def build_registry(settings: Any, environ: Mapping[str, str], cache: PriceCache 
     if use_rate_limits:
         limiter = ProviderRateLimiter(rates_from_settings(settings),
                                       redis_url=settings.cache.redis_url,
-                                      max_wait=ingest.rate_limit_max_wait_seconds)
+                                      max_wait=ingest.rate_limit_max_wait_seconds,
+                                      key_prefix=f"{settings.cache.redis_key_prefix}:ratelimit")
     return Registry(adapters=adapters,
                     chains={sym: list(a.sources) for sym, a in settings.assets.items()},
                     limiter=limiter, cache=cache, policy=RetryPolicy.from_settings(ingest),

@@ -39,6 +39,7 @@ def process_env(tmp_path: Path, provider_url: str, **extra: str) -> dict[str, st
     env.update(provider_env(provider_url))
     env.update(FAST)
     env["BTCFOLIO__CACHE__DIR"] = str(tmp_path / "cache")
+    env["BTCFOLIO_DATA_DIR"] = str(tmp_path / "data")  # never the user's data dir
     env["PYTHONPATH"] = str(ROOT)
     env.update(extra)
     return env

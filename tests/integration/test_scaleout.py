@@ -48,9 +48,11 @@ def _store(backend: str, tmp_path):
         with pg_schema() as url:
             yield url, {}
     else:
-        with redis_prefix() as (redis_url, _prefix):
+        with redis_prefix() as (redis_url, prefix):
             url = f"sqlite:///{tmp_path / 'store.db'}"
-            yield url, {"REDIS_URL": redis_url, "BTCFOLIO__SCHEDULER__LOCK": "redis"}
+            yield url, {"REDIS_URL": redis_url, "BTCFOLIO__SCHEDULER__LOCK": "redis",
+                        # cache and rate-limit keys under the prefix redis_prefix() deletes
+                        "BTCFOLIO__CACHE__REDIS_KEY_PREFIX": prefix.rstrip(":")}
             import redis
 
             redis.Redis.from_url(redis_url).delete(lock_name(url))
@@ -146,9 +148,10 @@ def _serve_and_count(workers: int, fake: FakeCoinGecko, tmp_path) -> tuple[int, 
     """
     import json
 
-    with pg_schema() as url, redis_prefix() as (redis_url, _prefix):
+    with pg_schema() as url, redis_prefix() as (redis_url, prefix):
         repo = Repository.from_url(url)
-        env = process_env(tmp_path, fake.url, DATABASE_URL=url, REDIS_URL=redis_url)
+        env = process_env(tmp_path, fake.url, DATABASE_URL=url, REDIS_URL=redis_url,
+                          BTCFOLIO__CACHE__REDIS_KEY_PREFIX=prefix.rstrip(":"))
         port = _free_port()
         web = spawn([sys.executable, "-m", "gunicorn", "-w", str(workers), "-b",
                      f"127.0.0.1:{port}", "--timeout", "60", "--no-control-socket", "app:server"],

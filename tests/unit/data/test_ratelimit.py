@@ -77,11 +77,18 @@ def test_redis_budget_shared_by_two_limiters():
                                 key_prefix=prefix)
     except Exception as exc:  # noqa: BLE001 - no Redis here
         pytest.skip(f"Redis not reachable: {exc}")
-    a.acquire("av")
-    b.acquire("av")
-    a.acquire("av")
-    with pytest.raises(RateLimitError):
-        b.acquire("av")  # the second "process" sees the first one's calls
+    try:
+        a.acquire("av")
+        b.acquire("av")
+        a.acquire("av")
+        with pytest.raises(RateLimitError):
+            b.acquire("av")  # the second "process" sees the first one's calls
+    finally:
+        import redis
+
+        client = redis.Redis.from_url(url)
+        client.delete(*client.keys(prefix + "*") or ["-"])   # leave nothing in Redis
+        client.close()
 
 
 def test_unreachable_redis_falls_back_to_process_budget(caplog):
