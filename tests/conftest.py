@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from hypothesis import settings as hypothesis_settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from data.seed import init_portfolio, seed_store
 from data.storage import Repository
@@ -17,6 +21,11 @@ from settings import Settings, load_settings
 # database=None: no .hypothesis/ directory in the checkout (a test run leaves nothing on disk).
 hypothesis_settings.register_profile("btcfolio", deadline=None, database=None)
 hypothesis_settings.load_profile("btcfolio")
+# Hypothesis also caches source constants in ./.hypothesis (even with database=None): keep that
+# in a temporary directory, removed at exit, so a test run leaves nothing in the checkout.
+_HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="btcfolio-hypothesis-")
+set_hypothesis_home_dir(_HYPOTHESIS_HOME)
+atexit.register(shutil.rmtree, _HYPOTHESIS_HOME, ignore_errors=True)
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample" / "prices_daily.csv"
