@@ -28,17 +28,22 @@ def skipped_list(skipped: pd.DataFrame) -> html.Ul:
                    className="small text-body-secondary mb-0 mt-2 ps-3")
 
 
-def rebalance_table(trades: pd.DataFrame, *,
-                    skipped: pd.DataFrame | None = None) -> dbc.Table | html.Div:
+def rebalance_table(trades: pd.DataFrame, *, skipped: pd.DataFrame | None = None,
+                    share_after: float | None = None) -> dbc.Table | html.Div:
     """Trades to reach a target BTC share, then the legs skipped and why.
 
     Args:
         trades: ``analytics.rebalancing`` trades: symbol, side ("buy"/"sell"), quantity,
             value_btc, value_sats, value_usd (amounts positive).
         skipped: ``analytics.trade_rounding`` SKIPPED_COLUMNS (symbol, side, value_usd, reason).
+        share_after: BTC share after the trades (shown when something was skipped, since the
+            share then lands near the target rather than on it).
     """
     if skipped is not None and not skipped.empty:
-        return html.Div([rebalance_table(trades), skipped_list(skipped)])
+        note = [] if share_after is None else [html.Div(
+            f"BTC share after these trades: {share_after:.2%}",
+            className="small text-body-secondary mt-2")]
+        return html.Div([rebalance_table(trades), skipped_list(skipped), *note])
     if trades.empty:
         return html.Div("Already at the target: no trade needed.", className="text-body-secondary")
     rows = [html.Tr([

@@ -152,7 +152,8 @@ def update_rebalance(target_pct, _version, _tick, previous_key):
         return dbc.Alert(f"No rebalance: {exc}", color="warning", className="py-2 mb-0 small"), None
     key = tables.rebalance_key(plan.trades, plan.skipped)
     return (dash.no_update, dash.no_update) if key == previous_key else (
-        tables.rebalance_table(plan.trades, skipped=plan.skipped), key)
+        tables.rebalance_table(plan.trades, skipped=plan.skipped,
+                               share_after=plan.btc_share_after), key)
 
 
 @callback(Output(ids.EXPORT_DOWNLOAD, "data"), Input(ids.EXPORT_CSV, "n_clicks"),

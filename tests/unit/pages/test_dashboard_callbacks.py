@@ -167,3 +167,4 @@ def test_rebalance_plan_whole_shares_and_small_legs_listed(data):
 def test_update_rebalance_shows_skipped_legs_with_reason(page):
     table, _ = page.update_rebalance(50.01, None, 0, None)
     assert "skipped: less than one lot" in str(table)
+    assert "BTC share after these trades: 50.0" in str(table)

@@ -1,0 +1,36 @@
+"""Each dashboard panel's info icon shows its explanation on hover and on keyboard focus."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+
+from app import create_app
+from components.info import PANEL_INFO, info_id
+
+pytestmark = pytest.mark.browser
+
+
+def _wait_single_tooltip(dash_duo, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while len(dash_duo.find_elements(".tooltip.show")) != 1:
+        assert time.monotonic() < deadline, "more than one tooltip stays open"
+        time.sleep(0.1)
+
+
+def test_info001_panel_info_tooltips_show_on_hover_and_focus(dash_duo, settings, repo):
+    dash_duo.start_server(create_app(settings, repo))
+    dash_duo.wait_for_element(".asset-card", timeout=15)
+    for title, text in PANEL_INFO.items():
+        icon = dash_duo.find_element(f"#{info_id(title)}")
+        dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", icon)
+        ActionChains(dash_duo.driver).move_to_element(icon).perform()
+        # The previous icon's tooltip closes when the pointer leaves it: one shown at a time.
+        dash_duo.wait_for_text_to_equal(".tooltip.show .tooltip-inner", text, timeout=5)
+        _wait_single_tooltip(dash_duo)
+    title = "Allocation"
+    dash_duo.driver.execute_script(f"document.getElementById('{info_id(title)}').focus()")
+    dash_duo.wait_for_text_to_equal(".tooltip.show .tooltip-inner", PANEL_INFO[title], timeout=5)
+    assert dash_duo.get_logs() == []
