@@ -53,6 +53,7 @@ def server_env(workdir: Path) -> dict[str, str]:
     env.update({
         "BTCFOLIO__STORE__URL": f"sqlite:///{workdir / 'store.db'}",
         "BTCFOLIO__CACHE__DIR": str(workdir / "cache"),
+        "BTCFOLIO_DATA_DIR": str(workdir / "data"),   # nothing in the user's data dir
         # Documents intent: gunicorn workers never start the scheduler (only `python app.py`).
         "BTCFOLIO__SCHEDULER__EMBEDDED": "false",
         "PYTHONPATH": str(ROOT),
