@@ -24,12 +24,12 @@ from flask import Response, redirect, request
 
 import hardening
 import services
-from serving import install_not_found_status, port_in_use_message
 from data.errors import AppError, ConfigError
 from data.redaction import register_secret
 from data.scheduler import health_provider, should_start_embedded, start_embedded
 from data.seed import open_store
 from data.storage import Repository
+from serving import install_not_found_status, port_in_use_message
 from settings import Settings, load_settings
 from webapi import register_api
 

@@ -9,7 +9,8 @@
 ``GET /api/rebalance?target_btc_pct=0.5[&band=0&fee_bps=0&min_trade_btc=0&min_trade_usd=10]``
     200 ``{as_of, target_btc_pct, fees_btc, trades, skipped, rounding, before, after}``;
     before/after have the /api/portfolio shape. min_trade_usd defaults to
-    ``rebalance.min_trade_usd``; assets with ``lot_size`` trade in whole lots. 422 when the plan is impossible (e.g. only BTC held, target < 1).
+    ``rebalance.min_trade_usd``; assets with ``lot_size`` trade in whole lots. 422 when the
+    plan is impossible (e.g. only BTC held, target < 1).
 
 A malformed, unknown or repeated query parameter is a 400 ``{"error": ...}``; an unreadable
 store or a missing BTC price is a 503.
