@@ -26,7 +26,7 @@ def test_data_dir_default_is_the_platform_user_data_dir_not_the_cwd():
     expected = Path(platformdirs.user_data_dir("btcfolio", appauthor=False))
     assert Path(s.data_dir) == expected
     assert s.store.url == f"sqlite:///{expected / 'btcfolio.db'}"
-    assert not Path(s.cache.dir).is_relative_to(Path.cwd()) or Path.cwd() == Path.home()
+    assert Path(s.cache.dir) == expected / "cache"          # not ./.cache as before
 
 
 def test_data_dir_relative_env_is_made_absolute_and_absolute_urls_are_kept(tmp_path, monkeypatch):
