@@ -101,7 +101,7 @@ def validate_provider_ids(value: object, providers: Collection[str]) -> dict[str
         if provider not in providers or provider not in PROVIDER_ID_PATTERNS:
             raise AssetInputError("symbols", f"unknown provider {str(provider)[:32]!r} "
                                              f"(known: {', '.join(providers)})")
-        if isinstance(vendor_id, int) and not isinstance(vendor_id, bool):
+        if provider == "coinmarketcap" and type(vendor_id) is int:
             vendor_id = str(vendor_id)  # CoinMarketCap ids are numbers
         text = _ID_CASE[provider](_text(vendor_id, f"symbols.{provider}"))
         if not text.isascii() or not PROVIDER_ID_PATTERNS[provider].fullmatch(text):

@@ -70,25 +70,30 @@ def probe_registry(settings, environ: Mapping[str, str]) -> Registry:  # noqa: A
 
 
 def _check_one(registry: Registry, provider: str, candidate: AssetInput, *,
-               now: datetime) -> Listing | None:
+               now: datetime) -> tuple[Listing | None, str | None]:
     """Lookup (when offered) then a short history fetch from one provider.
+
+    Returns:
+        (what the lookup said, None when prices came back, else why it could not be checked).
 
     Raises:
         AssetInputError: the provider does not know the id or has no prices for it.
-        DataError: the provider could not be asked (unreachable, rate limited, no key).
     """
     vendor_id = candidate.symbols[provider]
+    adapter = registry.adapters[provider]
     listing = None
     try:
-        if hasattr(registry.adapters[provider], "lookup"):
+        if hasattr(adapter, "lookup"):
             listing = registry.lookup(provider, vendor_id)
-        registry.adapters[provider].ids[candidate.symbol] = vendor_id
+        adapter.ids[candidate.symbol] = vendor_id
         registry.fetch_history_from(provider, candidate.symbol,
                                     now - timedelta(days=PROBE_DAYS), now)
     except (NotFoundError, EmptyDataError) as exc:
         raise AssetInputError("symbols", f"{provider} has no prices for {vendor_id!r} "
                                          f"({one_line(exc)})") from exc
-    return listing
+    except DataError as exc:  # unreachable, rate limited, no key: not the id's fault
+        return listing, one_line(exc)
+    return listing, None
 
 
 def probe_asset(registry: Registry, candidate: AssetInput, *, now: datetime) -> Probe:
@@ -102,15 +107,12 @@ def probe_asset(registry: Registry, candidate: AssetInput, *, now: datetime) -> 
         if provider not in registry.adapters:
             unchecked.append(f"{provider}: not enabled (or no API key)")
             continue
-        try:
-            found = _check_one(registry, provider, candidate, now=now)
-        except AssetInputError:
-            raise
-        except DataError as exc:
-            unchecked.append(one_line(exc))
-            continue
+        found, problem = _check_one(registry, provider, candidate, now=now)
         listing = listing or found
-        verified.append(provider)
+        if problem is None:
+            verified.append(provider)
+        else:
+            unchecked.append(problem)
     return Probe(listing, tuple(verified), tuple(unchecked))
 
 
