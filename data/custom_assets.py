@@ -145,8 +145,14 @@ def add_custom_asset(repo: Repository, settings, body: object, *, now: datetime,
                                providers=tuple(settings.sources), reserved=settings.assets)
     if candidate.symbol in universe:
         raise AssetConflictError(f"{candidate.symbol} is already a custom asset")
-    probe = probe_asset(registry or probe_registry(settings, os.environ if environ is None
-                                                   else environ), candidate, now=now)
+    own = registry is None
+    if own:
+        registry = probe_registry(settings, os.environ if environ is None else environ)
+    try:
+        probe = probe_asset(registry, candidate, now=now)
+    finally:
+        if own and registry.limiter is not None:
+            registry.limiter.close()  # its leak threads would outlive the request otherwise
     name, kind, category = _complete(candidate, probe, settings.categories)
     asset = AssetSettings(name=name, category=category, kind=kind, symbols=candidate.symbols,
                           sources=candidate.sources)

@@ -29,11 +29,12 @@ from components import dashboard_view, figures, ids, tables
 from components.layout import page_layout
 from data.errors import DataError
 from data.holdings import add_holding, remove_holding
-from pages import _dashboard_assets  # noqa: F401 - registers the custom-asset callbacks
+from pages import _dashboard_assets
 from pages import _dashboard_data as data
 
 dash.register_page(__name__, path="/portfolio/dashboard", title="btcfolio — dashboard")
 LOOKBACKS = (30, 90, 180, 365)
+_dashboard_assets.register_callbacks()  # custom assets and first run (issue 16)
 
 
 def _now() -> datetime:
