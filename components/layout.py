@@ -141,8 +141,8 @@ def page_layout(*, universe: Mapping[str, str], interval_ms: int, demo: bool,
         navbar(demo=demo, dark=dark),
         dbc.Container([
             header(),
-            first_run_panel(),
             asset_form(universe, categories),
+            first_run_panel(),  # right above the cards it is about (the form stays in place)
             dbc.Row(placeholder_cards(), id=ids.DASHBOARD_ASSETS, className="g-3 mb-1"),
             *panels(lookbacks),
             html.Footer("Values in BTC at the newest BTC price; USD is secondary. "
