@@ -28,10 +28,13 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-
 def register_callbacks() -> None:
     """Register the custom-asset and first-run callbacks with the app being built."""
+    _register_custom_asset()
+    _register_first_run()
 
+
+def _register_custom_asset() -> None:
     @callback(Output(ids.CUSTOM_ERROR, "children"), Output(ids.CUSTOM_STATUS, "children"),
               Output(ids.ASSET_DROPDOWN, "options"), Output(ids.ASSET_DROPDOWN, "value"),
               Input(ids.CUSTOM_ADD_BUTTON, "n_clicks"),
@@ -57,6 +60,8 @@ def register_callbacks() -> None:
         return "", status, dropdown_options({s: a.name for s, a in universe.items()}), added.symbol
 
 
+
+def _register_first_run() -> None:
     @callback(Output(ids.FIRST_RUN_EMPTY, "hidden"), Output(ids.FIRST_RUN_SAMPLE, "hidden"),
               Input(ids.HOLDINGS_VERSION, "data"))
     def update_first_run(_version):

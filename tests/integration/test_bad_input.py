@@ -525,3 +525,38 @@ def test_bad_input_api_delete_held_custom_asset_is_409(fresh):
     before = store_state(repo, settings)
     assert_json_error(client.delete("/api/assets/PEPE"), 409)
     assert store_state(repo, settings) == before
+
+
+def _add_custom(client, symbol, coingecko="pepe", kind="crypto"):
+    return dash_callback(client, "custom-asset-add",
+                         inputs={("custom-asset-add", "n_clicks"): 1},
+                         state={("custom-asset-symbol", "value"): symbol,
+                                ("custom-asset-coingecko", "value"): coingecko,
+                                ("custom-asset-kind", "value"): kind})
+
+
+@pytest.mark.parametrize(("symbol", "coingecko", "kind"), [
+    *((text, "pepe", "crypto") for text in HOSTILE_TEXT if text != "DOGE"),
+    ("PEPE", "<script>", "crypto"), ("PEPE", None, "crypto"), ("PEPE", "pepe", "bond"),
+    ("PEPE", "pepe", None), ("ETH", "ethereum", "crypto"), (None, "pepe", "crypto"),
+    (["PEPE"], "pepe", "crypto"), ("PEPE", {"a": 1}, "crypto"),
+])
+def test_bad_input_custom_asset_form_shows_a_message_and_stores_nothing(
+        client, repo, settings, symbol, coingecko, kind):
+    before = store_state(repo, settings)
+    resp = _add_custom(client, symbol, coingecko, kind)
+    assert resp.status_code == 200
+    out = resp.get_json()["response"]
+    assert out["custom-asset-error"]["children"]
+    assert "asset-dropdown" not in out  # the dropdown is not touched
+    assert_clean(resp)
+    assert store_state(repo, settings) == before
+
+
+def test_bad_input_custom_asset_form_accepts_a_valid_asset(fresh):
+    settings, repo, client = fresh
+    # The reference answer: offline, a well-formed asset is saved as "no data yet".
+    out = _add_custom(client, "pepe").get_json()["response"]
+    assert out["asset-dropdown"]["value"] == "PEPE"
+    assert "providers not reachable" in out["custom-asset-status"]["children"]
+    assert "PEPE" in effective_universe(settings, repo)
