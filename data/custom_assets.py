@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from analytics.asset_input import AssetInput, AssetInputError, validate_asset
 from data.errors import DataError, EmptyDataError, NotFoundError
+from data.holdings import BACKFILL_PREFIX
 from data.models import Listing
 from data.registry import Registry, build_registry, one_line
 from data.storage import Repository
@@ -30,7 +31,6 @@ logger = logging.getLogger(__name__)
 PROBE_TIMEOUT_SECONDS = 4.0   # per provider call: a page or API request waits for this
 PROBE_RATE_WAIT_SECONDS = 2.0
 PROBE_DAYS = 10               # a crypto trades every day, a stock on at least 6 of 10 days
-BACKFILL_PREFIX = "backfill:"
 # A category for an asset whose user named none, by asset class (when config.yaml has it).
 DEFAULT_CATEGORY = {"crypto": "high_vol_crypto", "equity": "stocks"}
 

@@ -81,3 +81,26 @@ def test_custom_asset_delete_rules(settings, repo):
         delete_custom_asset(repo, settings, "DOGE")
     with pytest.raises(AssetConflictError, match="config.yaml"):
         delete_custom_asset(repo, settings, "SLV")
+
+
+def test_universe_on_postgresql_two_workers_and_the_held_check(settings):
+    from tests.backends import pg_schema
+
+    with pg_schema() as url:
+        pg = settings.model_copy(update={"store": settings.store.model_copy(update={"url": url})})
+        writer, worker = Repository.from_url(url), Repository.from_url(url)
+        try:
+            assert "DOGE" not in effective_universe(pg, worker)
+            save_custom_asset(writer, "DOGE", DOGE, status="verified", now=NOW)
+            with pytest.raises(AssetConflictError):
+                save_custom_asset(writer, "DOGE", DOGE, status="verified", now=NOW)
+            assert effective_universe(pg, worker, max_age=0)["DOGE"] == DOGE
+            writer.set_holding("DOGE", 1.0, pg.portfolio.name)
+            with pytest.raises(AssetConflictError, match="held"):
+                delete_custom_asset(writer, pg, "DOGE")
+            writer.remove_holding("DOGE", pg.portfolio.name)
+            delete_custom_asset(writer, pg, "DOGE")
+            assert "DOGE" not in effective_universe(pg, worker, max_age=0)
+        finally:
+            writer.engine.dispose()
+            worker.engine.dispose()
