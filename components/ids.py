@@ -55,3 +55,23 @@ def asset_field(symbol: str, field: str) -> dict[str, str]:
 def remove_asset(symbol: str) -> dict[str, str]:
     """Id of the remove button of an asset card."""
     return {"type": REMOVE_ASSET_TYPE, "symbol": symbol}
+
+# Custom assets (issue 16.1): an asset beyond config.yaml, added from the page.
+CUSTOM_ASSET_FORM = "custom-asset-form"
+CUSTOM_SYMBOL = "custom-asset-symbol"
+CUSTOM_COINGECKO = "custom-asset-coingecko"
+CUSTOM_YAHOO = "custom-asset-yahoo"
+CUSTOM_NAME = "custom-asset-name"
+CUSTOM_KIND = "custom-asset-kind"
+CUSTOM_CATEGORY = "custom-asset-category"
+CUSTOM_ADD_BUTTON = "custom-asset-add"
+CUSTOM_ERROR = "custom-asset-error"
+CUSTOM_STATUS = "custom-asset-status"
+
+# First run (issue 16.2): empty portfolio choices and the sample label.
+FIRST_RUN_EMPTY = "first-run-empty"
+FIRST_RUN_SAMPLE = "first-run-sample"
+FIRST_RUN_START_SAMPLE = "first-run-start-sample"
+FIRST_RUN_CLEAR_SAMPLE = "first-run-clear-sample"
+FIRST_RUN_KEEP_SAMPLE = "first-run-keep-sample"
+FIRST_RUN_STATUS = "first-run-status"

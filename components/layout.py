@@ -8,6 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import ids
+from components.asset_admin import custom_asset_form, dropdown_options, first_run_panel
 from components.cards import placeholder_cards
 from components.info import panel_info
 
@@ -61,9 +62,9 @@ def header() -> html.Div:
     ])
 
 
-def asset_form(universe: Mapping[str, str]) -> dbc.Card:
-    """Dropdown of the configured universe, quantity, add button, inline error."""
-    options = [{"label": f"{s} — {name}", "value": s} for s, name in universe.items()]
+def asset_form(universe: Mapping[str, str], categories: Sequence[str] = ()) -> dbc.Card:
+    """Dropdown of the universe, quantity, add button, inline error; custom assets below."""
+    options = dropdown_options(universe)
     return dbc.Card(dbc.CardBody([dbc.Row([
         dbc.Col(dcc.Dropdown(options=options, id=ids.ASSET_DROPDOWN, placeholder="Asset",
                              clearable=False), xs=12, md=5, className="mb-2 mb-md-0"),
@@ -76,6 +77,7 @@ def asset_form(universe: Mapping[str, str]) -> dbc.Card:
     ], className="g-2 align-items-center"),
         html.Div(id=ids.ASSET_FORM_ERROR, className="invalid-feedback d-block"),
         html.Div(id=ids.ASSET_FORM_STATUS, className="small text-success mt-1"),
+        custom_asset_form(categories),
     ]), className="mb-3")
 
 
@@ -127,7 +129,8 @@ def panels(lookbacks: Sequence[int]) -> list:
 
 
 def page_layout(*, universe: Mapping[str, str], interval_ms: int, demo: bool,
-                lookbacks: Sequence[int], dark: bool = False) -> html.Div:
+                lookbacks: Sequence[int], dark: bool = False,
+                categories: Sequence[str] = ()) -> html.Div:
     """The whole page; live values start as placeholders and fill on the first refresh."""
     return html.Div([
         dcc.Interval(id=ids.REFRESH_INTERVAL, interval=interval_ms, n_intervals=0),
@@ -140,7 +143,8 @@ def page_layout(*, universe: Mapping[str, str], interval_ms: int, demo: bool,
         navbar(demo=demo, dark=dark),
         dbc.Container([
             header(),
-            asset_form(universe),
+            asset_form(universe, categories),
+            first_run_panel(),  # right above the cards it is about (the form stays in place)
             dbc.Row(placeholder_cards(), id=ids.DASHBOARD_ASSETS, className="g-3 mb-1"),
             *panels(lookbacks),
             html.Footer("Values in BTC at the newest BTC price; USD is secondary. "

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from analytics.holding_input import validate_holding, validate_symbol
 from data.storage import Repository
+from data.universe import effective_universe
 from settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -56,7 +57,8 @@ def add_holding(repo: Repository, settings: Settings, symbol: object, quantity: 
         HoldingInputError: invalid symbol or quantity (nothing is stored).
         StorageError: the store failed.
     """
-    canonical, qty = validate_holding(symbol, quantity, settings.assets.keys())
+    canonical, qty = validate_holding(symbol, quantity,
+                                      effective_universe(settings, repo).keys())
     repo.set_holding(canonical, qty, settings.portfolio.name)
     requested = False
     if not has_history(repo, canonical):
@@ -72,5 +74,5 @@ def remove_holding(repo: Repository, settings: Settings, symbol: object) -> str 
     Raises:
         HoldingInputError: not an asset of the configured universe.
     """
-    canonical = validate_symbol(symbol, settings.assets.keys())
+    canonical = validate_symbol(symbol, effective_universe(settings, repo).keys())
     return canonical if repo.remove_holding(canonical, settings.portfolio.name) else None

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from data.universe import effective_universe
+
 logger = logging.getLogger(__name__)
 
 JobFn = Callable[[datetime], Any]
@@ -30,9 +32,9 @@ class JobSet:
 
 
 def watched_symbols(settings, repo) -> list[str]:  # noqa: ANN001 - Settings, Repository
-    """Every held or watched asset: the configured universe plus the portfolio's holdings."""
+    """Every held or watched asset: the effective universe plus the portfolio's holdings."""
     held = repo.load_holdings(settings.portfolio.name)
-    return sorted(set(settings.assets) | set(held))
+    return sorted(set(effective_universe(settings, repo)) | set(held))
 
 
 def symbols_without_history(repo, symbols: list[str]) -> list[str]:  # noqa: ANN001
@@ -46,10 +48,10 @@ def stale_symbols(settings, repo, symbols: list[str], now: datetime) -> list[str
     """Symbols whose newest stored price (close or quote) is older than its staleness limit."""
     latest = repo.load_latest_prices(symbols)
     newest = latest.groupby("symbol")["ts"].max() if not latest.empty else {}
-    limits = settings.staleness
+    limits, universe = settings.staleness, effective_universe(settings, repo)
     stale = []
     for symbol in symbols:
-        asset = settings.assets.get(symbol)
+        asset = universe.get(symbol)
         days = limits.equity_daily_days if asset and asset.kind == "equity" else \
             limits.crypto_daily_days
         ts = newest.get(symbol) if len(newest) else None
@@ -90,21 +92,30 @@ def build_jobs(settings, repo, environ: Mapping[str, str], *,  # noqa: ANN001
     registry = ingest.build_registry(settings, environ, PriceCache.from_settings(settings.cache),
                                      sleep=sleep)
     cfg = settings.scheduler
+    seen: list = [None]
+
+    def watched(settings, repo) -> list[str]:  # noqa: ANN001 - watched_symbols' signature
+        # Custom assets added since the last run get their provider ids and chains first.
+        universe = effective_universe(settings, repo)
+        if universe is not seen[0]:
+            registry.set_universe(universe)
+            seen[0] = universe
+        return watched_symbols(settings, repo)
 
     def quotes(now: datetime) -> Any:
-        return ingest.ingest_once(registry, repo, watched_symbols(settings, repo), now=now,
+        return ingest.ingest_once(registry, repo, watched(settings, repo), now=now,
                                   quotes=True)
 
     def history(now: datetime) -> Any:
         start = (now - timedelta(days=cfg.history_days_back)).date()
-        return ingest.ingest_once(registry, repo, watched_symbols(settings, repo), now=now,
+        return ingest.ingest_once(registry, repo, watched(settings, repo), now=now,
                                   start=start, end=now.date(), progress=progress,
                                   max_jump_factor=settings.ingest.max_jump_factor)
 
     def backfill(now: datetime) -> Any:
         # Assets without history (e.g. just added) plus requests recorded by data/holdings.py.
         requested = backfill_requests.pending_backfills(repo)
-        todo = sorted(set(symbols_without_history(repo, watched_symbols(settings, repo)))
+        todo = sorted(set(symbols_without_history(repo, watched(settings, repo)))
                       | set(requested))
         if not todo:
             return "nothing to backfill"
@@ -121,7 +132,7 @@ def build_jobs(settings, repo, environ: Mapping[str, str], *,  # noqa: ANN001
         return report
 
     def health(now: datetime) -> Any:
-        stale = stale_symbols(settings, repo, watched_symbols(settings, repo), now)
+        stale = stale_symbols(settings, repo, watched(settings, repo), now)
         if stale:
             logger.warning("stale prices (older than the staleness limits): %s", ", ".join(stale))
         return {"stale": stale}

@@ -42,3 +42,15 @@ def empty_price_frame() -> pd.DataFrame:
     frame["symbol"] = frame["symbol"].astype(object)
     frame["source"] = frame["source"].astype(object)
     return frame
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """What a provider says about one of its ids: name, ticker, asset class, a USD price."""
+
+    provider: str
+    vendor_id: str
+    name: str
+    ticker: str | None
+    kind: str | None  # "crypto" or "equity"; None when the provider does not say
+    price_usd: float | None

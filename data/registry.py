@@ -215,6 +215,34 @@ class Registry:
         return QuoteResult(symbol, hit.quote, hit.quote.source, from_cache=True, stale=hit.stale,
                            error=reason)
 
+    # ---- one named provider (checking a new asset's mapping) --------------------------------
+    def lookup(self, provider: str, vendor_id: str) -> Any:
+        """What one provider says about one of its ids (``Listing``), through the guards.
+
+        Raises:
+            InvalidInputError: the provider is not enabled or offers no lookup.
+            DataError: the provider's typed error (NotFoundError: it does not know the id).
+        """
+        adapter = self.adapters.get(provider)
+        if adapter is None or not hasattr(adapter, "lookup"):
+            raise InvalidInputError(f"{provider}: not enabled or offers no lookup")
+        return self._guarded(provider, lambda: adapter.lookup(vendor_id))
+
+    def fetch_history_from(self, provider: str, symbol: str, start: datetime, end: datetime,
+                           interval: str = "1d") -> pd.DataFrame:
+        """Bars of one symbol from one named provider: guarded, no cache, no fallback."""
+        adapter = self.adapters.get(provider)
+        if adapter is None or not adapter.supports("history", interval):
+            raise InvalidInputError(f"{provider}: not enabled or offers no {interval} history")
+        return self._guarded(provider, lambda: adapter.fetch_history(symbol, start, end,
+                                                                     interval))
+
+    def set_universe(self, assets: Mapping[str, Any]) -> None:
+        """Point the adapters' ids and the fallback chains at a new universe (custom assets)."""
+        for name, adapter in self.adapters.items():
+            adapter.ids = {sym: a.symbols[name] for sym, a in assets.items() if name in a.symbols}
+        self.chains = {sym: list(a.sources) for sym, a in assets.items()}
+
     # ---- history --------------------------------------------------------------------------
     def fetch_history(self, symbol: str, start: datetime, end: datetime, interval: str = "1d",
                       *, now: datetime) -> HistoryResult:
@@ -253,7 +281,8 @@ def build_registry(settings: Any, environ: Mapping[str, str], cache: PriceCache 
                    *, session: requests.Session | None = None,
                    sleep: Callable[[float], None] = time.sleep,
                    clock: Callable[[], float] = time.monotonic,
-                   use_rate_limits: bool = True) -> Registry:
+                   use_rate_limits: bool = True,
+                   assets: Mapping[str, Any] | None = None) -> Registry:
     """Adapters of every enabled source, wrapped with the configured guards.
 
     Args:
@@ -263,7 +292,9 @@ def build_registry(settings: Any, environ: Mapping[str, str], cache: PriceCache 
         session: requests session shared by the HTTP adapters (default: a new one).
         sleep, clock: seams for retries and circuit breakers.
         use_rate_limits: False to disable local budgets (tests of unrelated behaviour).
+        assets: the universe (default ``settings.assets``; see data.universe).
     """
+    assets = settings.assets if assets is None else assets
     session = session or requests.Session()
     adapters: dict[str, PriceAdapter] = {}
     notices: list[str] = []
@@ -275,7 +306,7 @@ def build_registry(settings: Any, environ: Mapping[str, str], cache: PriceCache 
             notices.append(f"{name}: skipped, no API key (set {src.api_key_env})")
             logger.info(notices[-1])
             continue
-        ids = {sym: a.symbols[name] for sym, a in settings.assets.items() if name in a.symbols}
+        ids = {sym: a.symbols[name] for sym, a in assets.items() if name in a.symbols}
         adapters[name] = ADAPTERS[name](src, api_key=key, ids=ids, session=session)
     ingest = settings.ingest
     limiter = None
@@ -285,7 +316,7 @@ def build_registry(settings: Any, environ: Mapping[str, str], cache: PriceCache 
                                       max_wait=ingest.rate_limit_max_wait_seconds,
                                       key_prefix=f"{settings.cache.redis_key_prefix}:ratelimit")
     return Registry(adapters=adapters,
-                    chains={sym: list(a.sources) for sym, a in settings.assets.items()},
+                    chains={sym: list(a.sources) for sym, a in assets.items()},
                     limiter=limiter, cache=cache, policy=RetryPolicy.from_settings(ingest),
                     breaker_failures=ingest.breaker_failures,
                     breaker_reset_seconds=ingest.breaker_reset_seconds,

@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 
 SEED_KEY = "seeded_sample"
 PORTFOLIO_KEY = "portfolio_initialized"
+SAMPLE_FLAG_KEY = "portfolio_is_sample"  # set while the holdings are the untouched sample
 
 
 def read_sample(path: str | Path) -> pd.DataFrame:
@@ -53,11 +54,19 @@ def seed_store(repo: Repository, sample_path: str | Path, *, now: datetime | Non
 
 def init_portfolio(repo: Repository, holdings: dict[str, float],
                    portfolio: str = "default") -> bool:
-    """Write the configured sample portfolio on first start only; later the user owns it."""
+    """Write the configured sample portfolio on first start only; later the user owns it.
+
+    Only an empty store is seeded: a store that already holds assets (or was seeded once,
+    even if the user emptied it since) is never touched, whatever config.yaml says now.
+    The seeded holdings are marked as the sample (``SAMPLE_FLAG_KEY``) so the page labels them.
+    """
     if not repo.claim_meta(PORTFOLIO_KEY, portfolio):
+        return False
+    if repo.load_holdings(portfolio) or not holdings:
         return False
     for symbol, quantity in holdings.items():
         repo.set_holding(symbol, quantity, portfolio)
+    repo.claim_meta(SAMPLE_FLAG_KEY, portfolio)
     return True
 
 

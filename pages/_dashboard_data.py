@@ -23,14 +23,20 @@ from components.export import holdings_csv
 from components.status import describe_status
 from data.demo import demo_feed
 from data.holdings import backfill_state
+from data.universe import Universe, effective_universe
 from webapi.common import asset_kinds, staleness_limits
 
 logger = logging.getLogger(__name__)
 LOW_CORRELATION = 0.5
 
 
+def universe() -> Universe:
+    """The effective universe (config.yaml plus custom assets) of the running app."""
+    return effective_universe(services.settings(), services.repository())
+
+
 def _names_categories() -> tuple[dict[str, str], dict[str, str]]:
-    assets = services.settings().assets
+    assets = universe()
     return ({s: a.name for s, a in assets.items()}, {s: a.category for s, a in assets.items()})
 
 
@@ -122,11 +128,11 @@ def load_dashboard(now: datetime) -> DashboardData:
 def correlations(lookback_days: int) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
     """Correlation matrix of the universe, its n_obs, and each asset's correlation to BTC."""
     repo = services.repository()
-    universe = list(services.settings().assets)
+    symbols = list(universe())
     newest = repo.load_closes(["BTC"]).index.max()
-    closes = repo.load_closes(universe, start=newest - timedelta(days=lookback_days + 1))
+    closes = repo.load_closes(symbols, start=newest - timedelta(days=lookback_days + 1))
     # Assets with no close in the window (MATIC after its series ended) stay, as 'n/a' cells.
-    closes = closes.reindex(columns=universe)
+    closes = closes.reindex(columns=symbols)
     result = correlation_matrix(closes, lookback_days, as_of=closes["BTC"].last_valid_index())
     matrix = result.matrix
     to_btc = {s: float(v) for s, v in matrix["BTC"].items() if s != "BTC" and v == v}

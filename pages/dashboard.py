@@ -29,10 +29,12 @@ from components import dashboard_view, figures, ids, tables
 from components.layout import page_layout
 from data.errors import DataError
 from data.holdings import add_holding, remove_holding
+from pages import _dashboard_assets
 from pages import _dashboard_data as data
 
 dash.register_page(__name__, path="/portfolio/dashboard", title="btcfolio — dashboard")
 LOOKBACKS = (30, 90, 180, 365)
+_dashboard_assets.register_callbacks()  # custom assets and first run (issue 16)
 
 
 def _now() -> datetime:
@@ -45,9 +47,14 @@ def layout(theme: str | None = None, **_kwargs):
     ``?theme=dark`` opens the page in dark mode (the switch then remembers the choice).
     """
     settings = services.settings()
-    return page_layout(universe={s: a.name for s, a in settings.assets.items()},
+    try:  # custom assets too (one cached read); the store down must not break the page shell
+        universe = data.universe()
+    except DataError:
+        universe = settings.assets
+    return page_layout(universe={s: a.name for s, a in universe.items()},
                        interval_ms=settings.refresh.interval_seconds * 1000,
-                       demo=settings.demo, lookbacks=LOOKBACKS, dark=theme == "dark")
+                       demo=settings.demo, lookbacks=LOOKBACKS, dark=theme == "dark",
+                       categories=settings.categories)
 
 
 @callback(

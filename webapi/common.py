@@ -8,6 +8,7 @@ from flask import jsonify
 
 import services
 from analytics.portfolio_value import PortfolioValuation, StalenessLimits, value_portfolio
+from data.universe import effective_universe
 from settings import Settings
 
 
@@ -17,8 +18,9 @@ def staleness_limits(settings: Settings) -> StalenessLimits:
 
 
 def asset_kinds(settings: Settings) -> dict[str, str]:
-    """Asset class (crypto/equity) of every configured asset."""
-    return {symbol: asset.kind for symbol, asset in settings.assets.items()}
+    """Asset class (crypto/equity) of every asset of the effective universe (custom included)."""
+    universe = effective_universe(settings, services.repository())
+    return {symbol: asset.kind for symbol, asset in universe.items()}
 
 
 def current_valuation(now: datetime | None = None) -> PortfolioValuation:

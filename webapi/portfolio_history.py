@@ -16,7 +16,7 @@ import services
 from analytics.btc_converter import BTCConverter, NoPriceError, StalenessLimits
 from analytics.portfolio_history import history_payload, portfolio_value_history
 from data.errors import DataError
-from webapi.common import query_params
+from webapi.common import asset_kinds, query_params
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def get_portfolio_history():
         holdings = repo.load_holdings(settings.portfolio.name)
         closes = repo.load_closes(sorted({"BTC", *holdings}))
         converter = BTCConverter(
-            closes, asset_kinds={s: a.kind for s, a in settings.assets.items()},
+            closes, asset_kinds=asset_kinds(settings),
             limits=StalenessLimits.from_settings(settings.staleness))
         history = portfolio_value_history(holdings, converter)
     except (DataError, NoPriceError) as exc:  # store failed, or no BTC price stored yet

@@ -38,6 +38,7 @@ from data.errors import (
     RateLimitError,
 )
 from data.http import get_response, redact_url
+from data.models import Listing
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +135,36 @@ class CoinGeckoAdapter(PriceAdapter):
                              source="coingecko",
                              change_24h_pct=None if change is None else float(change)))
         return out
+
+    def lookup(self, vendor_id: str) -> Listing:
+        """Name and price of a coin id from ``/coins/markets?ids=<id>`` (one small call).
+
+        Raises:
+            NotFoundError: CoinGecko does not know the id (it answers an empty list).
+        """
+        payload = self._call(f"lookup {vendor_id}", "get_coins_markets", vs_currency="usd",
+                             ids=vendor_id)
+        return self._parse_listing(payload, vendor_id)
+
+    @staticmethod
+    def _parse_listing(payload: Any, vendor_id: str) -> Listing:
+        """``[{id, symbol, name, current_price}]`` -> the entry of ``vendor_id``."""
+        check_body(payload, what=f"lookup {vendor_id}")
+        if not isinstance(payload, list):
+            raise BadResponseError("coingecko: coins/markets: body is not a list",
+                                   provider="coingecko")
+        entry = next((e for e in payload if isinstance(e, dict) and e.get("id") == vendor_id),
+                     None)
+        if entry is None:
+            raise NotFoundError(f"coingecko: no coin with id {vendor_id!r}", provider="coingecko")
+        if not isinstance(entry.get("name"), str):
+            raise BadResponseError(f"coingecko: {vendor_id}: listing has no name",
+                                   provider="coingecko")
+        price = entry.get("current_price")
+        ticker = entry.get("symbol")
+        return Listing(provider="coingecko", vendor_id=vendor_id, name=entry["name"],
+                       ticker=ticker.upper() if isinstance(ticker, str) else None, kind="crypto",
+                       price_usd=None if price is None else float(price))
 
     def fetch_history(self, symbol: str, start: datetime, end: datetime,
                       interval: str = "1d") -> pd.DataFrame:

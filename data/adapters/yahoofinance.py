@@ -47,6 +47,7 @@ from data.errors import (
     TransientError,
 )
 from data.http import decode_json, raise_for_status, redact_url, short_url
+from data.models import Listing
 
 try:  # yfinance's preferred client; optional there, so optional here
     from curl_cffi import requests as curl_requests
@@ -168,6 +169,11 @@ def _check_error(obj: Any, *, what: str) -> None:
     raise BadResponseError(msg, provider="yahoo")
 
 
+# Yahoo's quoteType -> our asset class (a fund or an index trades on exchange days, as stocks).
+_KINDS = {"CRYPTOCURRENCY": "crypto", "EQUITY": "equity", "ETF": "equity",
+          "MUTUALFUND": "equity", "INDEX": "equity"}
+
+
 class YahooFinanceAdapter(PriceAdapter):
     """Yahoo Finance via yfinance: batched quotes and 1d/1h/1m history of any ticker."""
 
@@ -244,6 +250,34 @@ class YahooFinanceAdapter(PriceAdapter):
                              ts=datetime.fromtimestamp(int(when), tz=timezone.utc), source="yahoo",
                              change_24h_pct=None if change is None else float(change)))
         return out
+
+    def lookup(self, vendor_id: str) -> Listing:
+        """Name, asset class and price of a ticker from one /v7/finance/quote call.
+
+        Raises:
+            NotFoundError: Yahoo does not know the ticker (it answers an empty result).
+        """
+        payload = self._get(*self._quotes_request([vendor_id])[:2])
+        return self._parse_listing(payload, vendor_id)
+
+    @staticmethod
+    def _parse_listing(payload: Any, vendor_id: str) -> Listing:
+        """``quoteResponse.result[{symbol, longName, shortName, quoteType, ...}]`` -> listing."""
+        body = payload.get("quoteResponse") if isinstance(payload, dict) else None
+        if not isinstance(body, dict):
+            raise BadResponseError("yahoo: lookup: no quoteResponse object", provider="yahoo")
+        _check_error(body, what=f"lookup {vendor_id}")
+        row = next((r for r in body.get("result") or []
+                    if isinstance(r, dict) and r.get("symbol") == vendor_id), None)
+        if row is None:
+            raise NotFoundError(f"yahoo: no ticker {vendor_id!r}", provider="yahoo")
+        name = row.get("longName") or row.get("shortName") or vendor_id
+        kind = _KINDS.get(str(row.get("quoteType", "")).upper())
+        price = row.get("regularMarketPrice")
+        ticker = row.get("fromCurrency") if kind == "crypto" else vendor_id
+        return Listing(provider="yahoo", vendor_id=vendor_id, name=str(name),
+                       ticker=ticker if isinstance(ticker, str) else None, kind=kind,
+                       price_usd=None if price is None else float(price))
 
     def fetch_history(self, symbol: str, start: datetime, end: datetime,
                       interval: str = "1d") -> pd.DataFrame:

@@ -1,7 +1,8 @@
 """Bad input at every entry point: nothing is stored, the answer is a clear 4xx or form message.
 
 Entry points: the dashboard's callbacks driven through the real ``POST /_dash-update-component``,
-``POST /api/holdings``, ``DELETE /api/holdings/<symbol>``, the query string of every /api route
+``POST /api/holdings``, ``DELETE /api/holdings/<symbol>``, ``POST /api/assets``,
+``DELETE /api/assets/<symbol>``, the query string of every /api route
 (enumerated from the Flask url_map, so a new route without cases here fails) and config.yaml.
 """
 
@@ -18,8 +19,10 @@ import yaml
 
 import app as app_module
 from app import create_app
+from data.backfill_requests import pending_backfills
 from data.seed import init_portfolio, seed_store
 from data.storage import Repository
+from data.universe import effective_universe
 from settings import load_settings
 from tests.conftest import NOW, ROOT, SAMPLE
 from tests.integration.helpers import dash_callback
@@ -34,6 +37,11 @@ BAD_QUANTITIES = [-1, 0, -0.0, 1e-320, 1e13, 10**400, "10", "1e3", True, None, [
                   {"value": 1}, "<script>alert(1)</script>", "=1+1"]
 NON_FINITE = [math.nan, math.inf, -math.inf]
 LEAK_MARKERS = ("Traceback", 'File "', "site-packages", str(ROOT), "sqlalchemy", "Exception on")
+# Every provider at a port nothing listens on: adding a custom asset is checked "offline".
+OFFLINE = {f"BTCFOLIO__SOURCES__{s}__BASE_URL": "http://127.0.0.1:9"
+           for s in ("COINGECKO", "YAHOO", "COINMARKETCAP", "ALPHAVANTAGE")}
+PEPE = {"symbol": "PEPE", "kind": "crypto", "category": "high_vol_crypto",
+        "symbols": {"coingecko": "pepe"}}
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +50,7 @@ def shared(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("bad_input")
     settings = load_settings(ROOT / "config.yaml", {
         "BTCFOLIO__STORE__URL": f"sqlite:///{tmp / 'store.db'}",
-        "BTCFOLIO__CACHE__DIR": str(tmp / "cache")})
+        "BTCFOLIO__CACHE__DIR": str(tmp / "cache"), **OFFLINE})
     repo = Repository.from_url(settings.store.url)
     seed_store(repo, SAMPLE, now=NOW)
     init_portfolio(repo, settings.portfolio.holdings, settings.portfolio.name)
@@ -69,7 +77,7 @@ def fresh(tmp_path):
     """A store and app of its own, for the cases that do change the store."""
     settings = load_settings(ROOT / "config.yaml", {
         "BTCFOLIO__STORE__URL": f"sqlite:///{tmp_path / 'store.db'}",
-        "BTCFOLIO__CACHE__DIR": str(tmp_path / "cache")})
+        "BTCFOLIO__CACHE__DIR": str(tmp_path / "cache"), **OFFLINE})
     repo = Repository.from_url(settings.store.url)
     seed_store(repo, SAMPLE, now=NOW)
     init_portfolio(repo, settings.portfolio.holdings, settings.portfolio.name)
@@ -77,11 +85,13 @@ def fresh(tmp_path):
 
 
 def store_state(repo, settings) -> tuple:
-    """Everything a bad input could change: holdings, prices, quotes, backfill requests."""
+    """Everything a bad input could change: holdings, prices, quotes, backfill requests, the
+    custom assets (and their version)."""
     latest = repo.load_latest_prices().sort_values(["symbol", "kind"]).to_json(date_format="iso")
-    backfills = {s: repo.get_meta(f"backfill:{s}") for s in settings.assets}
+    universe = effective_universe(settings, repo, max_age=0)
     return (repo.load_holdings(settings.portfolio.name), repo.count_prices(), latest,
-            repo.load_quotes().to_json(date_format="iso"), backfills)
+            repo.load_quotes().to_json(date_format="iso"), pending_backfills(repo),
+            {s: universe[s] for s in universe.custom}, repo.get_meta("custom_assets_version"))
 
 
 def assert_clean(resp) -> None:
@@ -304,7 +314,12 @@ API_ROUTES = {
     ("/api/health", "GET"): set(),
     ("/api/holdings", "POST"): set(),
     ("/api/holdings/<symbol>", "DELETE"): set(),
+    ("/api/assets", "GET"): set(),
+    ("/api/assets", "POST"): set(),
+    ("/api/assets/<symbol>", "DELETE"): set(),
 }
+# A valid body per POST route: the reference answer of "works without a query".
+VALID_BODY = {"/api/holdings": {"symbol": "SLV", "quantity": 1}, "/api/assets": PEPE}
 CATCH_ALL = "/api/<path:_rest>"
 # Every value below is invalid for every declared parameter (numbers in range, symbols known).
 BAD_VALUES = ["", "<script>alert(1)</script>", "=cmd|' /C calc'!A0", "NaN", "inf", "-inf",
@@ -357,8 +372,12 @@ def test_bad_input_api_query_is_400(client, repo, settings, rule, method, query)
 def test_bad_input_api_route_works_without_a_query(fresh, rule, method):
     client = fresh[2]
     # The reference answer: the 400s above come from the query, not from a broken route.
-    kwargs = {"json": {"symbol": "SLV", "quantity": 1}} if method == "POST" else {}
-    assert client.open(_url(rule), method=method, **kwargs).status_code < 300
+    kwargs = {"json": VALID_BODY[rule]} if method == "POST" else {}
+    url = _url(rule)
+    if rule == "/api/assets/<symbol>":  # only a custom asset can be deleted
+        assert client.post("/api/assets", json=PEPE).status_code == 201
+        url = "/api/assets/PEPE"
+    assert client.open(url, method=method, **kwargs).status_code < 300
 
 
 def test_bad_input_unknown_api_path_is_404_json(client):
@@ -441,3 +460,104 @@ def test_bad_input_config_missing_file_exits_2_in_a_subprocess(tmp_path):
                           timeout=60, cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
+# --- POST /api/assets and DELETE /api/assets/<symbol> ---------------------------------------
+
+@pytest.mark.parametrize("body", [
+    *({**PEPE, "symbol": text} for text in HOSTILE_TEXT if text != "DOGE"),
+    *({**PEPE, "name": text} for text in ("\u0000", "A" * 1000, "Pe\npe", "=1\r=2")),
+    # "DOGE" and "ＥＴＨ" are well-formed ids (the latter after NFKC): checked, not refused.
+    *({**PEPE, "symbols": {"coingecko": text}} for text in HOSTILE_TEXT[:-4] + HOSTILE_TEXT[-2:]),
+    *({**PEPE, "symbols": {"yahoo": text}} for text in HOSTILE_TEXT[:-4] + HOSTILE_TEXT[-2:]),
+    {**PEPE, "symbol": "BTC"}, {**PEPE, "symbol": "btc"}, {**PEPE, "symbol": "ＢＴＣ"},
+    {**PEPE, "symbol": "ДОГЕ"}, {**PEPE, "symbol": "A" * 17}, {**PEPE, "kind": "bond"},
+    {**PEPE, "kind": 1}, {**PEPE, "category": "memecoins"}, {**PEPE, "category": ["stocks"]},
+    {**PEPE, "symbols": {}}, {**PEPE, "symbols": None}, {**PEPE, "symbols": "pepe"},
+    {**PEPE, "symbols": {"binance": "PEPEUSDT"}}, {**PEPE, "symbols": {"coinmarketcap": "x"}},
+    {**PEPE, "symbols": {"coingecko": ["pepe"]}}, {**PEPE, "sources": ["yahoo"]},
+    {**PEPE, "admin": True}, {k: v for k, v in PEPE.items() if k != "symbol"},
+    {k: v for k, v in PEPE.items() if k != "kind"},  # offline: nobody can say what it is
+    None, [], "PEPE", 1, {},
+])
+def test_bad_input_api_post_asset_is_400_and_stores_nothing(client, repo, settings, body):
+    before = store_state(repo, settings)
+    resp = client.post("/api/assets", data=json.dumps(body), content_type="application/json")
+    assert_json_error(resp, 400)
+    assert len(resp.get_json()["error"]) < 300  # the echo of hostile text is bounded
+    assert store_state(repo, settings) == before
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"", b'{"symbol": "PEPE", "symbol": "X"}',
+                                 b"[" * 2000 + b"]" * 2000, b'{"symbol": NaN}'])
+def test_bad_input_api_post_asset_invalid_json_is_400(client, repo, settings, raw):
+    before = store_state(repo, settings)
+    resp = client.post("/api/assets", data=raw, content_type="application/json")
+    assert_json_error(resp, 400)
+    assert store_state(repo, settings) == before
+
+
+def test_bad_input_api_post_asset_wrong_type_or_size(client, repo, settings):
+    before = store_state(repo, settings)
+    assert_json_error(client.post("/api/assets", data=json.dumps(PEPE),
+                                  content_type="text/plain"), 415)
+    big = json.dumps({**PEPE, "name": "x" * 10_000})
+    assert_json_error(client.post("/api/assets", data=big, content_type="application/json"), 413)
+    assert store_state(repo, settings) == before
+
+
+@pytest.mark.parametrize(("symbol", "status"), [
+    ("%3Cscript%3E", 400), ("=cmd%7C'%20%2FC%20calc'!A0", 404), ("%09ETH", 409),
+    ("ETH%00", 400), ("A" * 3000, 400), ("%D0%94%D0%9E%D0%93%D0%95", 400),
+    ("DOGE", 404), ("ETH", 409), ("%EF%BC%A5%EF%BC%B4%EF%BC%A8", 409), ("btc", 409)])
+def test_bad_input_api_delete_asset_refused(client, repo, settings, symbol, status):
+    before = store_state(repo, settings)
+    resp = client.delete(f"/api/assets/{symbol}")
+    assert_json_error(resp, status)
+    assert len(resp.get_json()["error"]) < 300
+    assert store_state(repo, settings) == before
+
+
+def test_bad_input_api_delete_held_custom_asset_is_409(fresh):
+    settings, repo, client = fresh
+    assert client.post("/api/assets", json=PEPE).status_code == 201
+    assert client.post("/api/holdings", json={"symbol": "PEPE", "quantity": 1e6}
+                       ).status_code == 201
+    before = store_state(repo, settings)
+    assert_json_error(client.delete("/api/assets/PEPE"), 409)
+    assert store_state(repo, settings) == before
+
+
+def _add_custom(client, symbol, coingecko="pepe", kind="crypto"):
+    return dash_callback(client, "custom-asset-add",
+                         inputs={("custom-asset-add", "n_clicks"): 1},
+                         state={("custom-asset-symbol", "value"): symbol,
+                                ("custom-asset-coingecko", "value"): coingecko,
+                                ("custom-asset-kind", "value"): kind})
+
+
+@pytest.mark.parametrize(("symbol", "coingecko", "kind"), [
+    *((text, "pepe", "crypto") for text in HOSTILE_TEXT if text != "DOGE"),
+    ("PEPE", "<script>", "crypto"), ("PEPE", None, "crypto"), ("PEPE", "pepe", "bond"),
+    ("PEPE", "pepe", None), ("ETH", "ethereum", "crypto"), (None, "pepe", "crypto"),
+    (["PEPE"], "pepe", "crypto"), ("PEPE", {"a": 1}, "crypto"),
+])
+def test_bad_input_custom_asset_form_shows_a_message_and_stores_nothing(
+        client, repo, settings, symbol, coingecko, kind):
+    before = store_state(repo, settings)
+    resp = _add_custom(client, symbol, coingecko, kind)
+    assert resp.status_code == 200
+    out = resp.get_json()["response"]
+    assert out["custom-asset-error"]["children"]
+    assert "asset-dropdown" not in out  # the dropdown is not touched
+    assert_clean(resp)
+    assert store_state(repo, settings) == before
+
+
+def test_bad_input_custom_asset_form_accepts_a_valid_asset(fresh):
+    settings, repo, client = fresh
+    # The reference answer: offline, a well-formed asset is saved as "no data yet".
+    out = _add_custom(client, "pepe").get_json()["response"]
+    assert out["asset-dropdown"]["value"] == "PEPE"
+    assert "providers not reachable" in out["custom-asset-status"]["children"]
+    assert "PEPE" in effective_universe(settings, repo)

@@ -1,0 +1,81 @@
+"""First run: an empty portfolio, the sample portfolio (labelled as such) and clearing it.
+
+The sample portfolio is config.yaml's ``portfolio.holdings``. ``data.seed.init_portfolio`` writes
+it into an empty store on first start and sets the ``portfolio_is_sample`` meta flag; the page
+shows a "sample" label while the flag is set. Clearing the sample removes the holdings that are
+still exactly the sample's (anything the user added or changed stays); keeping it drops the flag.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
+
+from data.errors import InvalidInputError, StorageError
+from data.seed import SAMPLE_FLAG_KEY
+from data.storage import Repository, holdings, meta
+
+EMPTY, SAMPLE, OWN = "empty", "sample", "own"
+
+
+def portfolio_state(repo: Repository, settings) -> str:  # noqa: ANN001 - Settings
+    """"empty" (nothing held), "sample" (the untouched sample is marked) or "own"."""
+    if not repo.load_holdings(settings.portfolio.name):
+        return EMPTY
+    return SAMPLE if repo.get_meta(SAMPLE_FLAG_KEY) is not None else OWN
+
+
+def start_sample(repo: Repository, settings) -> int:  # noqa: ANN001 - Settings
+    """Fill an empty portfolio with the sample; return how many holdings were written.
+
+    Raises:
+        InvalidInputError: the portfolio is not empty, or config.yaml has no sample holdings.
+        StorageError: the store failed.
+    """
+    sample, name = settings.portfolio.holdings, settings.portfolio.name
+    if not sample:
+        raise InvalidInputError("config.yaml has no sample holdings (portfolio.holdings)")
+    current = sa.select(holdings.c.symbol).where(holdings.c.portfolio == name).limit(1)
+    rows = [{"portfolio": name, "symbol": s, "quantity": float(q)} for s, q in sample.items()]
+
+    def write(conn: sa.Connection) -> int:
+        # Checked inside the transaction: two clicks (or two tabs) never stack samples.
+        if conn.execute(current).first() is not None:
+            raise InvalidInputError("the portfolio is not empty: clear it first")
+        conn.execute(holdings.insert(), rows)
+        conn.execute(meta.delete().where(meta.c.key == SAMPLE_FLAG_KEY))
+        conn.execute(meta.insert().values(key=SAMPLE_FLAG_KEY, value=name))
+        return len(rows)
+
+    return _transaction(repo, write)
+
+
+def clear_sample(repo: Repository, settings) -> list[str]:  # noqa: ANN001 - Settings
+    """Remove the holdings that are still the sample's; return the symbols removed."""
+    sample, name = settings.portfolio.holdings, settings.portfolio.name
+
+    def write(conn: sa.Connection) -> list[str]:
+        removed = []
+        for symbol, quantity in sample.items():
+            if conn.execute(holdings.delete().where(
+                    holdings.c.portfolio == name, holdings.c.symbol == symbol,
+                    holdings.c.quantity == float(quantity))).rowcount:
+                removed.append(symbol)
+        conn.execute(meta.delete().where(meta.c.key == SAMPLE_FLAG_KEY))
+        return removed
+
+    return _transaction(repo, write)
+
+
+def keep_sample(repo: Repository) -> None:
+    """The user keeps the sample holdings as theirs: drop the "sample" label."""
+    _transaction(repo, lambda conn: conn.execute(
+        meta.delete().where(meta.c.key == SAMPLE_FLAG_KEY)))
+
+
+def _transaction(repo: Repository, fn):  # noqa: ANN001, ANN202 - a function of a connection
+    try:
+        with repo.engine.begin() as conn:
+            return fn(conn)
+    except SQLAlchemyError as exc:
+        raise StorageError(f"portfolio: {exc.__class__.__name__}") from exc
