@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -197,10 +197,22 @@ def _trades(legs: pd.Series, btc_leg: float, table: pd.DataFrame, btc_usd: float
     return frame[TRADE_COLUMNS]
 
 
+def _tradeable(others: pd.Series, frozen: Iterable[str], weights: dict[str, float]) -> pd.Series:
+    """The non-BTC values a plan may trade: all but the frozen ones."""
+    frozen = set(frozen)
+    if BTC in frozen:
+        raise ValueError("BTC cannot be frozen: it is the other side of every trade")
+    if frozen & set(weights):
+        raise ValueError(f"frozen asset(s) {', '.join(sorted(frozen & set(weights)))} "
+                         "cannot have a target weight")
+    return others.drop([s for s in others.index if s in frozen])
+
+
 def rebalance_to_btc(holdings: Mapping[str, float], prices: pd.DataFrame,
                      target_btc_pct: float = 0.50, *, band: float = 0.0,
                      min_trade_btc: float = 0.0, fee_bps: float = 0.0,
-                     target_weights: Mapping[str, float] | None = None) -> RebalancePlan:
+                     target_weights: Mapping[str, float] | None = None,
+                     frozen: Iterable[str] = ()) -> RebalancePlan:
     """Trades that bring the BTC share of the portfolio's value to ``target_btc_pct``.
 
     Below target, the other assets are sold (pro rata to value) into BTC; above target, BTC is
@@ -209,7 +221,8 @@ def rebalance_to_btc(holdings: Mapping[str, float], prices: pd.DataFrame,
     those weights, never buying and selling at once. After the trades, the total value is the
     old one less fees, no holding is negative and the BTC share equals the target, except that
     legs worth less than ``min_trade_btc`` are dropped (then the target is only approximately
-    reached).
+    reached). ``frozen`` holdings (e.g. valued at a stale price) count in the total value but
+    are never traded; when the others cannot move far enough the plan stops short of the target.
 
     Args:
         holdings: ``{symbol: quantity}`` (quantities >= 0).
@@ -219,6 +232,7 @@ def rebalance_to_btc(holdings: Mapping[str, float], prices: pd.DataFrame,
         min_trade_btc: smallest non-BTC leg kept, in BTC.
         fee_bps: swap cost in basis points of the value sold, in [0, 10000).
         target_weights: optional target mix of the non-BTC part.
+        frozen: held non-BTC symbols that are never bought or sold.
 
     Returns:
         RebalancePlan (trades of TRADE_COLUMNS; before/after of HOLDING_COLUMNS).
@@ -238,6 +252,7 @@ def rebalance_to_btc(holdings: Mapping[str, float], prices: pd.DataFrame,
     values = pd.Series(before["value_btc"].to_numpy(), index=qty.index)
     btc, others = float(values[BTC]), values.drop(BTC)
     total = btc + float(others.sum())
+    others = _tradeable(others, frozen, weights)
     if total <= 0:
         raise ValueError("the portfolio is worth nothing: no BTC share to rebalance")
     plan = {"before": before, "btc_usd": btc_usd, "target_btc_pct": target}

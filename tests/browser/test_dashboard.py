@@ -12,7 +12,7 @@ from selenium.webdriver.common.by import By
 
 from app import create_app
 from components import ids
-from components.export import CSV_COLUMNS
+from queries.export import CSV_COLUMNS
 from settings import AssetSettings, RefreshSettings
 
 pytestmark = pytest.mark.browser

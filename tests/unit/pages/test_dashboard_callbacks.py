@@ -13,20 +13,23 @@ from dash._utils import AttributeDict
 
 from analytics.portfolio_value import value_portfolio
 from app import create_app
+from queries.dashboard import backfill_text, value_history
+from queries.rebalance import plan_rebalance
 from tests.conftest import SAMPLE
 
 
 @pytest.fixture
-def page(settings, repo):
-    create_app(settings, repo)  # register_page needs an app; services point at this store
+def page(settings, repo, now):
+    # register_page needs an app; services point at this store, read at the fixed NOW.
+    create_app(settings, repo, clock=lambda: now)
     import pages.dashboard as dashboard
     return dashboard
 
 
 @pytest.fixture
-def data(page):
-    from pages import _dashboard_data
-    return _dashboard_data
+def ctx(page):
+    import services
+    return services.read_context()
 
 
 def _sample_last_closes():
@@ -108,9 +111,9 @@ def _valuation():
                            asset_kinds={"SPY": "equity"}, now=ts)
 
 
-def test_rebalance_trades_hand_computed(data):
+def test_rebalance_trades_hand_computed():
     # Total 1.4 BTC; 50 % BTC -> BTC 0.7 (sell 0.3); ETH and SPY scaled by 0.7 / 0.4.
-    trades = data.rebalance_trades(_valuation(), 0.5).set_index("symbol")
+    trades = plan_rebalance(_valuation(), 0.5).trades.set_index("symbol")
     assert (trades.loc["BTC", "side"], trades.loc["BTC", "value_btc"]) == ("sell", pytest.approx(0.3))
     assert trades.loc["ETH", "value_btc"] == pytest.approx(0.15)
     assert trades.loc["SPY", "quantity"] == pytest.approx(30.0)
@@ -138,8 +141,8 @@ def test_header_24h_change_is_hand_computed_from_the_csv(page, settings):
     assert out["change_class"] == ("text-success" if change > 0 else "text-danger")
 
 
-def test_history_starts_on_the_first_day_every_holding_has_a_price(data, settings):
-    history = data.value_history(dict(settings.portfolio.holdings))
+def test_history_starts_on_the_first_day_every_holding_has_a_price(ctx, settings):
+    history = value_history(ctx, dict(settings.portfolio.holdings))
     raw = pd.read_csv(SAMPLE)
     first_common = max(raw[raw.symbol == s].date.min() for s in settings.portfolio.holdings)
     assert history.index[0] == pd.Timestamp(first_common, tz="UTC")
@@ -150,5 +153,5 @@ def test_history_starts_on_the_first_day_every_holding_has_a_price(data, setting
     (None, "not requested"), ({"state": "requested"}, "requested"),
     ({"state": "running", "progress": 0.4}, "running 40%"), ({}, "not requested"),
 ])
-def test_backfill_text(data, state, text):
-    assert data.backfill_text(state) == text
+def test_backfill_text(state, text):
+    assert backfill_text(state) == text
