@@ -10,6 +10,9 @@ import pytest
 
 from data.demo import DEMO_SOURCE, build_demo_job, demo_step, step_covariance, with_demo
 from data.jobs import JobSet
+from data.seed import seed_store
+from data.storage import Repository
+from tests.conftest import SAMPLE
 
 
 def _closes():
@@ -62,14 +65,19 @@ def test_demo_job_walks_from_the_stored_closes_and_stores_demo_quotes_only(repo,
     assert repo.count_prices() == prices_before  # never in the price history
 
 
-def test_demo_walk_lives_in_the_store_so_any_scheduler_continues_it(repo, now):
+def test_demo_walk_lives_in_the_store_so_any_scheduler_continues_it(settings, repo, now,
+                                                                    tmp_path):
+    # Store 1: one job runs the first step, a new job (another process, a takeover) the next.
     build_demo_job(repo)(now)
-    build_demo_job(repo)(now + timedelta(seconds=30))  # another process's job (takeover)
-    one = _snapshot(repo)
-    # The same two steps from the same stored state give the same prices.
-    repo.upsert_quotes([], fetched_at=now)
-    assert one == _snapshot(repo)
-    assert all(v > 0 for v in one.values())
+    build_demo_job(Repository.from_url(settings.store.url))(now + timedelta(seconds=30))
+    # Store 2, same history: one job runs both steps. The walk is the same: its state is the
+    # store, not the memory of the process that ran the previous step.
+    other = Repository.from_url(f"sqlite:///{tmp_path / 'other.db'}")
+    seed_store(other, SAMPLE, now=now)
+    job = build_demo_job(other)
+    job(now)
+    job(now + timedelta(seconds=30))
+    assert _snapshot(repo) == pytest.approx(_snapshot(other), rel=1e-12)
 
 
 def test_with_demo_replaces_only_the_quote_job_in_demo_mode(settings, repo):
