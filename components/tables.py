@@ -9,22 +9,36 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html
 
+from components import ids
 from components.format import fmt_btc, fmt_quantity, fmt_usd
 
 
-def rebalance_key(trades: pd.DataFrame) -> str:
+def rebalance_key(trades: pd.DataFrame, excluded: Mapping[str, str] | None = None) -> str:
     """A short digest of the displayed trade list (to skip re-sending an unchanged table)."""
     shown = trades[["symbol", "side", "quantity", "value_btc"]].round(8)
-    return hashlib.sha1(shown.to_json(orient="values").encode()).hexdigest()[:16]
+    text = shown.to_json(orient="values") + repr(sorted((excluded or {}).items()))
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
-def rebalance_table(trades: pd.DataFrame) -> dbc.Table | html.Div:
-    """Trades to reach a target BTC share.
+def rebalance_table(trades: pd.DataFrame, excluded: Mapping[str, str] | None = None
+                    ) -> dbc.Table | html.Div:
+    """Trades to reach a target BTC share, and the holdings the plan does not trade.
 
     Args:
         trades: ``analytics.rebalancing`` trades: symbol, side ("buy"/"sell"), quantity,
             value_btc, value_sats, value_usd (amounts positive).
+        excluded: symbol -> why it is not traded (e.g. a stale price).
     """
+    table = _trades_table(trades)
+    if not excluded:
+        return table
+    note = html.Div([html.I(className="bi bi-slash-circle me-1"), "Not traded: ",
+                     "; ".join(f"{s} ({why})" for s, why in sorted(excluded.items()))],
+                    className="small text-body-secondary mt-1", id=ids.REBALANCE_EXCLUDED)
+    return html.Div([table, note])
+
+
+def _trades_table(trades: pd.DataFrame) -> dbc.Table | html.Div:
     if trades.empty:
         return html.Div("Already at the target: no trade needed.", className="text-body-secondary")
     rows = [html.Tr([

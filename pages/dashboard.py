@@ -148,12 +148,12 @@ def update_rebalance(target_pct, _version, _tick, previous_key):
         return dbc.Alert("Enter a target BTC share between 0 and 100 %.", color="warning",
                          className="py-2 mb-0 small"), None
     try:
-        trades = rebalance_now(services.read_context(), target_pct / 100).trades
+        plan = rebalance_now(services.read_context(), target_pct / 100)
     except (DataError, ValueError) as exc:
         return dbc.Alert(f"No rebalance: {exc}", color="warning", className="py-2 mb-0 small"), None
-    key = tables.rebalance_key(trades)
+    key = tables.rebalance_key(plan.trades, plan.excluded)
     return (dash.no_update, dash.no_update) if key == previous_key else (
-        tables.rebalance_table(trades), key)
+        tables.rebalance_table(plan.trades, plan.excluded), key)
 
 
 @callback(Output(ids.EXPORT_DOWNLOAD, "data"), Input(ids.EXPORT_CSV, "n_clicks"),

@@ -155,3 +155,13 @@ def test_history_starts_on_the_first_day_every_holding_has_a_price(ctx, settings
 ])
 def test_backfill_text(state, text):
     assert backfill_text(state) == text
+
+
+def test_update_rebalance_names_the_stale_holding_it_does_not_trade(page, repo, settings):
+    repo.set_holding("MATIC", 20_000.0, settings.portfolio.name)  # series ended 2025-03-24
+    table, key = page.update_rebalance(30, None, 0, None)
+    text = str(table)
+    assert "Not traded: " in text and "MATIC (stale price from 2025-03-24" in text
+    assert "'MATIC'" not in text.split("Not traded")[0]  # no trade row for it
+    repo.remove_holding("MATIC", settings.portfolio.name)
+    assert page.update_rebalance(30, None, 1, key)[1] != key
