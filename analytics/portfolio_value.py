@@ -78,11 +78,6 @@ class PortfolioValuation:
         """Value in USD at the same prices (total_btc × btc_usd)."""
         return self.total_btc * self.btc_usd
 
-    @property
-    def stale_symbols(self) -> tuple[str, ...]:
-        """Holdings valued at a price past its staleness limit (kept in the totals, flagged)."""
-        return tuple(self.assets.loc[self.assets["stale"].to_numpy(dtype=bool), "symbol"])
-
 
 def value_portfolio(holdings: Mapping[str, float], latest: pd.DataFrame, *,
                     asset_kinds: Mapping[str, str], now: datetime,
