@@ -59,8 +59,8 @@ def load_dashboard(ctx: ReadContext) -> DashboardData:
     """The live part of the page: valuation now, 24 h references, pending holdings, status."""
     repo, settings = ctx.repo, ctx.settings
     candidates = price_candidates(ctx)  # read once: valuation and status
-    valuation = current_valuation(ctx, candidates)
     holdings = ctx.holdings()
+    valuation = current_valuation(ctx, candidates, holdings)
     pending = {s: (holdings[s], backfill_text(backfill_state(repo, s)))
                for s in valuation.unpriced if s in holdings}
     status = StatusFacts(

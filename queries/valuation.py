@@ -7,6 +7,7 @@ and its stored quote, where a demo quote (``source='demo'``) counts only in demo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 import pandas as pd
@@ -29,18 +30,20 @@ def price_candidates(ctx: ReadContext) -> pd.DataFrame:
     return latest[~demo.to_numpy(dtype=bool)].reset_index(drop=True)
 
 
-def current_valuation(ctx: ReadContext, candidates: pd.DataFrame | None = None
-                      ) -> PortfolioValuation:
+def current_valuation(ctx: ReadContext, candidates: pd.DataFrame | None = None,
+                      holdings: Mapping[str, float] | None = None) -> PortfolioValuation:
     """The stored portfolio valued in BTC now (every reader's one valuation).
 
-    ``candidates``: ``price_candidates(ctx)`` when the caller already read them.
+    ``candidates``, ``holdings``: ``price_candidates(ctx)`` and ``ctx.holdings()`` when the
+    caller already read them this request (a refresh reads each once).
 
     Raises:
         NoPriceError (a ValueError): no BTC price at or before now.
         DataError: the store cannot be read.
     """
     latest = price_candidates(ctx) if candidates is None else candidates
-    return value_portfolio(ctx.holdings(), latest, asset_kinds=ctx.asset_kinds, now=ctx.now,
+    held = ctx.holdings() if holdings is None else holdings
+    return value_portfolio(held, latest, asset_kinds=ctx.asset_kinds, now=ctx.now,
                            limits=ctx.limits)
 
 
@@ -56,8 +59,10 @@ def reference_prices_btc(ctx: ReadContext, at: pd.Timestamp,
     longest = max(limits.crypto_daily, limits.equity_daily)
     at = pd.Timestamp(at)
     rows = ctx.repo.load_closes_asof(at, sorted({*symbols, BTC}), since=at - longest)
-    fresh = {s: p for s, p, ts in zip(rows["symbol"], rows["price_usd"], rows["ts"], strict=True)
-             if at - ts <= limits.limit(kinds.get(s, "crypto"), "close")}
+    symbol = rows["symbol"].to_numpy(dtype=object)
+    limit = pd.to_timedelta([limits.limit(kinds.get(s, "crypto"), "close") for s in symbol])
+    ok = ((at - rows["ts"]).to_numpy() <= limit.to_numpy()) if len(rows) else []
+    fresh = dict(zip(symbol[ok], rows["price_usd"].to_numpy()[ok], strict=True))
     wanted = set(symbols)
     return {s: p for s, p in prices_in_btc(fresh).items() if s in wanted}
 
