@@ -15,7 +15,8 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 
 import dash
@@ -88,10 +89,14 @@ def _install_basic_auth(server, credentials: tuple[str, str]) -> None:
 
 
 def create_app(settings: Settings, repo: Repository | None = None, *,
-               environ: Mapping[str, str] | None = None) -> dash.Dash:
-    """Build the Dash app (pages, JSON API, redirect, basic auth if configured) on a store."""
+               environ: Mapping[str, str] | None = None,
+               clock: Callable[[], datetime] = services.utcnow) -> dash.Dash:
+    """Build the Dash app (pages, JSON API, redirect, basic auth if configured) on a store.
+
+    ``clock``: the time every page and route reads at (tests and benchmarks pass their own).
+    """
     repo = repo or open_store(settings)
-    services.init(settings, repo)
+    services.init(settings, repo, clock=clock)
     # /api/health reads the scheduler's state from the store: works whichever process runs it.
     services.set_scheduler_state_provider(health_provider(settings, repo))
     app = dash.Dash(

@@ -1,11 +1,16 @@
-"""Set-once handles for callbacks and API routes: init(settings, repo), repository(), settings().
+"""Set-once handles for callbacks and API routes: init(settings, repo, clock), repository(), ...
 
 Set by ``create_app`` and read-only after; per-user state lives in dcc.Store, never here.
+``clock`` is the one clock seam of the read side: tests and benchmarks pass their own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
+
+from queries.context import ReadContext
 
 if TYPE_CHECKING:
     from data.storage import Repository
@@ -14,10 +19,27 @@ if TYPE_CHECKING:
 _state: dict[str, object] = {}
 
 
-def init(settings: Settings, repo: Repository) -> None:
+def utcnow() -> datetime:
+    """The real clock (tz-aware UTC)."""
+    return datetime.now(timezone.utc)
+
+
+def init(settings: Settings, repo: Repository, *,
+         clock: Callable[[], datetime] = utcnow) -> None:
     """Install the handles (called once per app)."""
     _state["settings"] = settings
     _state["repository"] = repo
+    _state["clock"] = clock
+
+
+def now() -> datetime:
+    """The current time of the running app (its clock)."""
+    return _state.get("clock", utcnow)()  # type: ignore[operator]
+
+
+def read_context() -> ReadContext:
+    """The store, the settings and one reading of the clock, for one request's reads."""
+    return ReadContext(repository(), settings(), now())
 
 
 def repository() -> Repository:

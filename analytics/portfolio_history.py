@@ -2,7 +2,9 @@
 
 Valuation of day D (a UTC date, timestamp D 00:00): each asset at its as-of daily close of D
 (a stock on Saturday uses Friday's close). An asset whose as-of price is past its staleness
-limit (e.g. MATIC after its series ended) or that has no price yet (before its first day) is
+limit (e.g. MATIC after its series ended) keeps its value at that price and is named in
+``stale`` (the same rule as the valuation now, docs/valuation.md, so the last day equals
+``/api/portfolio`` on the same as-of day). An asset with no price yet (before its first day) is
 **excluded** from that day's total and named in ``excluded``; it is never back-filled and never
 counted as zero. The day-over-day return is chain-linked over the assets valued on both days,
 so an asset dropping in or out does not show as a fake gain or loss.
@@ -12,8 +14,9 @@ so an asset dropping in or out does not show as a fake gain or loss.
     value_usd              float   value_btc × BTC/USD close of the day
     return_btc             float   day-over-day BTC return (NaN on the first day)
     cumulative_return_btc  float   growth since the first day of the frame
-    complete               bool    every holding was valued
-    excluded               str     comma-separated symbols left out that day ("" if none)
+    complete               bool    every holding was valued (at a fresh or a stale price)
+    excluded               str     comma-separated symbols without a price that day ("" if none)
+    stale                  str     comma-separated symbols valued at a stale price ("" if none)
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analytics.btc_converter import BTC, OK, BTCConverter, NoPriceError
+from analytics.btc_converter import BTC, NO_PRICE, STALE, BTCConverter, NoPriceError
 from analytics.returns import cumulative_returns
 
 logger = logging.getLogger(__name__)
@@ -37,7 +40,7 @@ class ValueHistory:
     """Daily BTC value of a portfolio; schemas in the module docstring."""
 
     daily: pd.DataFrame
-    assets_btc: pd.DataFrame  # index date, one column per holding: BTC value (NaN = excluded)
+    assets_btc: pd.DataFrame  # index date, one column per holding: BTC value (NaN = no price)
     status: pd.DataFrame      # index date, one column per holding: "ok" | "stale" | "no_price"
 
 
@@ -90,31 +93,17 @@ def portfolio_value_history(holdings: Mapping[str, float], converter: BTCConvert
                               columns=list(holdings))
     values, status = converter.to_btc_frame(quantities)
     values.index = status.index = dates
-    included = values.where(status == OK)
+    included = values.where(status != NO_PRICE)
     valued_any = included.notna().any(axis=1)
     total = included.sum(axis=1).where(valued_any | (len(holdings) == 0))
     btc_usd = converter.asof(BTC, dates)["price_usd"].to_numpy()
     returns = chain_linked_returns(included)
     names = np.array([str(c) for c in status.columns], dtype=object)
-    excluded = [", ".join(names[row != OK]) for row in status.to_numpy()]
+    flags = status.to_numpy()
     daily = pd.DataFrame({
         "value_btc": total, "value_usd": total * btc_usd, "return_btc": returns,
         "cumulative_return_btc": cumulative_returns(returns),
-        "complete": (status == OK).all(axis=1), "excluded": excluded}, index=dates)
+        "complete": (status != NO_PRICE).all(axis=1),
+        "excluded": [", ".join(names[row == NO_PRICE]) for row in flags],
+        "stale": [", ".join(names[row == STALE]) for row in flags]}, index=dates)
     return ValueHistory(daily=daily, assets_btc=included, status=status)
-
-
-def history_payload(history: ValueHistory, days: int) -> dict:
-    """JSON body of ``GET /api/portfolio/history``: the last ``days`` rows, oldest first.
-
-    ``{"history": [{"date": "YYYY-MM-DD", "value_btc": float, "return_btc": float}, ...]}``;
-    a number that does not exist (first day's return, a day with nothing valued) is null.
-    """
-    tail = history.daily.iloc[-days:] if days > 0 else history.daily.iloc[:0]
-
-    def num(x: float) -> float | None:
-        return float(x) if np.isfinite(x) else None
-
-    rows = zip(tail.index, tail.itertuples(index=False), strict=True)
-    return {"history": [{"date": date.strftime("%Y-%m-%d"), "value_btc": num(row.value_btc),
-                         "return_btc": num(row.return_btc)} for date, row in rows]}

@@ -1,4 +1,8 @@
-"""Value a portfolio in BTC: latest valuation, JSON payload, and the full BTC report (pure).
+"""Value a portfolio in BTC: the valuation now and the full BTC report (pure).
+
+The valuation rule (``value_portfolio``, docs/valuation.md): each asset at its own newest
+price at or before *now*, divided by BTC's newest price at or before *now*; stale prices are
+kept and flagged. Daily history (analytics/portfolio_history.py) uses the closes as of each day.
 
 Latest-price frame (input of ``value_portfolio``), one or more candidate rows per symbol:
     symbol str, price_usd float, ts datetime64[UTC], source str, kind "close" | "quote"
@@ -14,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -25,6 +29,7 @@ from analytics.btc_converter import (
     DEFAULT_LIMITS,
     NO_PRICE,
     OK,
+    STALE,
     AsOfRows,
     BTCConverter,
     ConversionCache,
@@ -49,22 +54,24 @@ SATS_PER_BTC = 100_000_000
 ASSET_COLUMNS = ["symbol", "quantity", "price_usd", "price_btc", "value_btc", "value_usd",
                  "value_sats", "weight", "price_ts", "source", "stale"]
 __all__ = ["SATS_PER_BTC", "PortfolioReport", "PortfolioValuation", "StalenessLimits",
-           "calculate_portfolio_value_in_btc", "portfolio_payload", "return_decomposition",
-           "value_portfolio"]
+           "calculate_portfolio_value_in_btc", "return_decomposition",
+           "revalue", "value_portfolio"]
 
 
 @dataclass(frozen=True)
 class PortfolioValuation:
-    """A portfolio valued in BTC at ``as_of`` (the time of the BTC price used)."""
+    """A portfolio valued in BTC at ``now``; ``as_of`` is the time of the BTC price used."""
 
     as_of: pd.Timestamp
     btc_usd: float
     total_btc: float
     btc_allocation: float
     assets: pd.DataFrame  # schema in the module docstring
-    # Held assets with no price at or before as_of (e.g. just added, history not yet fetched):
+    # Held assets with no price at or before now (e.g. just added, history not yet fetched):
     # left out of the totals and named here, so one missing price never hides the rest.
     unpriced: tuple[str, ...] = ()
+    btc_source: str = ""     # source of the BTC price used (a BTC row added by a plan uses it)
+    btc_stale: bool = False  # the BTC price is past its limit: every BTC value is in doubt
 
     @property
     def total_usd(self) -> float:
@@ -75,36 +82,46 @@ class PortfolioValuation:
 def value_portfolio(holdings: Mapping[str, float], latest: pd.DataFrame, *,
                     asset_kinds: Mapping[str, str], now: datetime,
                     limits: StalenessLimits = DEFAULT_LIMITS) -> PortfolioValuation:
-    """Value holdings in BTC at the time of the newest BTC price.
+    """Value holdings in BTC now: the one valuation rule of every reader (docs/valuation.md).
 
-    Every asset is priced at its latest price at or before ``as_of`` (never a later one).
-    ``stale`` is set when that price, or the BTC price, is older than its limit relative to
-    ``as_of`` or ``now``; a stale asset keeps its value (flagged), it is not dropped.
+    Each asset is priced at **its own** newest price (quote or close) at or before ``now``,
+    converted with BTC's newest price at or before ``now``; ``as_of`` is the time of that BTC
+    price. Quotes of one refresh stamped seconds apart (ETH a few seconds after BTC) are all
+    used, and an asset whose newest close is later than BTC's newest price is still valued.
+    ``stale`` is set when the asset's price, or BTC's, is older than its class's limit at
+    ``now``; a stale asset keeps its value (flagged), it is never dropped.
 
-    A held asset with no price at or before ``as_of`` is left out of the totals and listed
-    in ``unpriced``.
+    A held asset with no price at or before ``now`` is left out of the totals and listed in
+    ``unpriced``.
 
     Raises:
-        NoPriceError (a ValueError): no BTC price at all.
+        NoPriceError (a ValueError): no BTC price at or before ``now``.
     """
     # The latest frame changes on every refresh: caching it would only fill the cache.
     conv = BTCConverter(latest=latest, asset_kinds=asset_kinds, limits=limits, cache=None)
-    as_of = conv.last_price_ts(BTC)
-    if as_of is None:
+    at = to_utc_index(now)[0]
+    btc = conv.asof_rows([BTC], at)
+    if btc.status[0] == NO_PRICE:
         raise NoPriceError("no BTC price stored: cannot value anything in BTC")
-    now_ns = to_utc_index(now).asi8[0]
-    # One as-of lookup for all holdings at as_of (a frame per holding would cost far more).
-    btc = conv.asof_rows([BTC], as_of)
-    btc_usd = float(btc.price_usd[0])
-    btc_now_stale = _stale_at(conv, btc, now_ns)[0]
-    found = conv.asof_rows(list(holdings), as_of)
+    # One as-of lookup for all holdings at now (a frame per holding would cost far more).
+    found = conv.asof_rows(list(holdings), at)
     priced = found.status != NO_PRICE
-    unpriced = [s for s, ok in zip(found.symbols, priced, strict=True) if not ok]
     symbols = np.array(found.symbols, dtype=object)[priced]
     quantity = np.array([float(holdings[s]) for s in symbols], dtype=float)
-    price_usd = found.price_usd[priced]
+    btc_stale = bool(btc.status[0] != OK)
+    stale = (found.status[priced] != OK) | btc_stale
+    return _valuation(symbols, quantity, found.price_usd[priced], btc=btc,
+                      price_ts=found.price_ts[priced], source=found.source[priced], stale=stale,
+                      unpriced=tuple(s for s, ok in zip(found.symbols, priced, strict=True)
+                                     if not ok))
+
+
+def _valuation(symbols: np.ndarray, quantity: np.ndarray, price_usd: np.ndarray, *,
+               btc: AsOfRows, price_ts: object, source: np.ndarray, stale: np.ndarray,
+               unpriced: tuple[str, ...]) -> PortfolioValuation:
+    """The valuation frame and totals from per-asset prices and BTC's as-of row."""
+    btc_usd = float(btc.price_usd[0])
     price_btc = price_usd / btc_usd
-    stale = (found.status[priced] != OK) | btc_now_stale | _stale_at(conv, found, now_ns)[priced]
     value_btc = quantity * price_btc
     total = float(value_btc.sum())
     frame = pd.DataFrame({
@@ -112,43 +129,45 @@ def value_portfolio(holdings: Mapping[str, float], latest: pd.DataFrame, *,
         "value_btc": value_btc, "value_usd": quantity * price_usd,
         "value_sats": np.round(value_btc * SATS_PER_BTC).astype("int64"),
         "weight": value_btc / total if total > 0 else np.zeros(len(symbols)),
-        "price_ts": found.price_ts[priced], "source": found.source[priced],
-        "stale": stale.astype(bool)}, columns=ASSET_COLUMNS)
+        "price_ts": price_ts, "source": source,
+        "stale": np.asarray(stale, dtype=bool)}, columns=ASSET_COLUMNS)
     btc_alloc = float(value_btc[symbols == BTC].sum()) / total if total > 0 else 0.0
-    return PortfolioValuation(as_of=as_of, btc_usd=btc_usd, total_btc=total,
-                              btc_allocation=btc_alloc, assets=frame, unpriced=tuple(unpriced))
+    return PortfolioValuation(as_of=btc.price_ts[0], btc_usd=btc_usd, total_btc=total,
+                              btc_allocation=btc_alloc, assets=frame, unpriced=unpriced,
+                              btc_source=str(btc.source[0]), btc_stale=bool(btc.status[0] != OK))
 
 
-def _stale_at(conv: BTCConverter, rows: AsOfRows, now_ns: int) -> np.ndarray:
-    """Whether each as-of price is past its limit (by asset and price kind) read at ``now``."""
-    limits = np.array([
-        conv.limits.limit(conv.asset_kinds.get(s, "crypto"), k) // timedelta(microseconds=1)
-        * 1000 for s, k in zip(rows.symbols, rows.price_kind, strict=True)], dtype=np.int64)
-    # A missing price (NaT) is not "stale" here: it is unpriced.
-    return (rows.ts_ns != np.iinfo(np.int64).min) & (now_ns - rows.ts_ns > limits)
+def revalue(valuation: PortfolioValuation, quantities: Mapping[str, float]) -> PortfolioValuation:
+    """The same valuation (same prices, times, sources, flags) with other quantities.
 
+    For a plan's "after": every symbol keeps the price it was valued at; BTC, when it was not
+    held, is priced at 1 BTC with the BTC price's time, source and flag.
 
-def portfolio_payload(valuation: PortfolioValuation) -> dict:
-    """JSON body of ``GET /api/portfolio`` (plain floats/ints/str/bool; NaN never emitted).
-
-    ``{"portfolio_value_btc", "value_usd", "holdings": {symbol: value_btc}, "btc_allocation",
-    "as_of", "btc_usd", "assets": [{symbol, quantity, price_usd, price_btc, value_btc,
-    value_usd, value_sats, weight, price_ts, source, stale}, ...]}``; times are ISO-8601 UTC;
-    ``value_sats`` is a whole number of satoshis (rounded).
+    Raises:
+        ValueError: a symbol of ``quantities`` has no price in ``valuation``.
     """
-    assets = [{
-        "symbol": str(r.symbol), "quantity": float(r.quantity), "price_usd": float(r.price_usd),
-        "price_btc": float(r.price_btc), "value_btc": float(r.value_btc),
-        "value_usd": float(r.value_usd), "value_sats": int(r.value_sats),
-        "weight": float(r.weight), "price_ts": pd.Timestamp(r.price_ts).isoformat(),
-        "source": str(r.source), "stale": bool(r.stale),
-    } for r in valuation.assets.itertuples(index=False)]
-    return {"portfolio_value_btc": float(valuation.total_btc),
-            "value_usd": float(valuation.total_usd),
-            "holdings": {a["symbol"]: a["value_btc"] for a in assets},
-            "btc_allocation": float(valuation.btc_allocation),
-            "as_of": valuation.as_of.isoformat(), "btc_usd": float(valuation.btc_usd),
-            "assets": assets, "unpriced": list(valuation.unpriced)}
+    rows = valuation.assets.set_index("symbol")
+    unknown = sorted(set(quantities) - set(rows.index) - {BTC})
+    if unknown:
+        raise ValueError(f"no price for {', '.join(unknown)} in this valuation")
+    symbols = np.array(list(quantities), dtype=object)
+    held = [s in rows.index for s in symbols]
+    btc_ts = pd.Timestamp(valuation.as_of)
+
+    def column(name: str, btc_value: object) -> list:
+        return [rows.at[s, name] if h else btc_value for s, h in zip(symbols, held, strict=True)]
+
+    btc = AsOfRows(symbols=[BTC], price_usd=np.array([valuation.btc_usd]),
+                   ts_ns=np.array([btc_ts.value], dtype=np.int64),
+                   price_kind=np.array([None], dtype=object),
+                   source=np.array([valuation.btc_source], dtype=object),
+                   status=np.array([STALE if valuation.btc_stale else OK], dtype=object))
+    return _valuation(symbols, np.array([float(quantities[s]) for s in symbols]),
+                      np.array(column("price_usd", valuation.btc_usd), dtype=float), btc=btc,
+                      price_ts=pd.DatetimeIndex(column("price_ts", btc_ts)),
+                      source=np.array(column("source", valuation.btc_source), dtype=object),
+                      stale=np.array(column("stale", valuation.btc_stale), dtype=bool),
+                      unpriced=valuation.unpriced)
 
 
 def return_decomposition(converter: BTCConverter, symbols: list[str], *, end: pd.Timestamp,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -210,10 +210,22 @@ def _trades(legs: pd.Series, btc_leg: float, table: pd.DataFrame, btc_usd: float
     return frame[TRADE_COLUMNS]
 
 
+def _tradeable(others: pd.Series, frozen: Iterable[str], weights: dict[str, float]) -> pd.Series:
+    """The non-BTC values a plan may trade: all but the frozen ones."""
+    frozen = set(frozen)
+    if BTC in frozen:
+        raise ValueError("BTC cannot be frozen: it is the other side of every trade")
+    if frozen & set(weights):
+        raise ValueError(f"frozen asset(s) {', '.join(sorted(frozen & set(weights)))} "
+                         "cannot have a target weight")
+    return others.drop([s for s in others.index if s in frozen])
+
+
 def rebalance_to_btc(holdings: Mapping[str, float], prices: pd.DataFrame,
                      target_btc_pct: float = 0.50, *, band: float = 0.0,
                      min_trade_btc: float = 0.0, fee_bps: float = 0.0,
                      target_weights: Mapping[str, float] | None = None,
+                     frozen: Iterable[str] = (),
                      min_trade_usd: float = 0.0,
                      lot_sizes: Mapping[str, float] | None = None) -> RebalancePlan:
     """Trades that bring the BTC share of the portfolio's value to ``target_btc_pct``.
@@ -226,6 +238,8 @@ def rebalance_to_btc(holdings: Mapping[str, float], prices: pd.DataFrame,
     rounding: quantities of symbols with a lot size are floored to whole lots, and legs worth
     less than ``min_trade_usd`` / ``min_trade_btc`` are skipped (listed in ``plan.skipped``
     with the reason; the value left untraded is ``plan.rounding_btc``).
+    ``frozen`` holdings (e.g. valued at a stale price) count in the total value but are never
+    traded; when the others cannot move far enough the plan stops short of the target.
 
     Args:
         holdings: ``{symbol: quantity}`` (quantities >= 0).
@@ -235,6 +249,7 @@ def rebalance_to_btc(holdings: Mapping[str, float], prices: pd.DataFrame,
         min_trade_btc: smallest non-BTC leg kept, in BTC.
         fee_bps: swap cost in basis points of the value sold, in [0, 10000).
         target_weights: optional target mix of the non-BTC part.
+        frozen: held non-BTC symbols that are never bought or sold.
         min_trade_usd: smallest non-BTC leg kept, in USD.
         lot_sizes: ``{symbol: lot}``; those symbols trade in whole lots (e.g. 1 share).
 
@@ -258,6 +273,7 @@ def rebalance_to_btc(holdings: Mapping[str, float], prices: pd.DataFrame,
     values = pd.Series(before["value_btc"].to_numpy(), index=qty.index)
     btc, others = float(values[BTC]), values.drop(BTC)
     total = btc + float(others.sum())
+    others = _tradeable(others, frozen, weights)
     if total <= 0:
         raise ValueError("the portfolio is worth nothing: no BTC share to rebalance")
     plan = {"before": before, "btc_usd": btc_usd, "target_btc_pct": target}

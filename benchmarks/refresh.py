@@ -6,10 +6,10 @@ switch, the holdings version) and the snapshot State, which is the store's data 
 previous response was applied (this module applies the returned delta as the page's
 clientside callback does).
 Server time = the POST round trip in-process: routing, JSON decoding, ``update_dashboard``
-(store reads via pages/_dashboard_data.load_dashboard, components/dashboard_view) and JSON
+(store reads via queries/dashboard.load_dashboard, components/dashboard_view) and JSON
 encoding of the response. No network, no gzip.
 
-Time is simulated: each tick advances a clock by 30 s (the page's ``_now`` reads it), and
+Time is simulated: each tick advances a clock by 30 s (the app's clock, ``create_app(clock=)``), and
 before every tick the scheduler's quote job is simulated (``dataset.quote_tick``, untimed) with
 quotes 0-29 s old, so each refresh sees new prices, a new "Updated" time and new price ages,
 as in production.
@@ -82,15 +82,13 @@ class Session:
         from app import create_app  # builds the app on this store (services.init)
 
         self.store = store
-        self.app = create_app(store.settings, store.repo)
+        self.clock = datetime.now(timezone.utc)
+        # The app reads the simulated clock through its one clock seam.
+        self.app = create_app(store.settings, store.repo, clock=lambda: self.clock)
         self.client = self.app.server.test_client()
         self.spec = refresh_spec(self.client)
         self.snapshot: dict | None = None
         self.tick = 0
-        self.clock = datetime.now(timezone.utc)
-        import pages.dashboard as page
-
-        page._now = lambda: self.clock  # the page's clock is the simulated one
 
     def _advance(self) -> datetime:
         """Move the clock one refresh on and store the quotes fetched since (untimed)."""
@@ -121,13 +119,14 @@ def agreement(session: Session) -> float:
     """Largest relative difference between the naive and the real numbers at this tick.
 
     Compares each holding's BTC value, the total and the 24 h change that the dashboard
-    computes (pages/_dashboard_data.load_dashboard) with ``naive.naive_refresh``.
+    computes (queries/dashboard.load_dashboard) with ``naive.naive_refresh``.
     """
     from components.dashboard_view import portfolio_change_24h
-    from pages import _dashboard_data
+    from queries.context import ReadContext
+    from queries.dashboard import load_dashboard
 
     now = session._advance()
-    real = _dashboard_data.load_dashboard(now)
+    real = load_dashboard(ReadContext(session.store.repo, session.store.settings, now))
     holdings = session.store.repo.load_holdings(session.store.settings.portfolio.name)
     base = naive.naive_refresh(session.store.repo, holdings, now)
     values = dict(zip(real.valuation.assets["symbol"], real.valuation.assets["value_btc"],
@@ -136,7 +135,7 @@ def agreement(session: Session) -> float:
         return float("inf")
     pairs = [(values[s], base["values_btc"][s]) for s in values]
     pairs.append((real.valuation.total_btc, base["total_btc"]))
-    change = portfolio_change_24h(real.valuation, real.prices_btc_24h)
+    change, _left_out = portfolio_change_24h(real.valuation, real.prices_btc_24h)
     if (change is None) != (base["change_24h"] is None):
         return float("inf")
     if change is not None:

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from copy import deepcopy
-from dataclasses import dataclass, field
-from datetime import datetime
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from dash import no_update
@@ -21,31 +20,37 @@ from dash.development.base_component import Component
 from analytics.portfolio_value import PortfolioValuation
 from components import cards
 from components.format import fmt_amount, fmt_pct, fmt_signed_pct, fmt_usd
-from components.status import status_alert
+from components.status import describe_status, status_alert
+
+if TYPE_CHECKING:
+    from queries.dashboard import DashboardData
 
 
-@dataclass(frozen=True)
-class DashboardData:
-    """Everything one refresh shows, read from the store by the page's glue."""
+def portfolio_change_24h(valuation: PortfolioValuation, prices_btc_24h: Mapping[str, float]
+                         ) -> tuple[float | None, tuple[str, ...]]:
+    """Change of the BTC value over 24 h at constant quantities, over the priced holdings.
 
-    valuation: PortfolioValuation
-    now: datetime
-    names: Mapping[str, str]
-    categories: Mapping[str, str]
-    prices_btc_24h: Mapping[str, float]
-    pending: Mapping[str, tuple[float, str]] = field(default_factory=dict)  # symbol -> qty, state
-    banner: tuple[str, str] | None = None  # (bootstrap colour, text)
+    A holding counts when its price now is fresh and it has a reference price 24 h earlier;
+    the others are left out and named (a stale holding never blanks the change).
 
-
-def portfolio_change_24h(valuation: PortfolioValuation,
-                         prices_btc_24h: Mapping[str, float]) -> float | None:
-    """Change of the portfolio's BTC value over 24 h at constant quantities (None if unknown)."""
+    Returns:
+        (change or None when no holding counts, symbols left out).
+    """
     assets = valuation.assets
-    if assets.empty or any(s not in prices_btc_24h for s in assets["symbol"]):
-        return None
-    before = float(sum(q * prices_btc_24h[s] for s, q in zip(assets["symbol"], assets["quantity"],
-                                                                strict=True)))
-    return cards.relative_change(valuation.total_btc, before)
+    counted = [(s, q, v) for s, q, v, stale in zip(
+        assets["symbol"], assets["quantity"], assets["value_btc"], assets["stale"], strict=True)
+        if not stale and s in prices_btc_24h]
+    left_out = tuple(s for s in assets["symbol"] if s not in {c[0] for c in counted})
+    if not counted:
+        return None, left_out
+    before = float(sum(q * prices_btc_24h[s] for s, q, _ in counted))
+    return cards.relative_change(float(sum(v for *_, v in counted)), before), left_out
+
+
+def change_text(change: float | None, left_out: tuple[str, ...]) -> str:
+    """'+1.23%', '+1.23% excl. MATIC' or 'n/a' (the header's 24 h change)."""
+    text = fmt_signed_pct(change)
+    return f"{text} excl. {', '.join(left_out)}" if change is not None and left_out else text
 
 
 def build_view(data: DashboardData, previous: Mapping | None, *, sats: bool) -> dict:
@@ -57,7 +62,8 @@ def build_view(data: DashboardData, previous: Mapping | None, *, sats: bool) -> 
         for row in val.assets.to_dict("records")}
     for symbol, (quantity, state) in data.pending.items():
         card_models[symbol] = cards.pending_fields(quantity, state)
-    change = portfolio_change_24h(val, data.prices_btc_24h)
+    change, left_out = portfolio_change_24h(val, data.prices_btc_24h)
+    banner = describe_status(now=data.now, **vars(data.status)) if data.status else None
     return {
         "order": sorted(card_models),
         "cards": card_models,
@@ -66,11 +72,11 @@ def build_view(data: DashboardData, previous: Mapping | None, *, sats: bool) -> 
             "value": fmt_amount(val.total_btc, sats),
             "usd": fmt_usd(val.total_btc * val.btc_usd),
             "alloc": fmt_pct(val.btc_allocation, 1),
-            "change": [fmt_signed_pct(change), cards.change_class(change)],
+            "change": [change_text(change, left_out), cards.change_class(change)],
             "updated": (f"Updated {pd.Timestamp(data.now):%H:%M:%S} UTC · "
                         f"BTC price as of {pd.Timestamp(val.as_of):%Y-%m-%d %H:%M} UTC"),
         },
-        "banner": list(data.banner) if data.banner else None,
+        "banner": list(banner) if banner else None,
         "meta": {"names": {s: data.names.get(s, s) for s in card_models},
                  "categories": {s: data.categories.get(s, "") for s in card_models}},
     }

@@ -41,6 +41,7 @@ ALLOCATION_CATEGORY_CHART = "dashboard-allocation-category"
 REBALANCE_TARGET = "dashboard-rebalance-target"
 REBALANCE_TABLE = "dashboard-rebalance-table"
 REBALANCE_KEY = "dashboard-rebalance-key"
+REBALANCE_EXCLUDED = "dashboard-rebalance-excluded"
 
 # CSV export (issue 6 id).
 EXPORT_CSV = "export-csv"

@@ -9,14 +9,17 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html
 
+from components import ids
 from components.format import fmt_btc, fmt_quantity, fmt_usd
 
 
-def rebalance_key(trades: pd.DataFrame, skipped: pd.DataFrame | None = None) -> str:
+def rebalance_key(trades: pd.DataFrame, skipped: pd.DataFrame | None = None,
+                  excluded: Mapping[str, str] | None = None) -> str:
     """A short digest of the displayed trade list (to skip re-sending an unchanged table)."""
     shown = trades[["symbol", "side", "quantity", "value_btc"]].round(8).to_json(orient="values")
     if skipped is not None and not skipped.empty:
         shown += skipped[["symbol", "reason"]].to_json(orient="values")
+    shown += repr(sorted((excluded or {}).items()))
     return hashlib.sha1(shown.encode()).hexdigest()[:16]
 
 
@@ -29,8 +32,10 @@ def skipped_list(skipped: pd.DataFrame) -> html.Ul:
 
 
 def rebalance_table(trades: pd.DataFrame, *, skipped: pd.DataFrame | None = None,
-                    share_after: float | None = None) -> dbc.Table | html.Div:
-    """Trades to reach a target BTC share, then the legs skipped and why.
+                    share_after: float | None = None,
+                    excluded: Mapping[str, str] | None = None) -> dbc.Table | html.Div:
+    """Trades to reach a target BTC share, the legs skipped and why, and the holdings the plan
+    does not trade.
 
     Args:
         trades: ``analytics.rebalancing`` trades: symbol, side ("buy"/"sell"), quantity,
@@ -38,12 +43,23 @@ def rebalance_table(trades: pd.DataFrame, *, skipped: pd.DataFrame | None = None
         skipped: ``analytics.trade_rounding`` SKIPPED_COLUMNS (symbol, side, value_usd, reason).
         share_after: BTC share after the trades (shown when something was skipped, since the
             share then lands near the target rather than on it).
+        excluded: symbol -> why it is not traded (e.g. a stale price).
     """
+    parts = [_trades_table(trades)]
     if skipped is not None and not skipped.empty:
-        note = [] if share_after is None else [html.Div(
-            f"BTC share after these trades: {share_after:.2%}",
-            className="small text-body-secondary mt-2")]
-        return html.Div([rebalance_table(trades), skipped_list(skipped), *note])
+        parts.append(skipped_list(skipped))
+        if share_after is not None:
+            parts.append(html.Div(f"BTC share after these trades: {share_after:.2%}",
+                                  className="small text-body-secondary mt-2"))
+    if excluded:
+        parts.append(html.Div(
+            [html.I(className="bi bi-slash-circle me-1"), "Not traded: ",
+             "; ".join(f"{s} ({why})" for s, why in sorted(excluded.items()))],
+            className="small text-body-secondary mt-1", id=ids.REBALANCE_EXCLUDED))
+    return parts[0] if len(parts) == 1 else html.Div(parts)
+
+
+def _trades_table(trades: pd.DataFrame) -> dbc.Table | html.Div:
     if trades.empty:
         return html.Div("Already at the target: no trade needed.", className="text-body-secondary")
     rows = [html.Tr([

@@ -1,16 +1,18 @@
-"""Simulated live feed for ``app.py --demo``: a correlated random walk kept in memory only.
+"""The ``--demo`` feed: simulated quotes written to the store by the scheduler (source 'demo').
 
-The walk starts at each asset's newest stored close and moves one step per refresh period
-with the covariance of the last ``lookback_days`` of stored daily log returns, scaled to the
-step length. Ticks are returned as ``Quote`` objects with source ``"demo"``; nothing here
-writes to the store, so simulated prices never enter the real price history.
+Each run of the demo job moves every simulated asset one step of a correlated random walk
+from its last stored demo quote (the newest stored close on the first run) and stores the new
+prices as quotes with source ``"demo"``. The walk's state is the store, so every web worker,
+API route and scheduler (a standby that takes over) sees and continues the same prices. Readers
+use demo quotes only in demo mode (``queries.valuation.price_candidates``); they never enter
+the price history (the ``prices`` table). The step covariance is that of the last
+``lookback_days`` of stored daily log returns, scaled to the time since the previous step.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import weakref
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -22,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 DEMO_SOURCE = "demo"
 _MIN_RETURNS = 10  # assets with fewer recent returns are not simulated (they stay stale)
+_MAX_STEP = timedelta(days=1)  # after a long pause the walk moves at most one day's worth
 
 
 def step_covariance(closes: pd.DataFrame, *, lookback_days: int,
@@ -49,63 +52,68 @@ def _factor(cov: pd.DataFrame) -> np.ndarray:
     return vectors * np.sqrt(np.clip(values, 0.0, None))
 
 
-class DemoFeed:
-    """A correlated random walk of USD prices, advanced lazily to the requested time."""
+def demo_step(last: pd.Series, daily_cov: pd.DataFrame, *, seconds: float,
+              rng: np.random.Generator) -> pd.Series:
+    """Prices one step of ``seconds`` after ``last`` (symbol -> USD), log-normal, correlated.
 
-    def __init__(self, start_prices: pd.Series, cov: pd.DataFrame, *, start: datetime,
-                 step_seconds: float = 30.0, seed: int = 2009) -> None:
-        self.symbols = list(cov.columns)
-        self._base = np.log(start_prices[self.symbols].to_numpy(dtype="float64"))
-        self._factor = _factor(cov)
-        self._start, self._step = pd.Timestamp(start), pd.Timedelta(seconds=step_seconds)
-        self._rng = np.random.default_rng(seed)
-        self._offset = np.zeros(len(self.symbols))
-        self._steps = 0
-        self._lock = threading.Lock()
-
-    @classmethod
-    def from_closes(cls, closes: pd.DataFrame, *, start: datetime, step_seconds: float = 30.0,
-                    lookback_days: int = 90, seed: int = 2009) -> DemoFeed:
-        """Seed a feed from a wide close frame (index UTC, one column per symbol)."""
-        cov = step_covariance(closes, lookback_days=lookback_days, step_seconds=step_seconds)
-        last = closes.ffill().iloc[-1]
-        return cls(last, cov, start=start, step_seconds=step_seconds, seed=seed)
-
-    def _advance(self, target: int) -> None:
-        while self._steps < target:
-            # Draw in blocks so a long-idle page catches up quickly; same stream either way.
-            block = min(target - self._steps, 10_000)
-            shocks = self._rng.standard_normal((block, len(self.symbols))) @ self._factor.T
-            self._offset = self._offset + shocks.sum(axis=0)
-            self._steps += block
-
-    def quotes(self, now: datetime) -> list[Quote]:
-        """Simulated quotes at ``now`` (one per simulated symbol, ts at the current step)."""
-        now_ts = pd.Timestamp(now)
-        target = max(0, int((now_ts - self._start) // self._step))
-        with self._lock:
-            self._advance(target)
-            prices = np.exp(self._base + self._offset)
-        ts = (self._start + target * self._step).to_pydatetime()
-        return [Quote(symbol=s, price_usd=float(p), ts=ts, source=DEMO_SOURCE)
-                for s, p in zip(self.symbols, prices, strict=True)]
+    Only the symbols of ``daily_cov`` move; a zero-length step returns ``last`` unchanged.
+    """
+    symbols = [s for s in daily_cov.columns if s in last.index]
+    cov = daily_cov.loc[symbols, symbols] * (max(seconds, 0.0) / 86_400)
+    shocks = _factor(cov) @ rng.standard_normal(len(symbols))
+    return last[symbols] * np.exp(shocks)
 
 
-# One feed per store object, dropped with it (tests create many short-lived stores).
-_feeds: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_feeds_lock = threading.Lock()
+def _walk_state(repo, symbols: list[str]) -> tuple[pd.Series, pd.Timestamp | None]:  # noqa: ANN001
+    """Each symbol's last demo price (else its newest stored close), and the last step's time."""
+    latest = repo.load_latest_prices(symbols)
+    is_demo = (latest["kind"] == "quote") & (latest["source"] == DEMO_SOURCE)
+    closes = latest[latest["kind"] == "close"]
+    price = dict(zip(closes["symbol"], closes["price_usd"], strict=True))
+    demo = latest[is_demo]
+    price.update(zip(demo["symbol"], demo["price_usd"], strict=True))
+    last_step = demo["ts"].max() if len(demo) else None
+    return pd.Series(price, dtype=float), last_step
 
 
-def demo_feed(repo, *, now: datetime, step_seconds: float = 30.0) -> DemoFeed:  # noqa: ANN001
-    """The process's feed for a repository, seeded from its stored closes on first use."""
-    with _feeds_lock:
-        feed = _feeds.get(repo)
-        if feed is None:
-            closes = repo.load_closes(start=now - timedelta(days=400))
-            if closes.empty:
-                closes = repo.load_closes()
-            start = pd.Timestamp(now).floor(f"{int(step_seconds)}s").to_pydatetime()
-            feed = DemoFeed.from_closes(closes, start=start, step_seconds=step_seconds)
-            logger.info("demo feed started: %d simulated assets", len(feed.symbols))
-            _feeds[repo] = feed
-        return feed
+def demo_quotes(repo, daily_cov: pd.DataFrame, *, now: datetime,  # noqa: ANN001 - Repository
+                seed: int = 2009) -> list[Quote]:
+    """The next step of the stored walk at ``now`` (one quote per simulated symbol).
+
+    The first step starts at the stored closes; later ones move over the time since the last
+    stored step (at most a day), so the walk does not depend on which process runs it.
+    """
+    price, last_step = _walk_state(repo, list(daily_cov.columns))
+    if price.empty:
+        return []
+    now_ts = pd.Timestamp(now)
+    seconds = 0.0 if last_step is None else min((now_ts - last_step).total_seconds(),
+                                                _MAX_STEP.total_seconds())
+    rng = np.random.default_rng([seed, int(now_ts.timestamp())])
+    moved = demo_step(price, daily_cov, seconds=seconds, rng=rng)
+    return [Quote(symbol=s, price_usd=float(p), ts=now_ts.to_pydatetime(), source=DEMO_SOURCE)
+            for s, p in moved.items()]
+
+
+def build_demo_job(repo, *, lookback_days: int = 90):  # noqa: ANN001, ANN201 - Repository
+    """The demo job body: one walk step per run, written to the store as demo quotes."""
+    cov: dict[str, pd.DataFrame] = {}
+
+    def run(now: datetime) -> str:
+        if "daily" not in cov:  # the stored history does not change during a demo
+            closes = repo.load_closes(end=now)
+            cov["daily"] = step_covariance(closes, lookback_days=lookback_days,
+                                           step_seconds=86_400)
+        quotes = demo_quotes(repo, cov["daily"], now=now)
+        repo.upsert_quotes(quotes, fetched_at=now)
+        return f"{len(quotes)} demo quotes"
+
+    return run
+
+
+def with_demo(jobs, settings, repo):  # noqa: ANN001, ANN201 - JobSet, Settings, Repository
+    """In demo mode the quote job is the demo job (no provider is called for quotes)."""
+    if not settings.demo:
+        return jobs
+    logger.info("demo mode: the quote job writes simulated quotes (source 'demo')")
+    return replace(jobs, quotes=build_demo_job(repo))

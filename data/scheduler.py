@@ -30,6 +30,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from data.demo import with_demo
 from data.errors import AppError, ConfigError
 from data.jobs import JobSet, build_jobs, job_outcome
 from data.locks import LeaderLock, make_leader_lock, owner_id
@@ -288,8 +289,8 @@ def start_embedded(settings, repo, environ=None) -> SchedulerRunner:  # noqa: AN
     env = os.environ if environ is None else environ
     _quiet_apscheduler()
     cancel = threading.Event()
-    runner = SchedulerRunner(settings, repo, build_jobs(settings, repo, env, cancel=cancel),
-                             cancel=cancel)
+    jobs = with_demo(build_jobs(settings, repo, env, cancel=cancel), settings, repo)
+    runner = SchedulerRunner(settings, repo, jobs, cancel=cancel)
     runner.start()
     return runner
 
@@ -308,9 +309,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(args.config, os.environ)
         repo = open_store(settings)
         cancel = threading.Event()
-        runner = SchedulerRunner(settings, repo,
-                                 build_jobs(settings, repo, os.environ, cancel=cancel),
-                                 cancel=cancel)
+        jobs = with_demo(build_jobs(settings, repo, os.environ, cancel=cancel), settings, repo)
+        runner = SchedulerRunner(settings, repo, jobs, cancel=cancel)
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)  # noqa: T201 - the one CLI line
         return 2

@@ -327,14 +327,16 @@ class Repository:
             sa.select(sa.func.max(quotes.c.fetched_at))).scalar()))
 
     def load_latest_prices(self, symbols: Iterable[str] | None = None, *,
-                           interval: str = "1d") -> pd.DataFrame:
-        """Each symbol's newest stored close and its newest quote (two candidate rows at most).
+                           interval: str = "1d", until: datetime | None = None) -> pd.DataFrame:
+        """Each symbol's newest stored close (at or before ``until``) and its stored quote.
 
         Returns columns symbol, price_usd, ts (UTC), source, kind ("close" or "quote").
         """
+        last = _EPOCH_MAX if until is None else _epoch(until)
+
         def read(conn: sa.Connection):
             closes = conn.execute(_NEWEST_CLOSES, {"interval": interval, "since": _EPOCH_MIN,
-                                                   "until": _EPOCH_MAX}).all()
+                                                   "until": last}).all()
             quoted = conn.execute(sa.select(quotes.c.symbol, quotes.c.price_usd, quotes.c.ts,
                                             quotes.c.source)).all()
             return closes, quoted

@@ -1,12 +1,11 @@
 """The dashboard at /portfolio/dashboard: the portfolio in BTC terms, refreshed from the store.
 
-Every callback is thin: read through ``pages._dashboard_data`` (store/cache only, never a
-provider) -> pure builders in ``components``. The live refresh sends only what changed.
+Every callback is thin: read through ``queries`` (store only, never a provider) -> pure
+builders in ``components``. The live refresh sends only what changed. Time comes from the
+app's one clock (``services.now``), never from this module.
 """
 
 from __future__ import annotations
-
-from datetime import datetime, timezone
 
 import dash
 import dash_bootstrap_components as dbc
@@ -30,15 +29,15 @@ from components.layout import page_layout
 from data.errors import DataError
 from data.holdings import add_holding, remove_holding
 from pages import _dashboard_assets
-from pages import _dashboard_data as data
+from queries.correlation import universe_correlation
+from queries.dashboard import history_and_allocation, load_dashboard
+from queries.export import export_csv
+from queries.rebalance import rebalance_now
 
 dash.register_page(__name__, path="/portfolio/dashboard", title="btcfolio — dashboard")
 LOOKBACKS = (30, 90, 180, 365)
+LOW_CORRELATION = 0.5
 _dashboard_assets.register_callbacks()  # custom assets and first run (issue 16)
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def layout(theme: str | None = None, **_kwargs):
@@ -48,7 +47,7 @@ def layout(theme: str | None = None, **_kwargs):
     """
     settings = services.settings()
     try:  # custom assets too (one cached read); the store down must not break the page shell
-        universe = data.universe()
+        universe = services.read_context().universe()
     except DataError:
         universe = settings.assets
     return page_layout(universe={s: a.name for s, a in universe.items()},
@@ -75,7 +74,7 @@ def layout(theme: str | None = None, **_kwargs):
 def update_dashboard(_tick, sats, _version, previous):
     """Each refresh: re-read the store, rebuild the display model, send only the differences."""
     try:
-        snapshot = data.load_dashboard(_now())
+        snapshot = load_dashboard(services.read_context())
     except (DataError, ValueError) as exc:
         return dashboard_view.error_update(f"Cannot value the portfolio: {exc}")
     view = dashboard_view.build_view(snapshot, previous, sats=bool(sats))
@@ -92,11 +91,12 @@ def update_add_asset(_clicks, symbol, quantity):
     """Add (or replace) a holding from the form; an invalid entry stores nothing."""
     try:
         change = add_holding(services.repository(), services.settings(), symbol, quantity,
-                             now=_now())
+                             now=services.now())
     except HoldingInputError as exc:
         return str(exc), exc.field == "quantity", "", dash.no_update
     note = " — no history yet: backfill requested" if change.backfill_requested else ""
-    return "", False, f"{change.symbol}: {change.quantity:,g} saved{note}", _now().isoformat()
+    return ("", False, f"{change.symbol}: {change.quantity:,g} saved{note}",
+            services.now().isoformat())
 
 
 @callback(Output(ids.HOLDINGS_VERSION, "data", allow_duplicate=True),
@@ -114,7 +114,7 @@ def update_remove_asset(clicks):
         return dash.no_update, str(exc)
     if removed is None:
         return dash.no_update, "that asset is not held"
-    return _now().isoformat(), f"{removed} removed"
+    return services.now().isoformat(), f"{removed} removed"
 
 
 @callback(Output(ids.HISTORY_CHART, "figure"), Output(ids.ALLOCATION_ASSET_CHART, "figure"),
@@ -124,7 +124,7 @@ def update_history_charts(_version, theme):
     """BTC value history against held BTC, and the allocation donuts."""
     dark = theme == "dark"
     try:
-        history, by_asset, by_category = data.history_and_allocation(_now())
+        history, by_asset, by_category = history_and_allocation(services.read_context())
     except (DataError, ValueError) as exc:
         empty = figures.empty_figure(str(exc), dark=dark)
         return empty, empty, empty
@@ -139,9 +139,10 @@ def update_correlation(lookback, theme):
     """Correlation heatmap of the universe and the assets weakly correlated to BTC."""
     # Only the offered windows: a forged value must not become an unbounded store read.
     lookback = lookback if lookback in LOOKBACKS and not isinstance(lookback, bool) else 90
-    matrix, n_obs, to_btc = data.correlations(lookback)
-    return (figures.correlation_heatmap(matrix, n_obs, min_obs=MIN_OBS, dark=theme == "dark"),
-            tables.low_correlation_list(to_btc, threshold=data.LOW_CORRELATION))
+    result, to_btc = universe_correlation(services.read_context(), lookback)
+    return (figures.correlation_heatmap(result.matrix, result.n_obs, min_obs=MIN_OBS,
+                                        dark=theme == "dark"),
+            tables.low_correlation_list(to_btc, threshold=LOW_CORRELATION))
 
 
 @callback(Output(ids.REBALANCE_TABLE, "children"), Output(ids.REBALANCE_KEY, "data"),
@@ -154,21 +155,22 @@ def update_rebalance(target_pct, _version, _tick, previous_key):
         return dbc.Alert("Enter a target BTC share between 0 and 100 %.", color="warning",
                          className="py-2 mb-0 small"), None
     try:
-        plan = data.rebalance_plan(data.current_valuation(_now())[0], target_pct / 100)
+        plan = rebalance_now(services.read_context(), target_pct / 100)
     except (DataError, ValueError) as exc:
         return dbc.Alert(f"No rebalance: {exc}", color="warning", className="py-2 mb-0 small"), None
-    key = tables.rebalance_key(plan.trades, plan.skipped)
+    key = tables.rebalance_key(plan.trades, plan.plan.skipped, plan.excluded)
     return (dash.no_update, dash.no_update) if key == previous_key else (
-        tables.rebalance_table(plan.trades, skipped=plan.skipped,
-                               share_after=plan.btc_share_after), key)
+        tables.rebalance_table(plan.trades, skipped=plan.plan.skipped,
+                               share_after=plan.plan.btc_share_after, excluded=plan.excluded), key)
 
 
 @callback(Output(ids.EXPORT_DOWNLOAD, "data"), Input(ids.EXPORT_CSV, "n_clicks"),
           prevent_initial_call=True)
 def update_export(_clicks):
     """Download the holdings as CSV."""
-    text = data.export_csv(_now())
-    return dcc.send_string(text, f"btcfolio-holdings-{_now():%Y%m%d-%H%M%S}.csv", type="text/csv")
+    ctx = services.read_context()
+    return dcc.send_string(export_csv(ctx), f"btcfolio-holdings-{ctx.now:%Y%m%d-%H%M%S}.csv",
+                           type="text/csv")
 
 
 # A steady refresh sends only the changed leaves of the view (LIVE_DELTA): the browser writes

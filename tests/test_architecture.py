@@ -1,4 +1,9 @@
-"""Layering: no HTTP, SQL or vendor-client imports in the pure and Dash layers (AST scan)."""
+"""Layering: no HTTP, SQL or vendor-client imports in the pure and Dash layers (AST scan).
+
+Import direction: pages, webapi -> queries -> analytics, data. ``queries/`` is the one read
+side: no Dash, no Flask, nothing from the glue. ``pages/`` and ``webapi/`` never import each
+other (each reads through ``queries/``).
+"""
 
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("folder", ["pages", "components", "analytics", "webapi"])
+@pytest.mark.parametrize("folder", ["pages", "components", "analytics", "webapi", "queries"])
 def test_architecture_no_io_imports_in_glue_and_core(folder):
     offenders = {str(p.relative_to(ROOT)): sorted(_imports(p) & FORBIDDEN)
                  for p in (ROOT / folder).rglob("*.py") if _imports(p) & FORBIDDEN}
@@ -34,4 +39,39 @@ def test_architecture_no_io_imports_in_glue_and_core(folder):
 def test_architecture_analytics_is_pure():
     offenders = {str(p.relative_to(ROOT)): sorted(_imports(p) & PURE_FORBIDDEN)
                  for p in (ROOT / "analytics").rglob("*.py") if _imports(p) & PURE_FORBIDDEN}
+    assert offenders == {}
+
+
+def _offenders(folder: str, forbidden: set[str]) -> dict[str, list[str]]:
+    return {str(p.relative_to(ROOT)): sorted(_imports(p) & forbidden)
+            for p in (ROOT / folder).rglob("*.py") if _imports(p) & forbidden}
+
+
+def test_architecture_queries_is_the_read_side_without_web_frameworks():
+    # No Dash, no Flask, no glue (pages, webapi, services, app) and no Dash builders.
+    assert _offenders("queries", FORBIDDEN | {"dash", "dash_bootstrap_components", "flask",
+                                              "werkzeug", "pages", "webapi", "services",
+                                              "app", "components"}) == {}
+
+
+@pytest.mark.parametrize(("folder", "other"), [("pages", "webapi"), ("webapi", "pages")])
+def test_architecture_pages_and_webapi_never_import_each_other(folder, other):
+    assert _offenders(folder, {other}) == {}
+
+
+def test_architecture_pages_and_webapi_read_the_store_only_through_queries():
+    # The valuation rule has one reader path: no page or route calls value_portfolio itself
+    # or opens the converter on the store's frames.
+    direct = {"analytics.portfolio_value", "analytics.btc_converter",
+              "analytics.portfolio_history", "analytics.rebalancing"}
+    offenders = {}
+    for folder in ("pages", "webapi"):
+        for path in (ROOT / folder).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            used = {f"{n.module}.{a.name}" for n in ast.walk(tree)
+                    if isinstance(n, ast.ImportFrom) and n.module in direct for a in n.names}
+            calls = {u for u in used if u.rsplit(".", 1)[1] in {
+                "value_portfolio", "BTCConverter", "portfolio_value_history", "rebalance_to_btc"}}
+            if calls:
+                offenders[str(path.relative_to(ROOT))] = sorted(calls)
     assert offenders == {}

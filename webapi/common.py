@@ -1,34 +1,8 @@
-"""Shared glue for the JSON API: settings-derived arguments and the valuation read path."""
+"""Shared glue for the JSON API: declared query parameters and JSON errors."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from flask import jsonify
-
-import services
-from analytics.portfolio_value import PortfolioValuation, StalenessLimits, value_portfolio
-from data.universe import effective_universe
-from settings import Settings
-
-
-def staleness_limits(settings: Settings) -> StalenessLimits:
-    """StalenessLimits from the `staleness` config section."""
-    return StalenessLimits.from_settings(settings.staleness)
-
-
-def asset_kinds(settings: Settings) -> dict[str, str]:
-    """Asset class (crypto/equity) of every asset of the effective universe (custom included)."""
-    universe = effective_universe(settings, services.repository())
-    return {symbol: asset.kind for symbol, asset in universe.items()}
-
-
-def current_valuation(now: datetime | None = None) -> PortfolioValuation:
-    """Value the stored portfolio at its newest BTC price (store read + pure valuation)."""
-    repo, settings = services.repository(), services.settings()
-    return value_portfolio(repo.load_holdings(settings.portfolio.name), repo.load_latest_prices(),
-                           asset_kinds=asset_kinds(settings), now=now or datetime.now(timezone.utc),
-                           limits=staleness_limits(settings))
 
 
 def query_params(*names: str):

@@ -6,11 +6,13 @@
     account's clock), so a subset of assets gets the same window as the full universe.
     200 ``{as_of, lookback_days, min_obs, assets, matrix, n_obs}`` with ``null`` where a pair
     has no number.
-``GET /api/rebalance?target_btc_pct=0.5[&band=0&fee_bps=0&min_trade_btc=0&min_trade_usd=10]``
-    200 ``{as_of, target_btc_pct, fees_btc, trades, skipped, rounding, before, after}``;
-    before/after have the /api/portfolio shape. min_trade_usd defaults to
-    ``rebalance.min_trade_usd``; assets with ``lot_size`` trade in whole lots. 422 when the
-    plan is impossible (e.g. only BTC held, target < 1).
+``GET /api/rebalance?target_btc_pct=0.5[&band=0&fee_bps=0&min_trade_btc=0&min_trade_usd=10&include_stale=false]``
+    200 ``{as_of, target_btc_pct, fees_btc, trades, skipped, rounding, before, after, excluded}``;
+    before/after have exactly the /api/portfolio shape; ``excluded`` maps each holding the plan
+    does not trade (stale price, no price) to the reason; ``skipped`` lists legs under
+    min_trade_usd (default ``rebalance.min_trade_usd``) or less than one lot (assets with
+    ``lot_size`` trade in whole lots). 422 when the plan is impossible (e.g. only BTC held,
+    target < 1, a stale BTC price).
 
 A malformed, unknown or repeated query parameter is a 400 ``{"error": ...}``; an unreadable
 store or a missing BTC price is a 503.
@@ -23,16 +25,16 @@ import math
 import re
 from collections.abc import Mapping
 
-import pandas as pd
 from flask import Blueprint, jsonify, request
 from werkzeug.datastructures import MultiDict
 
 import services
-from analytics.correlation import BENCHMARK, correlation_matrix
-from analytics.diversification_json import correlation_payload, rebalance_payload
-from analytics.rebalancing import rebalance_to_btc
 from data.errors import DataError, InvalidInputError
-from webapi.common import current_valuation, json_error, query_params
+from queries.correlation import NoBenchmarkError, correlation_window
+from queries.rebalance import plan_rebalance
+from queries.valuation import current_valuation
+from webapi.common import json_error, query_params
+from webapi.payloads import correlation_payload, rebalance_payload
 
 logger = logging.getLogger(__name__)
 
@@ -80,34 +82,34 @@ def parse_assets(raw: str | None, known: Mapping[str, object], default: list[str
     return symbols
 
 
+def parse_bool(name: str, raw: str | None, default: bool = False) -> bool:
+    """A boolean query parameter: exactly ``true`` or ``false``."""
+    if raw is None:
+        return default
+    if raw not in ("true", "false"):
+        raise InvalidInputError(f"{name} must be true or false, got {raw[:16]!r}")
+    return raw == "true"
+
+
 @bp.get("/api/correlation")
 @query_params("assets", "lookback_days")
 def get_correlation():
     """Correlation of daily USD log returns (default: BTC and every held asset)."""
-    repo, settings = services.repository(), services.settings()
     try:
-        symbols = parse_assets(request.args.get("assets"), settings.assets, [])
+        symbols = parse_assets(request.args.get("assets"), services.settings().assets, [])
         lookback = parse_lookback(request.args.get("lookback_days"))
     except InvalidInputError as exc:
         return json_error(str(exc), 400)
     try:
-        if not symbols:
-            held = repo.load_holdings(settings.portfolio.name)
-            symbols = list(dict.fromkeys([BENCHMARK, *held]))
-        closes = repo.load_closes(list(dict.fromkeys([*symbols, BENCHMARK])))
-    except DataError as exc:
+        result = correlation_window(services.read_context(), symbols, lookback)
+    except (DataError, NoBenchmarkError) as exc:
         return json_error(str(exc), 503)
-    as_of = closes[BENCHMARK].last_valid_index() if BENCHMARK in closes.columns else None
-    if as_of is None:
-        return json_error("no BTC close stored: no as_of date for the window", 503)
-    # reindex: a configured symbol without stored history is all NaN (null everywhere).
-    result = correlation_matrix(closes.reindex(columns=symbols), lookback, as_of=as_of)
     return jsonify(correlation_payload(result))
 
 
 def _rebalance_args(args: MultiDict) -> dict:
     return {
-        "target_btc_pct": parse_float("target_btc_pct", args.get("target_btc_pct"), 0.5, 0, 1),
+        "target_btc_share": parse_float("target_btc_pct", args.get("target_btc_pct"), 0.5, 0, 1),
         "band": parse_float("band", args.get("band"), 0.0, 0, 1),
         "fee_bps": parse_float("fee_bps", args.get("fee_bps"), 0.0, 0, 10_000, hi_open=True),
         "min_trade_btc": parse_float("min_trade_btc", args.get("min_trade_btc"), 0.0, 0,
@@ -115,30 +117,26 @@ def _rebalance_args(args: MultiDict) -> dict:
         "min_trade_usd": parse_float("min_trade_usd", args.get("min_trade_usd"),
                                      services.settings().rebalance.min_trade_usd, 0, 1e12),
         "lot_sizes": services.settings().lot_sizes(),
+        "include_stale": parse_bool("include_stale", args.get("include_stale")),
     }
 
 
 @bp.get("/api/rebalance")
-@query_params("target_btc_pct", "band", "fee_bps", "min_trade_btc", "min_trade_usd")
+@query_params("target_btc_pct", "band", "fee_bps", "min_trade_btc", "min_trade_usd",
+              "include_stale")
 def get_rebalance():
     """Trades that bring the stored portfolio's BTC share to target_btc_pct (default 0.5)."""
     try:
         kwargs = _rebalance_args(request.args)
     except InvalidInputError as exc:
         return json_error(str(exc), 400)
+    ctx = services.read_context()
     try:
-        valuation = current_valuation()
+        valuation = current_valuation(ctx)
     except (DataError, ValueError) as exc:
         return json_error(str(exc), 503)
-    prices = valuation.assets[["symbol", "price_btc", "price_usd"]]
-    if not (prices["symbol"] == BENCHMARK).any():
-        btc_row = pd.DataFrame({"symbol": [BENCHMARK], "price_btc": [1.0],
-                                "price_usd": [valuation.btc_usd]})
-        prices = pd.concat([btc_row, prices], ignore_index=True)
-    holdings = dict(zip(valuation.assets["symbol"], valuation.assets["quantity"],
-                        strict=True))
     try:
-        plan = rebalance_to_btc(holdings, prices, **kwargs)
+        result = plan_rebalance(valuation, **kwargs)
     except ValueError as exc:
         return json_error(str(exc), 422)
-    return jsonify(rebalance_payload(plan, as_of=valuation.as_of, unpriced=valuation.unpriced))
+    return jsonify(rebalance_payload(result))

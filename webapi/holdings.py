@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 
 from flask import Blueprint, jsonify, request
 
@@ -57,7 +56,7 @@ def post_holding():
         return json_error('expected {"symbol": <string>, "quantity": <number>}', 400)
     try:
         change = add_holding(services.repository(), services.settings(), body.get("symbol"),
-                             body.get("quantity"), now=datetime.now(timezone.utc))
+                             body.get("quantity"), now=services.now())
     except HoldingInputError as exc:
         return json_error(f"{exc.field}: {exc}", 400)
     except DataError as exc:

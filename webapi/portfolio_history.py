@@ -13,10 +13,11 @@ import re
 from flask import Blueprint, jsonify, request
 
 import services
-from analytics.btc_converter import BTCConverter, NoPriceError, StalenessLimits
-from analytics.portfolio_history import history_payload, portfolio_value_history
+from analytics.btc_converter import NoPriceError
 from data.errors import DataError
-from webapi.common import asset_kinds, query_params
+from queries.history import portfolio_history
+from webapi.common import query_params
+from webapi.payloads import history_payload
 
 logger = logging.getLogger(__name__)
 
@@ -47,15 +48,8 @@ def get_portfolio_history():
         days = _parse_days(request.args.get("days"))
     except ValueError as exc:
         return jsonify({"error": str(exc)}), 400
-    settings = services.settings()
-    repo = services.repository()
     try:
-        holdings = repo.load_holdings(settings.portfolio.name)
-        closes = repo.load_closes(sorted({"BTC", *holdings}))
-        converter = BTCConverter(
-            closes, asset_kinds=asset_kinds(settings),
-            limits=StalenessLimits.from_settings(settings.staleness))
-        history = portfolio_value_history(holdings, converter)
+        history = portfolio_history(services.read_context())
     except (DataError, NoPriceError) as exc:  # store failed, or no BTC price stored yet
         logger.warning("portfolio history unavailable: %s", exc)
         return jsonify({"error": f"portfolio history unavailable: {exc}"}), 503

@@ -54,7 +54,8 @@ def shared(tmp_path_factory):
     repo = Repository.from_url(settings.store.url)
     seed_store(repo, SAMPLE, now=NOW)
     init_portfolio(repo, settings.portfolio.holdings, settings.portfolio.name)
-    return settings, repo, create_app(settings, repo, environ={}).server.test_client()
+    app = create_app(settings, repo, environ={}, clock=lambda: NOW)
+    return settings, repo, app.server.test_client()
 
 
 @pytest.fixture
@@ -81,7 +82,8 @@ def fresh(tmp_path):
     repo = Repository.from_url(settings.store.url)
     seed_store(repo, SAMPLE, now=NOW)
     init_portfolio(repo, settings.portfolio.holdings, settings.portfolio.name)
-    return settings, repo, create_app(settings, repo, environ={}).server.test_client()
+    app = create_app(settings, repo, environ={}, clock=lambda: NOW)
+    return settings, repo, app.server.test_client()
 
 
 def store_state(repo, settings) -> tuple:
@@ -310,7 +312,7 @@ API_ROUTES = {
     ("/api/portfolio/history", "GET"): {"days"},
     ("/api/correlation", "GET"): {"assets", "lookback_days"},
     ("/api/rebalance", "GET"): {"target_btc_pct", "band", "fee_bps", "min_trade_btc",
-                                 "min_trade_usd"},
+                                 "min_trade_usd", "include_stale"},
     ("/api/health", "GET"): set(),
     ("/api/holdings", "POST"): set(),
     ("/api/holdings/<symbol>", "DELETE"): set(),

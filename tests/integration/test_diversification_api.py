@@ -11,19 +11,19 @@ import flask
 import pytest
 
 import services
+from queries.valuation import current_valuation
 from tests.conftest import SAMPLE
 from webapi import register_api
-from webapi.common import current_valuation
-from webapi.portfolio import portfolio_payload
+from webapi.payloads import portfolio_payload
 
 ACCEPTANCE_ASSETS = ["BTC", "ETH", "SOL", "SPY", "QQQ", "GLD", "USDC"]
 
 
 @pytest.fixture
-def client(settings, repo):
+def client(settings, repo, now):
     app = flask.Flask(__name__)
     register_api(app)  # every /api blueprint with the shared query-string and error handling
-    services.init(settings, repo)
+    services.init(settings, repo, clock=lambda: now)
     return app.test_client()
 
 
@@ -186,7 +186,7 @@ def test_api_rebalance_only_btc_held_cannot_sell_btc_into_nothing(client, repo):
 
 def test_api_rebalance_before_and_after_have_the_portfolio_shape(client):
     body = client.get("/api/rebalance?target_btc_pct=0.5").get_json()
-    portfolio = portfolio_payload(current_valuation())
+    portfolio = portfolio_payload(current_valuation(services.read_context()))
     for side in ("before", "after"):
         assert set(body[side]) == set(portfolio)
         assert set(body[side]["assets"][0]) <= set(portfolio["assets"][0])

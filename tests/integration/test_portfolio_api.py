@@ -14,18 +14,19 @@ import pytest
 
 import services
 from analytics.btc_converter import StalenessLimits
-from analytics.portfolio_value import portfolio_payload, value_portfolio
+from analytics.portfolio_value import value_portfolio
 from data.storage import Repository
+from webapi.payloads import portfolio_payload
 from webapi.portfolio_history import bp
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "prices_daily.csv"
 
 
 @pytest.fixture
-def client(settings, repo):
+def client(settings, repo, now):
     app = flask.Flask(__name__)
     app.register_blueprint(bp)
-    services.init(settings, repo)
+    services.init(settings, repo, clock=lambda: now)
     return app.test_client()
 
 

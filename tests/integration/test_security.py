@@ -24,11 +24,11 @@ from werkzeug import Request, Response
 
 from analytics.portfolio_value import value_portfolio
 from app import create_app
-from components.export import CSV_COLUMNS, escape_cell, holdings_csv
 from data import ingest
 from data.adapters.alphavantage import AlphaVantageAdapter
 from data.errors import TransientError
 from data.storage import Repository
+from queries.export import CSV_COLUMNS, escape_cell, holdings_csv
 from settings import load_settings
 from tests.conftest import NOW, ROOT
 from tests.integration.helpers import dash_callback, source

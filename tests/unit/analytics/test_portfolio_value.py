@@ -13,13 +13,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from analytics.btc_converter import BTCConverter, ConversionCache, NoPriceError
-from analytics.portfolio_history import history_payload, portfolio_value_history
+from analytics.portfolio_history import portfolio_value_history
 from analytics.portfolio_value import (
     calculate_portfolio_value_in_btc,
-    portfolio_payload,
+    revalue,
     value_portfolio,
 )
 from data.seed import read_sample
+from webapi.payloads import history_payload, portfolio_payload
 
 SAMPLE = Path(__file__).resolve().parents[3] / "data" / "sample" / "prices_daily.csv"
 KINDS = {"BTC": "crypto", "ETH": "crypto", "SOL": "crypto", "MATIC": "crypto", "USDC": "crypto",
@@ -41,7 +42,8 @@ def latest() -> pd.DataFrame:
         ("BTC", 49000.0, ts("2024-01-08"), "sample", "close"),
         ("BTC", 50000.0, ts("2024-01-08 12:00"), "coingecko", "quote"),
         ("ETH", 2500.0, ts("2024-01-08"), "sample", "close"),
-        ("ETH", 9999.0, ts("2024-01-08 12:00:30"), "coingecko", "quote"),  # after as_of
+        # Stamped 30 s after BTC's quote, as CoinGecko stamps each coin: still before now.
+        ("ETH", 2600.0, ts("2024-01-08 12:00:30"), "coingecko", "quote"),
         ("SPY", 500.0, ts("2024-01-05"), "yahoo", "close"),                  # Friday close
     ])
 
@@ -56,18 +58,20 @@ CLOSES = pd.DataFrame(
 
 def test_value_portfolio_hand_example(latest):
     val = value_portfolio({"BTC": 1, "ETH": 10, "SPY": 20}, latest, asset_kinds=KINDS, now=NOW)
-    # as_of = the BTC quote (12:00, 50000 USD). ETH's 12:00:30 quote is later: its close is used.
-    # BTC 1; ETH 10 × 2500 / 50000 = 0.5; SPY 20 × 500 / 50000 = 0.2; total 1.7 BTC.
+    # as_of = the BTC quote (12:00, 50000 USD). ETH's quote 30 s later is ETH's own newest
+    # price at or before now (12:05): it is used, never the older close.
+    # BTC 1; ETH 10 × 2600 / 50000 = 0.52; SPY 20 × 500 / 50000 = 0.2; total 1.72 BTC.
     assert val.as_of == ts("2024-01-08 12:00") and val.btc_usd == 50000.0
-    assert val.total_btc == pytest.approx(1.7)
+    assert val.total_btc == pytest.approx(1.72)
     a = val.assets.set_index("symbol")
-    assert a["value_btc"].tolist() == pytest.approx([1.0, 0.5, 0.2])
-    assert a["value_sats"].tolist() == [100_000_000, 50_000_000, 20_000_000]
-    assert a["value_usd"].tolist() == pytest.approx([50000.0, 25000.0, 10000.0])
-    assert a["weight"].tolist() == pytest.approx([1 / 1.7, 0.5 / 1.7, 0.2 / 1.7])
-    assert val.btc_allocation == pytest.approx(1 / 1.7)
-    assert val.total_usd == pytest.approx(85000.0)
-    assert a.loc["ETH", "price_ts"] == ts("2024-01-08") and a.loc["ETH", "source"] == "sample"
+    assert a["value_btc"].tolist() == pytest.approx([1.0, 0.52, 0.2])
+    assert a["value_sats"].tolist() == [100_000_000, 52_000_000, 20_000_000]
+    assert a["value_usd"].tolist() == pytest.approx([50000.0, 26000.0, 10000.0])
+    assert a["weight"].tolist() == pytest.approx([1 / 1.72, 0.52 / 1.72, 0.2 / 1.72])
+    assert val.btc_allocation == pytest.approx(1 / 1.72)
+    assert val.total_usd == pytest.approx(86000.0)
+    assert a.loc["ETH", "price_ts"] == ts("2024-01-08 12:00:30")
+    assert a.loc["ETH", "source"] == "coingecko"
     # Friday close read on Monday: 3.5 days old, within the 4-day equity limit.
     assert not a["stale"].any()
 
@@ -76,15 +80,48 @@ def test_value_portfolio_flags_old_prices(latest):
     later = NOW + timedelta(minutes=30)  # the BTC quote is now 35 min old (> 10 min)
     val = value_portfolio({"ETH": 1}, latest, asset_kinds=KINDS, now=later)
     assert val.assets["stale"].tolist() == [True]
-    assert val.total_btc == pytest.approx(0.05)  # still valued (flagged), not zero
+    assert val.total_btc == pytest.approx(0.052)  # still valued (flagged), not zero
 
 
 def test_value_portfolio_unpriced_asset_is_listed_not_fatal(latest):
     val = value_portfolio({"SOL": 1, "ETH": 10}, latest, asset_kinds=KINDS, now=NOW)
     assert val.unpriced == ("SOL",)
     assert val.assets["symbol"].tolist() == ["ETH"]
-    assert val.total_btc == pytest.approx(0.5)  # SOL is not counted as zero-valued data
+    assert val.total_btc == pytest.approx(0.52)  # SOL is not counted as zero-valued data
     assert portfolio_payload(val)["unpriced"] == ["SOL"]
+
+
+def test_value_portfolio_values_an_asset_whose_close_is_newer_than_btcs_price():
+    # BTC's daily job failed (newest close Jan 6), SPY's did not (Jan 8): SPY is still valued,
+    # at its own newest close, converted with BTC's newest price (flagged stale: 2.5 days).
+    latest = latest_frame([("BTC", 40000.0, ts("2024-01-06"), "s", "close"),
+                           ("SPY", 480.0, ts("2024-01-08"), "s", "close")])
+    val = value_portfolio({"SPY": 100}, latest, asset_kinds=KINDS, now=NOW)
+    assert val.unpriced == () and val.as_of == ts("2024-01-06")
+    assert val.total_btc == pytest.approx(100 * 480 / 40000)
+    assert val.assets["price_ts"].tolist() == [ts("2024-01-08")]
+    assert val.assets["stale"].tolist() == [True] and val.btc_stale
+
+
+def test_value_portfolio_never_uses_a_price_after_now(latest):
+    early = ts("2024-01-08 12:00:10")  # ETH's quote (12:00:30) is still in the future
+    val = value_portfolio({"ETH": 10}, latest, asset_kinds=KINDS, now=early)
+    assert val.assets["price_usd"].tolist() == [2500.0]  # its newest close at or before now
+    with pytest.raises(NoPriceError):
+        value_portfolio({"ETH": 1}, latest, asset_kinds=KINDS, now=ts("2024-01-07"))
+
+
+def test_revalue_keeps_prices_and_flags_and_adds_btc_at_its_own_price(latest):
+    val = value_portfolio({"ETH": 10, "SPY": 20}, latest, asset_kinds=KINDS, now=NOW)
+    after = revalue(val, {"ETH": 5, "SPY": 20, "BTC": 0.26})
+    a = after.assets.set_index("symbol")
+    assert a.loc["ETH", "value_btc"] == pytest.approx(0.26)
+    assert a.loc["BTC", "price_usd"] == 50000.0 and a.loc["BTC", "source"] == "coingecko"
+    assert a.loc["BTC", "price_ts"] == val.as_of
+    assert a.loc["ETH", "price_ts"] == ts("2024-01-08 12:00:30")
+    assert after.total_btc == pytest.approx(val.total_btc)
+    with pytest.raises(ValueError, match="SOL"):
+        revalue(val, {"SOL": 1})
 
 
 def test_value_portfolio_without_a_btc_price_raises(latest):
@@ -95,16 +132,16 @@ def test_value_portfolio_without_a_btc_price_raises(latest):
 def test_portfolio_payload_shape(latest):
     val = value_portfolio({"BTC": 1, "ETH": 10}, latest, asset_kinds=KINDS, now=NOW)
     body = json.loads(json.dumps(portfolio_payload(val)))
-    assert body["portfolio_value_btc"] == pytest.approx(1.5)
-    assert body["value_usd"] == pytest.approx(75000.0)
-    assert body["holdings"] == {"BTC": pytest.approx(1.0), "ETH": pytest.approx(0.5)}
+    assert body["portfolio_value_btc"] == pytest.approx(1.52)
+    assert body["value_usd"] == pytest.approx(76000.0)
+    assert body["holdings"] == {"BTC": pytest.approx(1.0), "ETH": pytest.approx(0.52)}
     assert body["as_of"] == "2024-01-08T12:00:00+00:00" and body["btc_usd"] == 50000.0
     eth = body["assets"][1]
     assert set(eth) == {"symbol", "quantity", "price_usd", "price_btc", "value_btc", "value_usd",
                         "value_sats", "weight", "price_ts", "source", "stale"}
     assert body["unpriced"] == []
-    assert eth["value_sats"] == 50_000_000 and isinstance(eth["value_sats"], int)
-    assert eth["price_ts"] == "2024-01-08T00:00:00+00:00" and eth["stale"] is False
+    assert eth["value_sats"] == 52_000_000 and isinstance(eth["value_sats"], int)
+    assert eth["price_ts"] == "2024-01-08T12:00:30+00:00" and eth["stale"] is False
 
 
 @given(st.dictionaries(st.sampled_from(["BTC", "ETH", "SPY"]),
@@ -145,26 +182,27 @@ def test_history_payload_last_days_oldest_first():
     conv = BTCConverter(CLOSES, asset_kinds=KINDS, cache=None)
     hist = portfolio_value_history({"BTC": 2}, conv)
     body = history_payload(hist, 2)
-    assert body == {"history": [{"date": "2024-01-07", "value_btc": 2.0, "return_btc": 0.0},
-                                {"date": "2024-01-08", "value_btc": 2.0, "return_btc": 0.0}]}
+    assert body == {"history": [
+        {"date": "2024-01-07", "value_btc": 2.0, "return_btc": 0.0, "stale": []},
+        {"date": "2024-01-08", "value_btc": 2.0, "return_btc": 0.0, "stale": []}]}
     # The first day has no previous day: its return is null, never NaN in JSON.
     assert history_payload(hist, 10)["history"][0]["return_btc"] is None
 
 
-def test_history_excludes_matic_after_it_stopped_trading():
+def test_history_keeps_matic_at_its_last_price_flagged_after_it_stopped_trading():
     closes = read_sample(SAMPLE).pivot(index="ts", columns="symbol", values="close")
     conv = BTCConverter(closes, asset_kinds=KINDS, cache=None)
     hist = portfolio_value_history({"BTC": 1, "MATIC": 1000}, conv,
                                    start=ts("2025-03-24"), end=ts("2025-03-27"))
     d = hist.daily
-    # 03-24: own close; 03-25: as-of 03-24, 1 day old (within limit); then stale -> excluded.
-    assert d["value_btc"].iloc[0] == pytest.approx(1 + 1000 * 0.216415 / 87498.9140625,
-                                                   rel=1e-12)
-    assert d["value_btc"].iloc[1] == pytest.approx(1 + 1000 * 0.216415 / 87471.703125, rel=1e-12)
-    assert d["value_btc"].iloc[2:].tolist() == [1.0, 1.0]
-    assert d["excluded"].tolist() == ["", "", "MATIC", "MATIC"]
-    # Dropping MATIC out is not a loss of the portfolio: only BTC was valued on both days.
-    assert d["return_btc"].iloc[2:].tolist() == [0.0, 0.0]
+    btc = closes.loc["2025-03-24":"2025-03-27", "BTC"].to_numpy()
+    # MATIC's last close (03-24) carries its value on, flagged stale once past the 1-day
+    # limit, exactly as /api/portfolio values it: the chart shows no drop that is not a loss.
+    assert d["value_btc"].tolist() == pytest.approx((1 + 1000 * 0.216415 / btc).tolist(),
+                                                    rel=1e-12)
+    assert d["stale"].tolist() == ["", "", "MATIC", "MATIC"]
+    assert d["excluded"].tolist() == ["", "", "", ""] and d["complete"].all()
+    assert history_payload(hist, 1)["history"][0]["stale"] == ["MATIC"]
 
 
 def test_history_of_only_btc_is_flat_and_nothing_valued_is_nan():
@@ -209,7 +247,7 @@ def test_report_hand_example(latest):
     assert eth_24h["usd_return"] == pytest.approx(2250 / 2200 - 1)
     assert eth_24h["btc_usd_return"] == pytest.approx(45000 / 44000 - 1)
     assert eth_24h["btc_return"] == pytest.approx((2250 / 45000) / (2200 / 44000) - 1)
-    assert report.valuation.total_btc == pytest.approx(1.5)
+    assert report.valuation.total_btc == pytest.approx(1.52)
 
 
 def test_value_portfolio_of_no_holdings_is_zero_not_nan(latest):

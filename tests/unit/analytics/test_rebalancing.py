@@ -213,3 +213,28 @@ def test_rebalance_inside_band_property(portfolio, target, band):
     else:
         assert not plan.trades.empty
         assert plan.btc_share_after == pytest.approx(target, abs=1e-9)
+
+
+def test_frozen_holding_counts_in_the_total_but_is_never_traded():
+    # 1 BTC + 20 ETH (1 BTC) + 10 MATIC frozen (0.5 BTC): 2.5 BTC; 60 % BTC = 1.5 BTC.
+    prices = pd.DataFrame({"symbol": ["BTC", "ETH", "MATIC"], "price_btc": [1.0, 0.05, 0.05],
+                           "price_usd": [100_000.0, 5_000.0, 5_000.0]})
+    plan = rebalance_to_btc({"BTC": 1.0, "ETH": 20.0, "MATIC": 10.0}, prices, 0.6,
+                            frozen=["MATIC"])
+    trades = plan.trades.set_index("symbol")
+    assert "MATIC" not in trades.index
+    assert trades.loc["ETH", "quantity"] == pytest.approx(10.0)  # only ETH funds the 0.5 BTC
+    assert plan.btc_share_after == pytest.approx(0.6)
+    after = plan.after.set_index("symbol")
+    assert after.loc["MATIC", "quantity"] == 10.0
+
+
+def test_frozen_holdings_can_stop_a_plan_short_of_the_target():
+    prices = pd.DataFrame({"symbol": ["BTC", "ETH", "MATIC"], "price_btc": [1.0, 0.05, 0.05],
+                           "price_usd": [100_000.0, 5_000.0, 5_000.0]})
+    plan = rebalance_to_btc({"BTC": 1.0, "ETH": 20.0, "MATIC": 20.0}, prices, 0.9,
+                            frozen=["MATIC"])
+    assert plan.after.set_index("symbol").loc["ETH", "quantity"] == pytest.approx(0.0)
+    assert plan.btc_share_after == pytest.approx(2.0 / 3.0)  # all ETH sold; MATIC kept
+    with pytest.raises(ValueError, match="BTC cannot be frozen"):
+        rebalance_to_btc({"BTC": 1.0}, prices, 0.5, frozen=["BTC"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import plotly.utils
 import pytest
@@ -11,13 +12,13 @@ from dash import no_update
 from components import dashboard_view as view_mod
 from components.cards import DOWN, FLAT, STALE_OFF, STALE_ON, UP
 from components.dashboard_view import (
-    DashboardData,
     apply_delta,
     build_view,
     page_update,
     portfolio_change_24h,
     view_delta,
 )
+from queries.dashboard import DashboardData
 from tests.unit.components.conftest import NOW
 
 NAMES = {"BTC": "Bitcoin", "ETH": "Ethereum", "SPY": "S&P 500"}
@@ -100,9 +101,26 @@ def test_stale_badge_follows_the_staleness_flag(valuation):
 
 def test_portfolio_change_24h_hand_computed(valuation):
     # 24 h ago: 1 + 5 x 0.05 + 40 x 0.005 = 1.45 BTC; now 1.4 -> 1.4 / 1.45 - 1.
-    change = portfolio_change_24h(valuation, {"BTC": 1.0, "ETH": 0.05, "SPY": 0.005})
-    assert change == pytest.approx(1.4 / 1.45 - 1)
-    assert portfolio_change_24h(valuation, {"BTC": 1.0}) is None
+    change, left_out = portfolio_change_24h(valuation, {"BTC": 1.0, "ETH": 0.05, "SPY": 0.005})
+    assert change == pytest.approx(1.4 / 1.45 - 1) and left_out == ()
+
+
+def test_portfolio_change_24h_is_over_the_priced_holdings_and_names_the_rest(valuation):
+    # No reference for ETH and SPY: the change is BTC's alone (0) and says so.
+    assert portfolio_change_24h(valuation, {"BTC": 1.0}) == (0.0, ("ETH", "SPY"))
+    # ETH's price now is stale: left out even with a reference. 24 h ago: 1 + 40 x 0.004.
+    frame = valuation.assets.assign(stale=valuation.assets["symbol"] == "ETH")
+    stale_eth = replace(valuation, assets=frame)
+    change, left_out = portfolio_change_24h(stale_eth, {"BTC": 1.0, "ETH": 0.05, "SPY": 0.004})
+    assert change == pytest.approx((1 + 40 * 0.005) / (1 + 40 * 0.004) - 1)
+    assert left_out == ("ETH",)
+    assert portfolio_change_24h(valuation, {}) == (None, ("BTC", "ETH", "SPY"))
+
+
+def test_header_change_names_what_it_left_out(valuation):
+    view = build_view(_data(valuation, {"BTC": 1.0, "SPY": 0.004}), None, sats=False)
+    assert view["header"]["change"][0] == "+3.45% excl. ETH"  # 1.2 / 1.16 - 1 over BTC + SPY
+    assert build_view(_data(valuation), None, sats=False)["header"]["change"][0] == "—"
 
 
 def test_pending_holding_gets_a_backfill_card(valuation):

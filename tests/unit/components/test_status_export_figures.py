@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from components.export import CSV_COLUMNS, escape_cell, holdings_csv
 from components.figures import correlation_heatmap, history_figure
 from components.status import describe_status
 from components.tables import low_correlation_list, rebalance_table
+from queries.export import CSV_COLUMNS, escape_cell, holdings_csv
 
 NOW = datetime(2025, 8, 20, 12, 0, tzinfo=timezone.utc)
 LIMIT = timedelta(minutes=5)

@@ -1,16 +1,18 @@
-"""Demo feed: covariance seeded from the stored history, memory only, correlated walk."""
+"""Demo feed: covariance from the stored history, a correlated walk stored as 'demo' quotes."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from data.demo import DEMO_SOURCE, DemoFeed, demo_feed, step_covariance
-
-START = datetime(2026, 1, 1, tzinfo=timezone.utc)
+from data.demo import DEMO_SOURCE, build_demo_job, demo_step, step_covariance, with_demo
+from data.jobs import JobSet
+from data.seed import seed_store
+from data.storage import Repository
+from tests.conftest import SAMPLE
 
 
 def _closes():
@@ -31,36 +33,55 @@ def test_step_covariance_scales_daily_covariance_to_the_step():
     assert cov.loc["B", "B"] == pytest.approx(4 * var_a)
 
 
-def test_feed_starts_at_the_last_close_and_moves_per_step():
-    feed = DemoFeed.from_closes(_closes(), start=START, step_seconds=30)
-    at_start = {q.symbol: q for q in feed.quotes(START + timedelta(seconds=10))}
-    assert at_start["A"].price_usd == pytest.approx(100.0)
-    assert at_start["B"].price_usd == pytest.approx(50.0)
-    assert at_start["A"].ts == START and at_start["A"].source == DEMO_SOURCE
-    later = {q.symbol: q for q in feed.quotes(START + timedelta(seconds=95))}
-    assert later["A"].ts == START + timedelta(seconds=90)
-    assert later["A"].price_usd != at_start["A"].price_usd
-
-
-def test_feed_walk_keeps_the_correlation_of_the_history():
-    feed = DemoFeed.from_closes(_closes(), start=START, step_seconds=30)
-    quotes = {q.symbol: q.price_usd for q in feed.quotes(START + timedelta(hours=6))}
+def test_demo_step_keeps_the_correlation_of_the_history():
+    daily = step_covariance(_closes(), lookback_days=90, step_seconds=86_400)
+    last = pd.Series({"A": 100.0, "B": 50.0, "C": 5.0})
+    moved = demo_step(last, daily, seconds=6 * 3600, rng=np.random.default_rng(1))
+    assert list(moved.index) == ["A", "B"]  # C is not simulated
     # B's returns are exactly twice A's, so the walk moves log B by twice log A.
-    assert np.log(quotes["B"] / 50) == pytest.approx(2 * np.log(quotes["A"] / 100), rel=1e-6)
+    assert np.log(moved["B"] / 50) == pytest.approx(2 * np.log(moved["A"] / 100), rel=1e-6)
+    assert demo_step(last, daily, seconds=0, rng=np.random.default_rng(1)).tolist() == [100, 50]
 
 
-def test_feed_is_reproducible_for_a_seed():
-    one = DemoFeed.from_closes(_closes(), start=START, seed=1)
-    two = DemoFeed.from_closes(_closes(), start=START, seed=1)
-    at = START + timedelta(minutes=30)
-    assert [q.price_usd for q in one.quotes(at)] == [q.price_usd for q in two.quotes(at)]
+def _snapshot(repo):
+    quotes = repo.load_quotes()
+    return dict(zip(quotes["symbol"], quotes["price_usd"], strict=True))
 
 
-def test_demo_feed_never_writes_to_the_store(repo, now):
-    before_prices, before_quotes = repo.count_prices(), len(repo.load_quotes())
-    feed = demo_feed(repo, now=now)
-    ticks = feed.quotes(now + timedelta(minutes=5))
-    assert {q.symbol for q in ticks} >= {"BTC", "ETH", "SPY"}
-    assert repo.count_prices() == before_prices
-    assert len(repo.load_quotes()) == before_quotes
-    assert demo_feed(repo, now=now) is feed  # one feed per store and process
+def test_demo_job_walks_from_the_stored_closes_and_stores_demo_quotes_only(repo, now):
+    prices_before = repo.count_prices()
+    job = build_demo_job(repo)
+    job(now)
+    first = repo.load_quotes().set_index("symbol")
+    last_close = repo.load_latest_prices(["BTC"]).query("kind == 'close'")["price_usd"].iloc[0]
+    assert {"BTC", "ETH", "SPY"} <= set(first.index)
+    assert set(first["source"]) == {DEMO_SOURCE}
+    assert first.loc["BTC", "price_usd"] == pytest.approx(last_close)  # the walk starts there
+    assert "MATIC" not in first.index  # its series ended: not simulated, it stays stale
+    job(now + timedelta(seconds=30))
+    second = repo.load_quotes().set_index("symbol")
+    assert second.loc["BTC", "price_usd"] != first.loc["BTC", "price_usd"]
+    assert second.loc["BTC", "ts"] == pd.Timestamp(now + timedelta(seconds=30))
+    assert repo.count_prices() == prices_before  # never in the price history
+
+
+def test_demo_walk_lives_in_the_store_so_any_scheduler_continues_it(settings, repo, now,
+                                                                    tmp_path):
+    # Store 1: one job runs the first step, a new job (another process, a takeover) the next.
+    build_demo_job(repo)(now)
+    build_demo_job(Repository.from_url(settings.store.url))(now + timedelta(seconds=30))
+    # Store 2, same history: one job runs both steps. The walk is the same: its state is the
+    # store, not the memory of the process that ran the previous step.
+    other = Repository.from_url(f"sqlite:///{tmp_path / 'other.db'}")
+    seed_store(other, SAMPLE, now=now)
+    job = build_demo_job(other)
+    job(now)
+    job(now + timedelta(seconds=30))
+    assert _snapshot(repo) == pytest.approx(_snapshot(other), rel=1e-12)
+
+
+def test_with_demo_replaces_only_the_quote_job_in_demo_mode(settings, repo):
+    jobs = JobSet(quotes=print, history=print, backfill=print, health=print)
+    assert with_demo(jobs, settings, repo) is jobs
+    demo = with_demo(jobs, settings.model_copy(update={"demo": True}), repo)
+    assert demo.quotes is not print and demo.history is print and demo.backfill is print

@@ -14,20 +14,23 @@ from dash._utils import AttributeDict
 
 from analytics.portfolio_value import value_portfolio
 from app import create_app
+from queries.dashboard import backfill_text, value_history
+from queries.rebalance import plan_rebalance
 from tests.conftest import SAMPLE
 
 
 @pytest.fixture
-def page(settings, repo):
-    create_app(settings, repo)  # register_page needs an app; services point at this store
+def page(settings, repo, now):
+    # register_page needs an app; services point at this store, read at the fixed NOW.
+    create_app(settings, repo, clock=lambda: now)
     import pages.dashboard as dashboard
     return dashboard
 
 
 @pytest.fixture
-def data(page):
-    from pages import _dashboard_data
-    return _dashboard_data
+def ctx(page):
+    import services
+    return services.read_context()
 
 
 def _sample_last_closes():
@@ -109,9 +112,9 @@ def _valuation():
                            asset_kinds={"SPY": "equity"}, now=ts)
 
 
-def test_rebalance_trades_hand_computed(data):
+def test_rebalance_trades_hand_computed():
     # Total 1.4 BTC; 50 % BTC -> BTC 0.7 (sell 0.3); ETH and SPY scaled by 0.7 / 0.4.
-    trades = data.rebalance_trades(_valuation(), 0.5).set_index("symbol")
+    trades = plan_rebalance(_valuation(), 0.5).trades.set_index("symbol")
     assert (trades.loc["BTC", "side"], trades.loc["BTC", "value_btc"]) == ("sell", pytest.approx(0.3))
     assert trades.loc["ETH", "value_btc"] == pytest.approx(0.15)
     assert trades.loc["SPY", "quantity"] == pytest.approx(30.0)
@@ -139,8 +142,8 @@ def test_header_24h_change_is_hand_computed_from_the_csv(page, settings):
     assert out["change_class"] == ("text-success" if change > 0 else "text-danger")
 
 
-def test_history_starts_on_the_first_day_every_holding_has_a_price(data, settings):
-    history = data.value_history(dict(settings.portfolio.holdings))
+def test_history_starts_on_the_first_day_every_holding_has_a_price(ctx, settings):
+    history = value_history(ctx, dict(settings.portfolio.holdings))
     raw = pd.read_csv(SAMPLE)
     first_common = max(raw[raw.symbol == s].date.min() for s in settings.portfolio.holdings)
     assert history.index[0] == pd.Timestamp(first_common, tz="UTC")
@@ -151,14 +154,25 @@ def test_history_starts_on_the_first_day_every_holding_has_a_price(data, setting
     (None, "not requested"), ({"state": "requested"}, "requested"),
     ({"state": "running", "progress": 0.4}, "running 40%"), ({}, "not requested"),
 ])
-def test_backfill_text(data, state, text):
-    assert data.backfill_text(state) == text
+def test_backfill_text(state, text):
+    assert backfill_text(state) == text
 
 
-def test_rebalance_plan_whole_shares_and_small_legs_listed(data):
+def test_update_rebalance_names_the_stale_holding_it_does_not_trade(page, repo, settings):
+    repo.set_holding("MATIC", 20_000.0, settings.portfolio.name)  # series ended 2025-03-24
+    table, key = page.update_rebalance(30, None, 0, None)
+    text = str(table)
+    assert "Not traded: " in text and "MATIC (stale price from 2025-03-24" in text
+    assert "'MATIC'" not in text.split("Not traded")[0]  # no trade row for it
+    repo.remove_holding("MATIC", settings.portfolio.name)
+    assert page.update_rebalance(30, None, 1, key)[1] != key
+
+
+def test_rebalance_plan_whole_shares_and_small_legs_listed(ctx, settings):
     # BTC share 1/1.4 = 0.71429; target 0.714 sells 0.0004 BTC into ETH and SPY, 0.0002 each:
     # ETH $20 is traded, SPY 0.04 shares ($20) is less than one share and is listed instead.
-    plan = data.rebalance_plan(_valuation(), 0.714)
+    plan = plan_rebalance(_valuation(), 0.714, lot_sizes=settings.lot_sizes(),
+                          min_trade_usd=settings.rebalance.min_trade_usd).plan
     skipped = plan.skipped.set_index("symbol")
     assert "SPY" in skipped.index and skipped.loc["SPY", "reason"].startswith("less than one lot")
     assert set(plan.trades["symbol"]) == {"BTC", "ETH"}

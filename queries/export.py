@@ -1,4 +1,8 @@
-"""CSV export of the holdings (pure), safe to open in a spreadsheet."""
+"""CSV export of the holdings valued now, safe to open in a spreadsheet.
+
+Same valuation as ``/api/portfolio`` and the page (``queries.valuation.current_valuation``),
+including the ``stale`` flag of each price.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,11 @@ from collections.abc import Mapping
 import pandas as pd
 
 from analytics.portfolio_value import SATS_PER_BTC, PortfolioValuation
+from queries.context import ReadContext
+from queries.valuation import current_valuation
 
 CSV_COLUMNS = ("symbol", "name", "category", "quantity", "price_usd", "price_btc", "value_btc",
-               "value_sats", "weight", "source", "price_ts")
+               "value_sats", "weight", "source", "price_ts", "stale")
 # OWASP's list: a leading tab or CR is skipped by some spreadsheets, which then see the "=".
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -42,5 +48,11 @@ def holdings_csv(valuation: PortfolioValuation, *, names: Mapping[str, str],
             f"{row['price_usd']:.8f}", _plain(row["price_btc"]), f"{row['value_btc']:.8f}",
             str(round(row["value_btc"] * SATS_PER_BTC)), f"{row['weight']:.6f}",
             escape_cell(str(row["source"])), pd.Timestamp(row["price_ts"]).isoformat(),
+            "true" if row["stale"] else "false",
         ])
     return out.getvalue()
+
+
+def export_csv(ctx: ReadContext) -> str:
+    """The holdings CSV of the portfolio valued now."""
+    return holdings_csv(current_valuation(ctx), names=ctx.names(), categories=ctx.categories())

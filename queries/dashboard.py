@@ -1,0 +1,117 @@
+"""What the dashboard shows, read from the store: live snapshot, history, allocation.
+
+The page's callbacks call these with a ``ReadContext`` and hand the result to the pure
+builders in ``components``; nothing here builds a Dash component.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import pandas as pd
+
+from analytics.btc_converter import BTCConverter
+from analytics.portfolio_history import portfolio_value_history
+from analytics.portfolio_value import PortfolioValuation
+from data.holdings import backfill_state
+from queries.context import ReadContext
+from queries.valuation import current_valuation, price_candidates, prices_btc_24h
+
+
+@dataclass(frozen=True)
+class StatusFacts:
+    """The inputs of the status strip (``components.status.describe_status`` minus ``now``)."""
+
+    quotes_fetched_at: pd.Timestamp | None
+    latest: pd.DataFrame
+    health: Sequence[dict]
+    quote_limit: timedelta
+    demo: bool
+
+
+@dataclass(frozen=True)
+class DashboardData:
+    """Everything one refresh shows, read from the store (never from a provider)."""
+
+    valuation: PortfolioValuation
+    now: datetime
+    names: Mapping[str, str]
+    categories: Mapping[str, str]
+    # BTC prices at the stored closes 24 h before as_of; a holding without a fresh close then
+    # is missing (left out of the 24 h change, and named).
+    prices_btc_24h: Mapping[str, float]
+    pending: Mapping[str, tuple[float, str]] = field(default_factory=dict)  # symbol -> qty, state
+    status: StatusFacts | None = None
+
+
+def backfill_text(state: dict | None) -> str:
+    """'requested', 'running 40%', 'failed' ... from a recorded backfill state."""
+    if not state:
+        return "not requested"
+    progress = state.get("progress")
+    done = f" {progress:.0%}" if isinstance(progress, (int, float)) else ""
+    return f"{state.get('state', 'unknown')}{done}"
+
+
+def load_dashboard(ctx: ReadContext) -> DashboardData:
+    """The live part of the page: valuation now, 24 h references, pending holdings, status."""
+    repo, settings = ctx.repo, ctx.settings
+    candidates = price_candidates(ctx)  # read once: valuation and status
+    holdings = ctx.holdings()
+    valuation = current_valuation(ctx, candidates, holdings)
+    pending = {s: (holdings[s], backfill_text(backfill_state(repo, s)))
+               for s in valuation.unpriced if s in holdings}
+    status = StatusFacts(
+        quotes_fetched_at=repo.newest_quote_fetch(), latest=candidates,
+        health=repo.load_source_health(), demo=settings.demo,
+        quote_limit=timedelta(seconds=settings.cache.stale_if_error_seconds))
+    return DashboardData(valuation=valuation, now=ctx.now, names=ctx.names(),
+                         categories=ctx.categories(),
+                         prices_btc_24h=prices_btc_24h(ctx, valuation), pending=pending,
+                         status=status)
+
+
+def value_history(ctx: ReadContext, holdings: Mapping[str, float]) -> pd.DataFrame:
+    """Daily BTC value at constant quantities and the flat 'held BTC' line.
+
+    Returns index date, columns value_btc and held_btc: the value of the first day on which
+    every holding has a price, held as BTC (flat in BTC terms by definition). Days before
+    that (an asset not yet listed) are left out so the line starts from a complete portfolio.
+    """
+    closes = ctx.repo.load_closes([*holdings, "BTC"])
+    converter = BTCConverter(closes, asset_kinds=ctx.asset_kinds, limits=ctx.limits)
+    history = portfolio_value_history(holdings, converter).daily
+    complete = history.index[history["complete"].to_numpy(dtype=bool)]
+    daily = history.loc[history.index >= complete[0], "value_btc"] if len(complete) else (
+        history["value_btc"])
+    daily = daily.dropna()
+    held = float(daily.iloc[0]) if len(daily) else 0.0
+    return pd.DataFrame({"value_btc": daily, "held_btc": held})
+
+
+def allocation(ctx: ReadContext, valuation: PortfolioValuation
+               ) -> tuple[dict[str, float], dict[str, float]]:
+    """Weights by asset and by category (fractions of the BTC value)."""
+    categories = ctx.categories()
+    by_asset = dict(zip(valuation.assets["symbol"], valuation.assets["weight"], strict=True))
+    by_category: dict[str, float] = {}
+    for symbol, weight in by_asset.items():
+        key = categories.get(symbol, "other")
+        by_category[key] = by_category.get(key, 0.0) + float(weight)
+    return by_asset, by_category
+
+
+def history_and_allocation(ctx: ReadContext) -> tuple[pd.DataFrame, dict, dict]:
+    """Value history of the current holdings and their weights by asset and by category.
+
+    Raises:
+        ValueError: no BTC price, or no priced holding.
+    """
+    valuation = current_valuation(ctx)
+    if valuation.assets.empty:
+        raise ValueError("No priced holdings yet: add an asset above.")
+    holdings = dict(zip(valuation.assets["symbol"], valuation.assets["quantity"], strict=True))
+    by_asset, by_category = allocation(ctx, valuation)
+    return value_history(ctx, holdings), by_asset, by_category

@@ -1,0 +1,87 @@
+"""Rebalance plans over the portfolio valued now (the page's table and /api/rebalance).
+
+A holding valued at a stale price is never traded: a trade at a price that is days (or, for a
+series that ended, months) old is not a plan. It keeps its value in the total (as everywhere)
+and is listed in ``excluded`` with the reason, unless the caller asks for ``include_stale``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from analytics.btc_converter import BTC
+from analytics.portfolio_value import PortfolioValuation, revalue
+from analytics.rebalancing import RebalancePlan, rebalance_to_btc
+from queries.context import ReadContext
+from queries.valuation import current_valuation
+
+
+@dataclass(frozen=True)
+class Rebalance:
+    """A plan with the portfolio before and after it, valued exactly as ``/api/portfolio``."""
+
+    plan: RebalancePlan
+    before: PortfolioValuation
+    after: PortfolioValuation
+    excluded: dict[str, str]  # symbol -> why it is not traded
+
+    @property
+    def trades(self) -> pd.DataFrame:
+        """The trades (analytics.rebalancing TRADE_COLUMNS)."""
+        return self.plan.trades
+
+
+def _excluded(valuation: PortfolioValuation, include_stale: bool) -> dict[str, str]:
+    """Held symbols the plan must not trade, with the reason."""
+    out = {s: "no price yet" for s in valuation.unpriced}
+    if include_stale:
+        return out
+    if valuation.btc_stale:
+        raise ValueError(f"the BTC price (as of {valuation.as_of:%Y-%m-%d %H:%M} UTC) is past "
+                         "its staleness limit: no plan until it is fresh (or include_stale)")
+    stale = valuation.assets[valuation.assets["stale"].to_numpy(dtype=bool)]
+    for row in stale.itertuples(index=False):
+        out[str(row.symbol)] = (f"stale price from {pd.Timestamp(row.price_ts):%Y-%m-%d %H:%M} "
+                                "UTC (past its staleness limit)")
+    return out
+
+
+def plan_rebalance(valuation: PortfolioValuation, target_btc_share: float, *,
+                   include_stale: bool = False, **options) -> Rebalance:
+    """Trades that bring BTC to ``target_btc_share`` of the whole value (pure).
+
+    Stale holdings count in the total but are never traded (``include_stale`` trades them).
+    ``options``: ``band``, ``fee_bps``, ``min_trade_btc``, ``min_trade_usd``, ``lot_sizes`` of
+    ``rebalance_to_btc``.
+
+    Raises:
+        ValueError: an option out of range, a stale BTC price, or no plan possible (e.g. only
+            BTC held and a target below 1).
+    """
+    excluded = _excluded(valuation, include_stale)
+    prices = valuation.assets[["symbol", "price_btc", "price_usd"]]
+    if not (prices["symbol"] == BTC).any():
+        btc_row = pd.DataFrame({"symbol": [BTC], "price_btc": [1.0],
+                                "price_usd": [valuation.btc_usd]})
+        prices = pd.concat([btc_row, prices], ignore_index=True)
+    holdings = dict(zip(valuation.assets["symbol"], valuation.assets["quantity"], strict=True))
+    plan = rebalance_to_btc(holdings, prices, target_btc_share, frozen=list(excluded), **options)
+    after_qty = dict(zip(plan.after["symbol"], plan.after["quantity"], strict=True))
+    # The holdings' rows in their order; BTC is added only when the plan buys it.
+    order = [*holdings, *([BTC] if BTC not in holdings and after_qty.get(BTC, 0.0) > 0 else [])]
+    after = revalue(valuation, {s: float(after_qty[s]) for s in order})
+    return Rebalance(plan=plan, before=valuation, after=after, excluded=excluded)
+
+
+def rebalance_now(ctx: ReadContext, target_btc_share: float, *, include_stale: bool = False,
+                  **options) -> Rebalance:
+    """``plan_rebalance`` of the stored portfolio valued now.
+
+    Raises:
+        NoPriceError, DataError: as ``current_valuation``; ValueError: as ``plan_rebalance``.
+    """
+    options.setdefault("min_trade_usd", ctx.settings.rebalance.min_trade_usd)
+    return plan_rebalance(current_valuation(ctx), target_btc_share, include_stale=include_stale,
+                          lot_sizes=ctx.settings.lot_sizes(), **options)
