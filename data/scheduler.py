@@ -44,7 +44,7 @@ from data.seed import open_store
 
 logger = logging.getLogger(__name__)
 
-JOB_NAMES = ("quotes", "history", "backfill", "health")
+JOB_NAMES = ("quotes", "history", "backfill", "health", "gaps")
 
 
 def utcnow() -> datetime:
@@ -180,7 +180,7 @@ class SchedulerRunner:
     def _take_over(self) -> None:
         cfg, now = self.settings.scheduler, utcnow()
         sched = BackgroundScheduler(
-            timezone=timezone.utc, executors={"default": ThreadPoolExecutor(4)},
+            timezone=timezone.utc, executors={"default": ThreadPoolExecutor(len(JOB_NAMES))},
             job_defaults={"coalesce": True, "max_instances": 1,
                           "misfire_grace_time": cfg.misfire_grace_seconds})
         triggers = {
@@ -189,6 +189,9 @@ class SchedulerRunner:
                                    timezone=timezone.utc),
             "backfill": IntervalTrigger(seconds=cfg.backfill_check_seconds),
             "health": IntervalTrigger(seconds=cfg.health_interval_seconds),
+            # Gap healing: at start (below) and daily, after the increment has had its turn.
+            "gaps": CronTrigger(hour=cfg.history_hour_utc, minute=cfg.history_minute_utc,
+                                second=30, timezone=timezone.utc),
         }
         for name in JOB_NAMES:
             # First run at once: a new leader catches up on what the old one missed.

@@ -9,7 +9,13 @@ import pytest
 
 from data.adapters.base import validate_prices
 from data.adapters.coingecko import CoinGeckoAdapter, check_body
-from data.errors import AuthError, BadResponseError, NotFoundError, RateLimitError
+from data.errors import (
+    AuthError,
+    BadResponseError,
+    NotFoundError,
+    OutOfWindowError,
+    RateLimitError,
+)
 from tests.unit.data.fixtures import load
 
 
@@ -76,7 +82,11 @@ def test_parse_history_empty_prices_is_an_empty_frame():
     (load("coingecko", "error_429_rate_limit.json"), RateLimitError),
     ({"status": {"error_code": 10002, "error_message": "API Key Missing"}}, AuthError),
     ({"status": {"error_code": 10012, "error_message": "exceeds the allowed time range"}},
-     BadResponseError),
+     OutOfWindowError),
+    # The real shape of the window error: the status object nested in "error".
+    ({"error": {"status": {"timestamp": "2024-04-20T22:00:05.123+00:00", "error_code": 10012,
+                           "error_message": "Your request exceeds the allowed time range."}}},
+     OutOfWindowError),
     (load("coingecko", "error_404_coin_not_found.json"), NotFoundError),
 ])
 def test_error_bodies_become_typed_errors(payload, error):
