@@ -115,10 +115,14 @@ class CoinGeckoAdapter(PriceAdapter):
         self.client.session = _TypedSession(self.session, self.timeout)
 
     def oldest_history_day(self, interval: str, today: date) -> date | None:
-        """The demo/free plan serves 365 days back; pro serves everything."""
+        """The demo/free plan serves 365 days back; pro serves everything.
+
+        "365 days back" counts from the current second, so today's date minus 365 would start
+        a few hours too early: the oldest whole day inside the window is 364 days back.
+        """
         if self.plan == "pro" and self.api_key:
             return None
-        return today - timedelta(days=DEMO_HISTORY_DAYS)
+        return today - timedelta(days=DEMO_HISTORY_DAYS - 1)
 
     def _call(self, what: str, method: str, *args: Any, **kwargs: Any) -> Any:
         try:
