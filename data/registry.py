@@ -241,7 +241,7 @@ class Registry:
             chain = [p for p in chain if p in sources]
         if not chain:
             raise InvalidInputError(f"{symbol}: no enabled source offers {interval} history")
-        reasons = []
+        reasons, failures = [], []
         for provider in chain:
             adapter = self.adapters[provider]
             try:
@@ -251,11 +251,14 @@ class Registry:
                 raise
             except DataError as exc:
                 reasons.append(one_line(exc))
+                failures.append(exc)
                 continue
             if self.cache is not None:
                 self.cache.put_history(symbol, interval, start, end, frame, provider,
                                        fetched_at=now)
             return HistoryResult(frame, provider)
+        if len(failures) == 1:
+            raise failures[0]  # one source asked: its own typed error (e.g. OutOfWindowError)
         raise ProviderError("; ".join(reasons))
 
 
