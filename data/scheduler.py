@@ -30,6 +30,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from data import clock
 from data.errors import AppError, ConfigError
 from data.jobs import JobSet, build_jobs, job_outcome
 from data.locks import LeaderLock, make_leader_lock, owner_id
@@ -48,8 +49,8 @@ JOB_NAMES = ("quotes", "history", "backfill", "health", "gaps")
 
 
 def utcnow() -> datetime:
-    """The current time, tz-aware UTC."""
-    return datetime.now(timezone.utc)
+    """The current time, tz-aware UTC (the app's clock, data/clock.py)."""
+    return clock.utcnow()
 
 
 def _stale_after(settings) -> float:  # noqa: ANN001 - Settings
@@ -308,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     from settings import load_settings
 
     try:
+        clock.start_from_env(os.environ)
         settings = load_settings(args.config, os.environ)
         repo = open_store(settings)
         cancel = threading.Event()

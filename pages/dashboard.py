@@ -6,7 +6,7 @@ provider) -> pure builders in ``components``. The live refresh sends only what c
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 import dash
 import dash_bootstrap_components as dbc
@@ -27,6 +27,7 @@ from analytics.correlation import MIN_OBS
 from analytics.holding_input import HoldingInputError
 from components import dashboard_view, figures, ids, tables
 from components.layout import page_layout
+from data import clock
 from data.errors import DataError
 from data.holdings import add_holding, remove_holding
 from pages import _dashboard_data as data
@@ -36,7 +37,7 @@ LOOKBACKS = (30, 90, 180, 365)
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return clock.utcnow()
 
 
 def layout(theme: str | None = None, **_kwargs):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from flask import jsonify
 
 import services
 from analytics.portfolio_value import PortfolioValuation, StalenessLimits, value_portfolio
+from data import clock
 from settings import Settings
 
 
@@ -25,7 +26,7 @@ def current_valuation(now: datetime | None = None) -> PortfolioValuation:
     """Value the stored portfolio at its newest BTC price (store read + pure valuation)."""
     repo, settings = services.repository(), services.settings()
     return value_portfolio(repo.load_holdings(settings.portfolio.name), repo.load_latest_prices(),
-                           asset_kinds=asset_kinds(settings), now=now or datetime.now(timezone.utc),
+                           asset_kinds=asset_kinds(settings), now=now or clock.utcnow(),
                            limits=staleness_limits(settings))
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 
 from flask import Blueprint, jsonify, request
 
 import services
 from analytics.holding_input import HoldingInputError
+from data import clock
 from data.errors import DataError
 from data.holdings import add_holding, remove_holding
 from webapi.common import json_error
@@ -57,7 +57,7 @@ def post_holding():
         return json_error('expected {"symbol": <string>, "quantity": <number>}', 400)
     try:
         change = add_holding(services.repository(), services.settings(), body.get("symbol"),
-                             body.get("quantity"), now=datetime.now(timezone.utc))
+                             body.get("quantity"), now=clock.utcnow())
     except HoldingInputError as exc:
         return json_error(f"{exc.field}: {exc}", 400)
     except DataError as exc:
