@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
@@ -73,6 +74,7 @@ class LiveMarket:
         self.server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
         self._lock = threading.Lock()
         self._calls: Counter = Counter()
+        self.log: list[tuple[float, str, str]] = []  # (time.monotonic(), provider, kind)
         self._coingecko_seen = 0
         self.server.expect_request(re.compile(".*")).respond_with_handler(self._handle)
 
@@ -97,6 +99,12 @@ class LiveMarket:
     def _count(self, provider: str, kind: str) -> None:
         with self._lock:
             self._calls[(provider, kind)] += 1
+            self.log.append((time.monotonic(), provider, kind))
+
+    def times(self, provider: str, kind: str) -> list[float]:
+        """When each request of a kind arrived (time.monotonic())."""
+        with self._lock:
+            return [t for t, p, k in self.log if (p, k) == (provider, kind)]
 
     def served_closes(self, symbol: str, first: date, last: date) -> pd.Series:
         """The closes this server has for [first, last] (what a healed store must hold)."""
