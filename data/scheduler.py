@@ -53,6 +53,12 @@ def utcnow() -> datetime:
     return clock.utcnow()
 
 
+def _scheduler_now() -> datetime:
+    # APScheduler times its runs by the system clock; the app's clock (utcnow) may have been
+    # started at another instant (data/clock.py), which APScheduler would see as a missed run.
+    return datetime.now(timezone.utc)
+
+
 def _stale_after(settings) -> float:  # noqa: ANN001 - Settings
     cfg = settings.scheduler
     return 3 * max(cfg.heartbeat_seconds, cfg.standby_poll_seconds) + 5
@@ -139,7 +145,7 @@ class SchedulerRunner:
         """Run the backfill job now (e.g. an asset was just added); no-op on a standby."""
         sched = self._scheduler
         if sched is not None and self._role == "running":
-            sched.modify_job("backfill", next_run_time=utcnow())
+            sched.modify_job("backfill", next_run_time=_scheduler_now())
 
     # ---- supervisor ---------------------------------------------------------------------
     def _supervise(self) -> None:
@@ -179,7 +185,7 @@ class SchedulerRunner:
                          stale_after=_stale_after(self.settings))
 
     def _take_over(self) -> None:
-        cfg, now = self.settings.scheduler, utcnow()
+        cfg, now = self.settings.scheduler, _scheduler_now()
         sched = BackgroundScheduler(
             timezone=timezone.utc, executors={"default": ThreadPoolExecutor(len(JOB_NAMES))},
             job_defaults={"coalesce": True, "max_instances": 1,
