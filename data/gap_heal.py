@@ -22,9 +22,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timezone
 
-from analytics.gaps import Stretch, chunks, heal_range, missing_stretches, split_at
+from analytics.gaps import (
+    Stretch,
+    chunks,
+    expected_days,
+    heal_range,
+    missing_stretches,
+    split_at,
+)
 from data.errors import DataError, EmptyDataError
 from data.gap_state import load_progress, progress_record, save_progress
 from data.ingest import last_close_before, record_health
@@ -127,8 +134,11 @@ def _heal_symbol(run: _Run, symbol: str, kind: str, history_days: int) -> AssetG
             unfillable=unfillable, now=run.now))
 
     save("filling" if missing else "done")
+    expected = expected_days(kind, first, last)
     for stretch in stretches:
-        got, left = _fill_stretch(run, symbol, kind, stretch, on_progress=save)
+        # The trailing stretch is asked through today, so today's bar is stored with it.
+        trailing = stretch.last == expected[-1]
+        got, left = _fill_stretch(run, symbol, kind, stretch, trailing, on_progress=save)
         filled += got
         unfillable += left
     save("done")
@@ -139,7 +149,7 @@ def _heal_symbol(run: _Run, symbol: str, kind: str, history_days: int) -> AssetG
     return AssetGaps(symbol, missing, filled, unfillable, error)
 
 
-def _fill_stretch(run: _Run, symbol: str, kind: str, stretch: Stretch, *,
+def _fill_stretch(run: _Run, symbol: str, kind: str, stretch: Stretch, trailing: bool, *,
                   on_progress: Callable[[str, int], None]) -> tuple[int, list[list]]:
     """Ask each source of the chain for what is still missing; (days filled, stretches left)."""
     remaining, reasons = [stretch], []
@@ -152,7 +162,8 @@ def _fill_stretch(run: _Run, symbol: str, kind: str, stretch: Stretch, *,
                 if not servable:
                     reasons.append(f"{provider}: serves {oldest} onwards only")
                     continue
-                if not _ask(run, symbol, provider, lo, hi, reasons):
+                if not _ask(run, symbol, provider, lo, hi, reasons,
+                            through=run.today if trailing and hi == stretch.last else hi):
                     break  # the provider is failing: the next source gets the rest
             on_progress("filling", stretch.days - _still_missing(run, symbol, kind, stretch))
         remaining = missing_stretches(_stored_days(run, symbol, stretch.first, stretch.last),
@@ -167,11 +178,12 @@ def _still_missing(run: _Run, symbol: str, kind: str, stretch: Stretch) -> int:
     return sum(s.days for s in missing_stretches(stored, kind, stretch.first, stretch.last))
 
 
-def _ask(run: _Run, symbol: str, provider: str, lo: date, hi: date, reasons: list[str]) -> bool:
-    """Fetch and store [lo, hi] from one provider in chunks; False once the provider fails."""
+def _ask(run: _Run, symbol: str, provider: str, lo: date, hi: date, reasons: list[str], *,
+         through: date) -> bool:
+    """Fetch and store [lo, hi] (the last chunk through ``through``) from one provider in
+    chunks; False once the provider fails."""
     for first, last in chunks(lo, hi, run.max_request_days):
-        # The trailing stretch ends yesterday; asking through today also stores today's bar.
-        end_day = run.today if last == run.today - timedelta(days=1) else last
+        end_day = through if last == hi else last
         start = datetime.combine(first, time(0), tzinfo=timezone.utc)
         end = datetime.combine(end_day, time(23, 59, 59), tzinfo=timezone.utc)
         try:
