@@ -99,3 +99,15 @@ def test_error_bodies_become_typed_errors(payload, error):
 def test_history_without_prices_array_is_bad_response():
     with pytest.raises(BadResponseError):
         CoinGeckoAdapter._parse_history({"market_caps": []}, "BTC", "1d")
+
+
+def test_demo_plan_serves_whole_days_inside_its_365_day_window():
+    from datetime import date
+
+    from settings import SourceSettings
+
+    demo = CoinGeckoAdapter(SourceSettings(base_url="http://127.0.0.1:9", plan="demo"))
+    pro = CoinGeckoAdapter(SourceSettings(base_url="http://127.0.0.1:9", plan="pro"),
+                           api_key="k")
+    assert demo.oldest_history_day("1d", date(2026, 8, 21)) == date(2025, 8, 22)
+    assert pro.oldest_history_day("1d", date(2026, 8, 21)) is None
