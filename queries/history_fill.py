@@ -36,16 +36,20 @@ class FillSummary:
 
 
 def summarize(progress: Mapping[str, Mapping[str, Any]], universe: list[str]) -> FillSummary:
-    """Sum per-asset progress rows (assets never checked count as complete: nothing known)."""
+    """Sum per-asset progress rows.
+
+    While a run is filling, assets it has not reached yet (no row) are not complete; with no
+    run going, an asset never checked counts as complete (nothing is known to be missing).
+    """
     rows = {s: dict(progress[s]) for s in universe if s in progress}
     missing = sum(int(r.get("missing_days", 0)) for r in rows.values())
     filled = sum(int(r.get("filled", 0)) for r in rows.values())
     unfilled = {s: sum(int(u[2]) for u in r.get("unfillable") or [])
                 for s, r in rows.items() if r.get("state") == "done" and r.get("unfillable")}
-    complete = sum(1 for s in universe
-                   if s not in rows or int(rows[s].get("filled", 0))
-                   >= int(rows[s].get("missing_days", 0)))
     filling = any(r.get("state") == "filling" for r in rows.values())
+    complete = sum(1 for s in universe
+                   if (not filling if s not in rows else
+                       int(rows[s].get("filled", 0)) >= int(rows[s].get("missing_days", 0))))
     return FillSummary(rows, complete, len(universe), missing, filled, filling, unfilled)
 
 

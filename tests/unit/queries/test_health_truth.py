@@ -54,7 +54,9 @@ def test_health_history_summary_counts_assets_and_days():
     summary = summarize({"BTC": row(missing=372, filled=372), "ETH": row("filling", 372, 186),
                          "SOL": row(missing=372, unfillable=[("a", "b", 372, "why")]),
                          "XRP": row(missing=5)}, UNIVERSE)
-    assert (summary.complete, summary.total) == (2, 4)  # BTC, and SPY never checked
+    assert (summary.complete, summary.total) == (1, 4)  # BTC (SPY not reached by the run yet)
     assert (summary.missing_days, summary.filled, summary.pct) == (1116, 558, 50.0)
     assert summary.filling and summary.unfilled == {"SOL": 372}
     assert set(summary.as_json()["assets"]) == {"BTC", "ETH", "SOL"}
+    idle = summarize({"BTC": row(missing=3, filled=3)}, UNIVERSE)
+    assert (idle.complete, idle.filling, idle.pct) == (4, False, 100.0)
