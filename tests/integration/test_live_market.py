@@ -13,6 +13,7 @@ import json
 import time
 from datetime import date, datetime, timedelta, timezone
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -118,17 +119,21 @@ def test_live_health_tells_the_truth(healed):
         assert history["assets"][symbol]["pct"] == 100.0, symbol
 
 
+@pytest.mark.xfail(reason="valuation-now fix on branch liveread", strict=False)
 def test_live_every_crypto_with_a_fresh_quote_is_valued_at_that_quote(healed):
-    # Passes on this branch without the valuation-now fix (branch liveread): once the gap is
-    # healed, each coin's newest close is today's, equal to its quote, so even the old "at or
-    # before BTC's time" rule lands on the right price. The fix's own tests cover the rest.
-    app, market, *_ = healed
+    # ETH's quote is stamped seconds after BTC's: valued "at or before BTC's time" it falls
+    # back to today's close (same price here, 22 h older): price_ts tells the two apart.
+    app, market, engine, _ = healed
     wait_for(lambda: market.calls()[("coingecko", "quotes")] >= 1, 60, "a quote call")
     time.sleep(2)  # the quote run writes after the answer
     status, body = app.get("/api/portfolio")
     assert status == 200
     assets = {a["symbol"]: a for a in json.loads(body)["assets"]}
+    with engine.connect() as conn:
+        quoted = dict(conn.execute(sa.text("SELECT symbol, ts FROM quotes")).all())
     for symbol in ("BTC", "ETH"):
+        assert pd.Timestamp(assets[symbol]["price_ts"]) == pd.Timestamp(quoted[symbol], unit="s",
+                                                                          tz="UTC"), symbol
         served = market.served_closes(symbol, SERVED_THROUGH, SERVED_THROUGH).iloc[-1]
         assert assets[symbol]["price_usd"] == pytest.approx(served), symbol
         assert assets[symbol]["stale"] is False, symbol
