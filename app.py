@@ -25,6 +25,7 @@ from flask import Response, redirect, request
 
 import hardening
 import services
+from data import clock
 from data.errors import AppError, ConfigError
 from data.redaction import register_secret
 from data.scheduler import health_provider, should_start_embedded, start_embedded
@@ -138,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
+        clock.start_from_env(os.environ)
         settings = load_settings(args.config, os.environ)
         overrides = {"demo": args.demo or settings.demo}
         if args.host or args.port:

@@ -7,9 +7,10 @@ Set by ``create_app`` and read-only after; per-user state lives in dcc.Store, ne
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING
 
+from data import clock
 from queries.context import ReadContext
 
 if TYPE_CHECKING:
@@ -20,8 +21,8 @@ _state: dict[str, object] = {}
 
 
 def utcnow() -> datetime:
-    """The real clock (tz-aware UTC)."""
-    return datetime.now(timezone.utc)
+    """The process clock (tz-aware UTC): ``data.clock`` (real time, or BTCFOLIO_CLOCK_START)."""
+    return clock.utcnow()
 
 
 def init(settings: Settings, repo: Repository, *,

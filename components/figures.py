@@ -44,12 +44,16 @@ def correlation_heatmap(matrix: pd.DataFrame, n_obs: pd.DataFrame, *, min_obs: i
 def history_figure(history: pd.DataFrame, *, dark: bool = False) -> go.Figure:
     """Portfolio value in BTC per day against the flat 'held BTC' line.
 
+    Days missing from ``history`` (a stretch of history no provider could fill) are drawn as a
+    break in the line, never as a straight line across them.
+
     Args:
         history: index date (UTC), columns ``value_btc`` and ``held_btc``.
     """
+    history = with_gaps(history)
     fig = go.Figure([
         go.Scatter(x=history.index, y=history["value_btc"], name="Portfolio (BTC)",
-                   line={"color": "#18bc9c", "width": 2},
+                   line={"color": "#18bc9c", "width": 2}, connectgaps=False,
                    hovertemplate="%{x|%Y-%m-%d}: ₿%{y:.8f}<extra>portfolio</extra>"),
         go.Scatter(x=history.index, y=history["held_btc"], name="Held BTC",
                    line={"color": "#f7931a", "width": 1.5, "dash": "dash"},
@@ -58,6 +62,14 @@ def history_figure(history: pd.DataFrame, *, dark: bool = False) -> go.Figure:
     fig.update_layout(legend={"orientation": "h", "y": 1.08, "x": 0}, hovermode="x unified")
     fig.update_yaxes(title_text="BTC", tickformat=".4f")
     return _base_layout(fig, dark=dark, height=320)
+
+
+def with_gaps(daily: pd.DataFrame) -> pd.DataFrame:
+    """A daily frame on every calendar day of its range: days it lacks become NaN rows."""
+    if len(daily) < 2:
+        return daily
+    full = pd.date_range(daily.index.min(), daily.index.max(), freq="D", name=daily.index.name)
+    return daily.reindex(full)
 
 
 def allocation_figure(weights: Mapping[str, float], *, title: str, dark: bool = False) -> go.Figure:

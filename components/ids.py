@@ -8,6 +8,7 @@ HEADER_VALUE_USD = "dashboard-value-usd"
 HEADER_BTC_ALLOCATION = "dashboard-btc-allocation"
 HEADER_CHANGE_24H = "dashboard-change-24h"
 STATUS_BANNER = "dashboard-status-banner"
+HISTORY_FILL_STATUS = "dashboard-history-fill"
 DEMO_BADGE = "dashboard-demo-badge"
 
 # Controls and state.

@@ -52,6 +52,7 @@ def header() -> html.Div:
     return html.Div([
         html.Div(id=ids.STATUS_BANNER, className="mb-2",
                  children=html.Div("Loading prices…", className="small text-body-secondary")),
+        html.Div(id=ids.HISTORY_FILL_STATUS),  # gap healing progress, when there is any
         dbc.Row([
             _stat("Portfolio value", ids.PORTFOLIO_VALUE_BTC, big=True),
             _stat("In USD (secondary)", ids.HEADER_VALUE_USD),

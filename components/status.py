@@ -60,3 +60,22 @@ def status_alert(banner: Sequence[str] | None) -> html.Div:
     icon = {"info": "bi-joystick", "danger": "bi-wifi-off"}.get(colour, "bi-exclamation-triangle")
     return dbc.Alert([html.I(className=f"bi {icon} me-2"), text], color=colour,
                      className="py-2 mb-0 small")
+
+
+def history_fill_text(*, filling: bool, complete: int, total: int, pct: float,
+                      unfilled: dict[str, int]) -> str | None:
+    """One line on gap healing: progress while it runs, then what no source could fill."""
+    if filling:
+        return f"filling history: {complete} of {total} assets, {pct:.0f} %"
+    if unfilled:
+        gaps = ", ".join(f"{s} {d} days" for s, d in sorted(unfilled.items()))
+        return f"history gaps no source could fill (shown as gaps): {gaps}"
+    return None
+
+
+def history_fill_line(text: str | None) -> html.Div | None:
+    """The small line under the status strip (nothing when history is complete)."""
+    if not text:
+        return None
+    return html.Div([html.I(className="bi bi-hourglass-split me-1"), text],
+                    className="small text-body-secondary py-1")

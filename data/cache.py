@@ -101,10 +101,12 @@ class PriceCache:
         age = (pd.Timestamp(now) - pd.Timestamp(entry["fetched_at"])).total_seconds()
         return CachedQuote(entry["quote"], age, stale=age > self.stale_if_error)
 
-    def fresh_quote(self, symbol: str, *, now: datetime) -> Quote | None:
-        """The cached quote if fetched less than quote_ttl seconds ago (serve without HTTP)."""
+    def fresh_quote(self, symbol: str, *, now: datetime,
+                    max_age: float | None = None) -> Quote | None:
+        """The cached quote if fetched at most ``max_age`` (default quote_ttl) seconds ago."""
         hit = self.get_quote(symbol, now=now)
-        return hit.quote if hit is not None and 0 <= hit.age_seconds <= self.quote_ttl else None
+        limit = self.quote_ttl if max_age is None else min(max_age, self.quote_ttl)
+        return hit.quote if hit is not None and 0 <= hit.age_seconds <= limit else None
 
     # ---- history --------------------------------------------------------------------------
     @staticmethod

@@ -10,6 +10,7 @@ AppError
     │   │       └── BudgetExhaustedError  our own per-provider budget is spent (no call made)
     │   ├── AuthError            401/403, bad or missing key       -> never retry
     │   ├── NotFoundError        unknown symbol / coin id
+    │   ├── OutOfWindowError     range older than the plan serves (CoinGecko 10012): next source
     │   └── BadResponseError     undecodable, schema drift, error object inside a 200 body
     ├── EmptyDataError           valid request, zero rows
     ├── StaleDataError           a price exists but is older than its staleness limit
@@ -73,6 +74,10 @@ class AuthError(ProviderError):
 
 class NotFoundError(ProviderError):
     """Unknown symbol or coin id."""
+
+
+class OutOfWindowError(ProviderError):
+    """The range is older than the provider's plan serves; the provider itself is healthy."""
 
 
 class BadResponseError(ProviderError):

@@ -76,6 +76,8 @@ def _body_message(response: requests.Response) -> str:
     except ValueError:
         return response.text[:120].strip()
     if isinstance(body, dict):
+        if isinstance(body.get("error"), dict) and "status" in body["error"]:
+            body = body["error"]  # CoinGecko: {"error": {"status": {error_code, ...}}}
         status = body.get("status")
         if isinstance(status, dict) and status.get("error_message"):
             return str(status["error_message"])

@@ -77,7 +77,8 @@ def _window(repo, symbol: str, interval: str, start: date | None, end: date | No
     return first.to_pydatetime(), end_ts
 
 
-def _last_close_before(repo, symbol: str, interval: str, start: datetime) -> float | None:
+def last_close_before(repo, symbol: str, interval: str, start: datetime) -> float | None:
+    """The stored close just before ``start`` (the first jump check of a new window)."""
     lookback = timedelta(days=30) if interval == "1d" else timedelta(days=2)
     prior = repo.load_prices([symbol], interval=interval, start=start - lookback,
                              end=start - timedelta(seconds=1))
@@ -93,7 +94,7 @@ def _ingest_symbol(registry: Registry, repo, symbol: str, *, now: datetime, inte
         lo, hi = _window(repo, symbol, interval, start, end, now, history_days)
         result = registry.fetch_history(symbol, lo, hi, interval, now=now)
         good, bad = clean_prices(result.frame, now=now, max_jump_factor=max_jump_factor,
-                                 last_close=_last_close_before(repo, symbol, interval, lo))
+                                 last_close=last_close_before(repo, symbol, interval, lo))
         if good.empty:
             reason = bad[0].reason if bad else "no bars"
             return AssetReport(symbol, result.source, rejected=len(bad),
@@ -118,7 +119,8 @@ def ingest_once(registry: Registry | Mapping[str, Any], repo, symbols: Sequence[
                 now: datetime,
                 interval: str = "1d", start: date | None = None, end: date | None = None,
                 quotes: bool = False, max_jump_factor: float = 5.0, history_days: int = 365,
-                progress: Callable[[Iterable[str]], Iterable[str]] | None = None) -> IngestReport:
+                progress: Callable[[Iterable[str]], Iterable[str]] | None = None,
+                quote_max_age: float | None = None) -> IngestReport:
     """Fetch, validate and upsert history (or, with quotes=True, latest quotes) of symbols.
 
     Args:
@@ -132,25 +134,26 @@ def ingest_once(registry: Registry | Mapping[str, Any], repo, symbols: Sequence[
         max_jump_factor: bad-data limit between consecutive closes.
         history_days: first-run window of daily history.
         progress: wraps the symbol iteration (e.g. tqdm); default none.
+        quote_max_age: seconds a cached quote counts as fresh (default: the cache's TTL).
 
     Returns:
         IngestReport; failures are in it (one line each), never raised.
     """
     registry = as_registry(registry, symbols)
     if quotes:
-        report = ingest_quotes(registry, repo, symbols, now=now)
+        report = ingest_quotes(registry, repo, symbols, now=now, max_age=quote_max_age)
     else:
         report = IngestReport(notices=list(registry.notices))
         for symbol in (progress or iter)(list(symbols)):
             report.assets.append(_ingest_symbol(
                 registry, repo, symbol, now=now, interval=interval, start=start, end=end,
                 max_jump_factor=max_jump_factor, history_days=history_days))
-    _record_health(registry, repo, now)
+    record_health(registry, repo, now)
     return report
 
 
 def ingest_quotes(registry: Registry | Mapping[str, Any], repo, symbols: Sequence[str], *,
-                  now: datetime) -> IngestReport:
+                  now: datetime, max_age: float | None = None) -> IngestReport:
     """Fetch the latest quotes (batched, cached, with fallback) and upsert the new ones.
 
     Quotes served from the cache are not written again (the store has them already, and
@@ -160,7 +163,7 @@ def ingest_quotes(registry: Registry | Mapping[str, Any], repo, symbols: Sequenc
     report = IngestReport(notices=list(registry.notices))
     unknown = [s for s in symbols if s not in registry.chains]
     known = [s for s in symbols if s in registry.chains]
-    results = registry.fetch_quotes(known, now=now)
+    results = registry.fetch_quotes(known, now=now, max_age=max_age)
     fresh = [r.quote for r in results.values() if r.quote is not None and not r.from_cache]
     good, bad = clean_quotes(fresh, now=now)
     written = 0
@@ -185,7 +188,8 @@ def ingest_quotes(registry: Registry | Mapping[str, Any], repo, symbols: Sequenc
     return report
 
 
-def _record_health(registry: Registry, repo, now: datetime) -> None:
+def record_health(registry: Registry, repo, now: datetime) -> None:
+    """Write each provider's last outcome of this run to the store's source health."""
     for source, (ok, error) in registry.drain_outcomes().items():
         try:
             repo.record_source_status(source, ok=ok, now=now, error=error)

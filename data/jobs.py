@@ -21,14 +21,26 @@ logger = logging.getLogger(__name__)
 JobFn = Callable[[datetime], Any]
 
 
+def _no_gap_job(_now: datetime) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class JobSet:
-    """The four scheduled job bodies."""
+    """The scheduled job bodies."""
 
     quotes: JobFn     # latest quotes of every held or watched asset (batched per provider)
     history: JobFn    # daily history increment, re-fetching the last days (provider corrections)
     backfill: JobFn   # full history of assets that have none yet (newly added)
     health: JobFn     # source health / staleness check
+    gaps: JobFn = _no_gap_job  # find and fill every missing stretch of daily closes
+
+
+def heal_order(settings, repo) -> list[str]:  # noqa: ANN001 - Settings, Repository
+    """The universe with held assets first (their gaps matter to the user's numbers)."""
+    held = set(repo.load_holdings(settings.portfolio.name))
+    symbols = watched_symbols(settings, repo)
+    return [s for s in symbols if s in held] + [s for s in symbols if s not in held]
 
 
 def watched_symbols(settings, repo) -> list[str]:  # noqa: ANN001 - Settings, Repository
@@ -83,7 +95,7 @@ def build_jobs(settings, repo, environ: Mapping[str, str], *,  # noqa: ANN001
     shared with every other process of the deployment. ``cancel`` (set by the scheduler on
     shutdown or loss of leadership) stops a history run between two symbols.
     """
-    from data import backfill_requests, ingest
+    from data import backfill_requests, gap_heal, ingest
     from data.cache import PriceCache
 
     progress = until_cancelled(cancel)
@@ -102,9 +114,14 @@ def build_jobs(settings, repo, environ: Mapping[str, str], *,  # noqa: ANN001
             seen[0] = universe
         return watched_symbols(settings, repo)
 
+    # A quote this job fetched one period ago must not count as fresh now (it would skip every
+    # other period); one fetched within the last half period by another process (the CLI, a
+    # previous leader) still saves the call.
+    quote_max_age = settings.refresh.interval_seconds / 2
+
     def quotes(now: datetime) -> Any:
         return ingest.ingest_once(registry, repo, watched(settings, repo), now=now,
-                                  quotes=True)
+                                  quotes=True, quote_max_age=quote_max_age)
 
     def history(now: datetime) -> Any:
         start = (now - timedelta(days=cfg.history_days_back)).date()
@@ -137,7 +154,15 @@ def build_jobs(settings, repo, environ: Mapping[str, str], *,  # noqa: ANN001
             logger.warning("stale prices (older than the staleness limits): %s", ", ".join(stale))
         return {"stale": stale}
 
-    return JobSet(quotes=quotes, history=history, backfill=backfill, health=health)
+    kinds = {symbol: asset.kind for symbol, asset in settings.assets.items()}
+
+    def gaps(now: datetime) -> Any:
+        return gap_heal.heal_gaps(registry, repo, kinds, heal_order(settings, repo), now=now,
+                                  history_days=settings.ingest.history_days,
+                                  max_jump_factor=settings.ingest.max_jump_factor,
+                                  progress=progress)
+
+    return JobSet(quotes=quotes, history=history, backfill=backfill, health=health, gaps=gaps)
 
 
 def job_outcome(result: Any) -> tuple[str, str | None]:

@@ -150,9 +150,14 @@ class Registry:
         return outcomes
 
     # ---- quotes ---------------------------------------------------------------------------
-    def fetch_quotes(self, symbols: Sequence[str], *, now: datetime) -> dict[str, QuoteResult]:
-        """Latest quote per symbol through cache, batching and fallback (never raises DataError)."""
-        results, chains = self._fresh_from_cache(symbols, now)
+    def fetch_quotes(self, symbols: Sequence[str], *, now: datetime,
+                     max_age: float | None = None) -> dict[str, QuoteResult]:
+        """Latest quote per symbol through cache, batching and fallback (never raises DataError).
+
+        ``max_age``: seconds a cached quote counts as fresh (default: the cache's quote TTL).
+        The quote job passes less than its period, so it never finds its own last fetch fresh.
+        """
+        results, chains = self._fresh_from_cache(symbols, now, max_age)
         errors: dict[str, list[str]] = defaultdict(list)
         for symbol in (s for s, chain in chains.items() if not chain):
             errors[symbol].append("no enabled source offers quotes for it")
@@ -172,13 +177,14 @@ class Registry:
         results.update({s: self._quote_fallback(s, errors[s], now) for s in missing})
         return results
 
-    def _fresh_from_cache(self, symbols: Sequence[str], now: datetime
+    def _fresh_from_cache(self, symbols: Sequence[str], now: datetime, max_age: float | None
                           ) -> tuple[dict[str, QuoteResult], dict[str, list[str]]]:
         """Fresh cached quotes, and the source chains of the symbols still to fetch."""
         results: dict[str, QuoteResult] = {}
         chains: dict[str, list[str]] = {}
         for symbol in dict.fromkeys(symbols):
-            cached = self.cache.fresh_quote(symbol, now=now) if self.cache else None
+            cached = (self.cache.fresh_quote(symbol, now=now, max_age=max_age)
+                      if self.cache else None)
             if cached is not None:
                 results[symbol] = QuoteResult(symbol, cached, cached.source, from_cache=True)
             else:
@@ -245,8 +251,10 @@ class Registry:
 
     # ---- history --------------------------------------------------------------------------
     def fetch_history(self, symbol: str, start: datetime, end: datetime, interval: str = "1d",
-                      *, now: datetime) -> HistoryResult:
+                      *, now: datetime, sources: Sequence[str] | None = None) -> HistoryResult:
         """Bars of a window from the cache or the first source that answers.
+
+        ``sources`` limits the chain (gap healing asks one provider at a time).
 
         Raises:
             EmptyDataError: a source answered with no bars in the window.
@@ -257,9 +265,11 @@ class Registry:
             if hit is not None:
                 return HistoryResult(hit[0], hit[1], from_cache=True)
         chain = self.sources_for(symbol, "history", interval)
+        if sources is not None:
+            chain = [p for p in chain if p in sources]
         if not chain:
             raise InvalidInputError(f"{symbol}: no enabled source offers {interval} history")
-        reasons = []
+        reasons, failures = [], []
         for provider in chain:
             adapter = self.adapters[provider]
             try:
@@ -269,11 +279,14 @@ class Registry:
                 raise
             except DataError as exc:
                 reasons.append(one_line(exc))
+                failures.append(exc)
                 continue
             if self.cache is not None:
                 self.cache.put_history(symbol, interval, start, end, frame, provider,
                                        fetched_at=now)
             return HistoryResult(frame, provider)
+        if len(failures) == 1:
+            raise failures[0]  # one source asked: its own typed error (e.g. OutOfWindowError)
         raise ProviderError("; ".join(reasons))
 
 

@@ -31,6 +31,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from data.demo import with_demo
+from data import clock
 from data.errors import AppError, ConfigError
 from data.jobs import JobSet, build_jobs, job_outcome
 from data.locks import LeaderLock, make_leader_lock, owner_id
@@ -45,11 +46,17 @@ from data.seed import open_store
 
 logger = logging.getLogger(__name__)
 
-JOB_NAMES = ("quotes", "history", "backfill", "health")
+JOB_NAMES = ("quotes", "history", "backfill", "health", "gaps")
 
 
 def utcnow() -> datetime:
-    """The current time, tz-aware UTC."""
+    """The current time, tz-aware UTC (the app's clock, data/clock.py)."""
+    return clock.utcnow()
+
+
+def _scheduler_now() -> datetime:
+    # APScheduler times its runs by the system clock; the app's clock (utcnow) may have been
+    # started at another instant (data/clock.py), which APScheduler would see as a missed run.
     return datetime.now(timezone.utc)
 
 
@@ -139,7 +146,7 @@ class SchedulerRunner:
         """Run the backfill job now (e.g. an asset was just added); no-op on a standby."""
         sched = self._scheduler
         if sched is not None and self._role == "running":
-            sched.modify_job("backfill", next_run_time=utcnow())
+            sched.modify_job("backfill", next_run_time=_scheduler_now())
 
     # ---- supervisor ---------------------------------------------------------------------
     def _supervise(self) -> None:
@@ -179,9 +186,9 @@ class SchedulerRunner:
                          stale_after=_stale_after(self.settings))
 
     def _take_over(self) -> None:
-        cfg, now = self.settings.scheduler, utcnow()
+        cfg, now = self.settings.scheduler, _scheduler_now()
         sched = BackgroundScheduler(
-            timezone=timezone.utc, executors={"default": ThreadPoolExecutor(4)},
+            timezone=timezone.utc, executors={"default": ThreadPoolExecutor(len(JOB_NAMES))},
             job_defaults={"coalesce": True, "max_instances": 1,
                           "misfire_grace_time": cfg.misfire_grace_seconds})
         triggers = {
@@ -190,6 +197,9 @@ class SchedulerRunner:
                                    timezone=timezone.utc),
             "backfill": IntervalTrigger(seconds=cfg.backfill_check_seconds),
             "health": IntervalTrigger(seconds=cfg.health_interval_seconds),
+            # Gap healing: at start (below) and daily, after the increment has had its turn.
+            "gaps": CronTrigger(hour=cfg.history_hour_utc, minute=cfg.history_minute_utc,
+                                second=30, timezone=timezone.utc),
         }
         for name in JOB_NAMES:
             # First run at once: a new leader catches up on what the old one missed.
@@ -306,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     from settings import load_settings
 
     try:
+        clock.start_from_env(os.environ)
         settings = load_settings(args.config, os.environ)
         repo = open_store(settings)
         cancel = threading.Event()

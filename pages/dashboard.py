@@ -24,7 +24,7 @@ from dash import (
 import services
 from analytics.correlation import MIN_OBS
 from analytics.holding_input import HoldingInputError
-from components import dashboard_view, figures, ids, tables
+from components import dashboard_view, figures, ids, status, tables
 from components.layout import page_layout
 from data.errors import DataError
 from data.holdings import add_holding, remove_holding
@@ -32,6 +32,7 @@ from pages import _dashboard_assets
 from queries.correlation import universe_correlation
 from queries.dashboard import history_and_allocation, load_dashboard
 from queries.export import export_csv
+from queries.history_fill import history_fill
 from queries.rebalance import rebalance_now
 
 dash.register_page(__name__, path="/portfolio/dashboard", title="btcfolio — dashboard")
@@ -79,6 +80,19 @@ def update_dashboard(_tick, sats, _version, previous):
         return dashboard_view.error_update(f"Cannot value the portfolio: {exc}")
     view = dashboard_view.build_view(snapshot, previous, sats=bool(sats))
     return dashboard_view.page_update(view, previous)
+
+
+@callback(Output(ids.HISTORY_FILL_STATUS, "children"), Input(ids.REFRESH_INTERVAL, "n_intervals"))
+def update_history_fill(_tick):
+    """"filling history: 9 of 12 assets, 74 %" while gaps are healed; the gaps left after."""
+    try:
+        ctx = services.read_context()
+        fill = history_fill(ctx.repo, sorted(ctx.universe()))
+    except DataError:
+        return None  # the status strip already says when the store cannot be read
+    return status.history_fill_line(status.history_fill_text(
+        filling=fill.filling, complete=fill.complete, total=fill.total, pct=fill.pct,
+        unfilled=fill.unfilled))
 
 
 @callback(Output(ids.ASSET_FORM_ERROR, "children"), Output(ids.ASSET_QUANTITY, "invalid"),

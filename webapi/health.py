@@ -1,11 +1,15 @@
-"""GET /api/health: store backend and row counts, cache backend, scheduler, per-source status."""
+"""GET /api/health: overall status, store, cache, scheduler, per-source state, history filling."""
 
 from __future__ import annotations
+
+import os
 
 from flask import Blueprint, jsonify
 
 import services
 from data.errors import DataError
+from queries.health import overall_status, source_states
+from queries.history_fill import history_fill
 from webapi.common import json_error
 
 bp = Blueprint("api_health", __name__)
@@ -17,17 +21,19 @@ def get_health():
     repo, settings = services.repository(), services.settings()
     try:
         counts = repo.count_prices()
-        sources = {row["source"]: row for row in repo.load_source_health()}
+        rows = {row["source"]: row for row in repo.load_source_health()}
+        history = history_fill(repo, sorted(settings.assets))
+        quotes = len(repo.load_quotes())
     except DataError as exc:
         return json_error(str(exc), 503)
+    # Only whether each key is present is read (secrets come from the environment).
+    sources = source_states(settings, rows, os.environ)
     return jsonify({
-        "status": "ok",
-        "store": {"backend": repo.backend, "prices": counts, "quotes": len(repo.load_quotes())},
+        "status": overall_status(sources, history),
+        "store": {"backend": repo.backend, "prices": counts, "quotes": quotes},
         "cache": {"backend": "redis" if settings.cache.redis_url else "filesystem"},
         "scheduler": services.scheduler_state(),
-        "sources": {
-            name: {"enabled": cfg.enabled, **sources.get(name, {"healthy": None})}
-            for name, cfg in settings.sources.items()
-        },
+        "sources": sources,
+        "history": history.as_json(),
         "demo": settings.demo,
     })

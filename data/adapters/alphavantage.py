@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
 import pandas as pd
@@ -75,6 +75,12 @@ class AlphaVantageAdapter(PriceAdapter):
     name: ClassVar[str] = "alphavantage"
     intervals: ClassVar[frozenset[str]] = frozenset({"1d", "1h", "1m"})
     max_symbols_per_request: ClassVar[int] = 1
+
+    def oldest_history_day(self, interval: str, today: date) -> date | None:
+        """Free plan: ``compact`` daily = the last 100 trading days (about 140 calendar days)."""
+        if interval == "1d" and self.plan != "pro":
+            return today - timedelta(days=140)
+        return None
 
     def _query(self, params: dict[str, str]) -> tuple[str, dict, dict]:
         return f"{self.base_url}/query", {**params, "apikey": self.api_key or ""}, {}

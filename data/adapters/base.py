@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 import numpy as np
@@ -132,6 +132,10 @@ class PriceAdapter(ABC):
     def supports(self, capability: str, interval: str | None = None) -> bool:
         """Whether this adapter offers a capability (and, for history, the interval)."""
         return capability in self.capabilities and (interval is None or interval in self.intervals)
+
+    def oldest_history_day(self, interval: str, today: date) -> date | None:
+        """The oldest day this provider (on its configured plan) serves; None: no limit."""
+        return None
 
     def check_interval(self, interval: str) -> None:
         """Raise InvalidInputError for an interval this provider does not offer."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, ClassVar
 
 import pandas as pd
@@ -35,6 +35,7 @@ from data.errors import (
     AuthError,
     BadResponseError,
     NotFoundError,
+    OutOfWindowError,
     RateLimitError,
 )
 from data.http import get_response, redact_url
@@ -45,6 +46,11 @@ logger = logging.getLogger(__name__)
 _KEY_PARAMS = {"x_cg_demo_api_key": "x-cg-demo-api-key", "x_cg_pro_api_key": "x-cg-pro-api-key"}
 # CoinGecko status.error_code values (HTTP-200 or error bodies) that mean a bad/missing key.
 _AUTH_CODES = {401, 403, 10002, 10005, 10010, 10011}
+# "Your request exceeds the allowed time range": a range older than the plan serves. Sent with
+# HTTP 401 and the status object nested in "error" (rotki#9211, ghostfolio#3231).
+_WINDOW_CODE = 10012
+# Days back the free/demo plan serves (https://docs.coingecko.com, "historical data ... 365 days").
+DEMO_HISTORY_DAYS = 365
 
 
 class _TypedSession:
@@ -58,12 +64,24 @@ class _TypedSession:
         query = dict(params or {})
         headers = {header: str(query.pop(param)) for param, header in _KEY_PARAMS.items()
                    if param in query}
-        return get_response(self.session, url, query, headers, timeout=self.timeout,
-                            provider=CoinGeckoAdapter.name)
+        try:
+            return get_response(self.session, url, query, headers, timeout=self.timeout,
+                                provider=CoinGeckoAdapter.name)
+        except AuthError as exc:
+            # The 401 of an out-of-window range is about the range, not the key.
+            if exc.status == 401 and _WINDOW_CODE_TEXT in str(exc):
+                raise OutOfWindowError(str(exc), provider=exc.provider, status=exc.status,
+                                       url_redacted=exc.url_redacted) from exc
+            raise
+
+
+_WINDOW_CODE_TEXT = "exceeds the allowed time range"
 
 
 def check_body(payload: Any, *, what: str) -> None:
     """Raise the typed error for an error object inside a (200) body."""
+    if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
+        payload = payload["error"]  # {"error": {"status": {...}}}, as the window error comes
     if isinstance(payload, dict) and isinstance(payload.get("status"), dict):
         status = payload["status"]
         code, text = status.get("error_code"), status.get("error_message") or ""
@@ -72,6 +90,8 @@ def check_body(payload: Any, *, what: str) -> None:
             msg = f"coingecko: {what}: error {code}: {text}"
             if code == 429:
                 raise RateLimitError(msg, **kw)
+            if code == _WINDOW_CODE:
+                raise OutOfWindowError(msg, **kw)
             if code in _AUTH_CODES:
                 raise AuthError(msg, **kw)
             raise BadResponseError(msg, **kw)
@@ -94,6 +114,16 @@ class CoinGeckoAdapter(PriceAdapter):
             self.client = CoinGeckoAPI(demo_api_key=self.api_key or "", retries=0)
         self.client.api_base_url = f"{self.base_url}/api/v3/"
         self.client.session = _TypedSession(self.session, self.timeout)
+
+    def oldest_history_day(self, interval: str, today: date) -> date | None:
+        """The demo/free plan serves 365 days back; pro serves everything.
+
+        "365 days back" counts from the current second, so today's date minus 365 would start
+        a few hours too early: the oldest whole day inside the window is 364 days back.
+        """
+        if self.plan == "pro" and self.api_key:
+            return None
+        return today - timedelta(days=DEMO_HISTORY_DAYS - 1)
 
     def _call(self, what: str, method: str, *args: Any, **kwargs: Any) -> Any:
         try:

@@ -8,6 +8,7 @@ import math
 import sqlite3
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from benchmarks import __main__ as cli
@@ -93,3 +94,14 @@ def test_ingest_paths_store_the_same_rows(tmp_path):
     with sqlite3.connect(tmp_path / "check_ours.db") as conn:
         assert conn.execute("SELECT count(*) FROM prices WHERE interval = '1m'").fetchone()[0] \
             == 5000
+
+
+def test_gap_heal_figure_stores_what_its_floor_stores(tmp_path):
+    from benchmarks import gaps
+
+    m = gaps.measure(tmp_path, runs=1)
+    healed, floor = gaps.stored(m["heal_store"]), gaps.stored(m["floor_store"])
+    assert len(healed) > 12 * 250
+    pd.testing.assert_frame_equal(healed, floor)
+    assert m["floor_calls"] == 7 * 2 + 5  # crypto: CoinGecko's window + Yahoo before it
+    assert m["floor_calls"] <= m["heal_calls"] <= 1.5 * m["floor_calls"]

@@ -111,3 +111,30 @@ def test_rebalance_table_lists_buys_and_sells():
     assert rows[0].children[4].children == "20,000,000 sats"
     assert rows[1].children[5].children == "$10,000.00"
     assert "no trade" in str(rebalance_table(trades.iloc[:0]))
+
+
+def test_history_figure_draws_missing_days_as_a_gap_not_a_line():
+    days = pd.to_datetime(["2025-08-12", "2025-08-13", "2026-08-20", "2026-08-21"], utc=True)
+    fig = history_figure(pd.DataFrame({"value_btc": [1.0, 1.1, 1.3, 1.2], "held_btc": 1.0},
+                                      index=days))
+    trace = fig.data[0]
+    assert trace.connectgaps is False
+    ys = list(trace.y)
+    assert len(ys) == 375  # every calendar day of the range is on the axis
+    assert ys[0] == 1.0 and ys[1] == 1.1 and ys[-2:] == [1.3, 1.2]
+    assert all(v != v for v in ys[2:-2])  # NaN: plotly breaks the line over the year
+
+
+def test_history_fill_line_says_progress_then_the_gaps_left():
+    from components.status import history_fill_line, history_fill_text
+
+    assert history_fill_text(filling=True, complete=9, total=12, pct=74.2,
+                             unfilled={}) == "filling history: 9 of 12 assets, 74 %"
+    left = history_fill_text(filling=False, complete=10, total=12, pct=60.0,
+                             unfilled={"SOL": 372, "MATIC": 514})
+    assert left == ("history gaps no source could fill (shown as gaps): MATIC 514 days, "
+                    "SOL 372 days")
+    assert history_fill_text(filling=False, complete=12, total=12, pct=100.0,
+                             unfilled={}) is None
+    assert history_fill_line(None) is None and "74 %" in str(history_fill_line(
+        "filling history: 9 of 12 assets, 74 %"))

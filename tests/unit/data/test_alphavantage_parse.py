@@ -68,3 +68,16 @@ def test_http_200_error_bodies_are_typed(name, error, daily):
 def test_missing_key_message_is_auth_error():
     with pytest.raises(AuthError):
         check_body({"Error Message": "the parameter apikey is invalid or missing."}, what="q")
+
+
+def test_free_plan_daily_history_window_is_the_compact_100_trading_days():
+    from datetime import date
+
+    from data.adapters.alphavantage import AlphaVantageAdapter
+    from settings import SourceSettings
+
+    free = AlphaVantageAdapter(SourceSettings(base_url="http://127.0.0.1:9"), api_key="k")
+    pro = AlphaVantageAdapter(SourceSettings(base_url="http://127.0.0.1:9", plan="pro"),
+                              api_key="k")
+    assert free.oldest_history_day("1d", date(2026, 8, 21)) == date(2026, 4, 3)
+    assert pro.oldest_history_day("1d", date(2026, 8, 21)) is None

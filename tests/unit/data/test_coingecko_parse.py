@@ -9,7 +9,13 @@ import pytest
 
 from data.adapters.base import validate_prices
 from data.adapters.coingecko import CoinGeckoAdapter, check_body
-from data.errors import AuthError, BadResponseError, NotFoundError, RateLimitError
+from data.errors import (
+    AuthError,
+    BadResponseError,
+    NotFoundError,
+    OutOfWindowError,
+    RateLimitError,
+)
 from tests.unit.data.fixtures import load
 
 
@@ -76,7 +82,11 @@ def test_parse_history_empty_prices_is_an_empty_frame():
     (load("coingecko", "error_429_rate_limit.json"), RateLimitError),
     ({"status": {"error_code": 10002, "error_message": "API Key Missing"}}, AuthError),
     ({"status": {"error_code": 10012, "error_message": "exceeds the allowed time range"}},
-     BadResponseError),
+     OutOfWindowError),
+    # The real shape of the window error: the status object nested in "error".
+    ({"error": {"status": {"timestamp": "2024-04-20T22:00:05.123+00:00", "error_code": 10012,
+                           "error_message": "Your request exceeds the allowed time range."}}},
+     OutOfWindowError),
     (load("coingecko", "error_404_coin_not_found.json"), NotFoundError),
 ])
 def test_error_bodies_become_typed_errors(payload, error):
@@ -89,3 +99,15 @@ def test_error_bodies_become_typed_errors(payload, error):
 def test_history_without_prices_array_is_bad_response():
     with pytest.raises(BadResponseError):
         CoinGeckoAdapter._parse_history({"market_caps": []}, "BTC", "1d")
+
+
+def test_demo_plan_serves_whole_days_inside_its_365_day_window():
+    from datetime import date
+
+    from settings import SourceSettings
+
+    demo = CoinGeckoAdapter(SourceSettings(base_url="http://127.0.0.1:9", plan="demo"))
+    pro = CoinGeckoAdapter(SourceSettings(base_url="http://127.0.0.1:9", plan="pro"),
+                           api_key="k")
+    assert demo.oldest_history_day("1d", date(2026, 8, 21)) == date(2025, 8, 22)
+    assert pro.oldest_history_day("1d", date(2026, 8, 21)) is None

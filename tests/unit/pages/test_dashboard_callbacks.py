@@ -184,3 +184,24 @@ def test_update_rebalance_shows_skipped_legs_with_reason(page):
     assert "skipped: less than one lot" in str(table)
     shown = re.search(r"BTC share after these trades: (\d+\.\d\d)%", str(table))
     assert shown and abs(float(shown.group(1)) - 50.01) < 2    # near the target, not on it
+
+
+def test_update_history_fill_says_progress_from_the_stored_rows(page, repo):
+    from datetime import datetime, timezone
+
+    from data.gap_state import progress_record, save_progress
+
+    now = datetime(2026, 8, 21, 22, tzinfo=timezone.utc)
+    assert page.update_history_fill(0) is None  # nothing healed yet: no line
+    for symbol in ("BTC", "ETH", "SPY"):
+        save_progress(repo, symbol, progress_record(state="done", missing_days=372, filled=372,
+                                                    unfillable=[], now=now))
+    save_progress(repo, "SOL", progress_record(state="filling", missing_days=372, filled=93,
+                                               unfillable=[], now=now))
+    line = page.update_history_fill(1)
+    # 3 assets done of 12 (the 8 not reached yet are not); (3 x 372 + 93) of 4 x 372 = 81 %.
+    assert "filling history: 3 of 12 assets, 81 %" in str(line)
+    save_progress(repo, "SOL", progress_record(
+        state="done", missing_days=372, filled=0, now=now,
+        unfillable=[["2025-08-14", "2026-08-20", 372, "coingecko: no 1d bars"]]))
+    assert "SOL 372 days" in str(page.update_history_fill(2))
