@@ -52,11 +52,16 @@ def seed_store(repo: Repository, sample_path: str | Path, *, now: datetime | Non
 
 def init_portfolio(repo: Repository, holdings: dict[str, float],
                    portfolio: str = "default") -> bool:
-    """Write the configured sample portfolio on first start only; later the user owns it."""
+    """Write the configured sample portfolio on first start only; later the user owns it.
+
+    The holdings become opening-balance entries dated at the start of the stored history
+    (the first bundled close), so the demo history shows them held throughout.
+    """
+    from data.ledger_store import write_openings
+
     if not repo.claim_meta(PORTFOLIO_KEY, portfolio):
         return False
-    for symbol, quantity in holdings.items():
-        repo.set_holding(symbol, quantity, portfolio)
+    write_openings(repo, portfolio, holdings)
     return True
 
 

@@ -28,7 +28,7 @@ from analytics.holding_input import HoldingInputError
 from components import dashboard_view, figures, ids, tables
 from components.layout import page_layout
 from data.errors import DataError
-from data.holdings import add_holding, remove_holding
+from data.holdings import deposit_holding, remove_holding
 from pages import _dashboard_data as data
 
 dash.register_page(__name__, path="/portfolio/dashboard", title="btcfolio — dashboard")
@@ -82,14 +82,14 @@ def update_dashboard(_tick, sats, _version, previous):
           State(ids.ASSET_DROPDOWN, "value"), State(ids.ASSET_QUANTITY, "value"),
           prevent_initial_call=True)
 def update_add_asset(_clicks, symbol, quantity):
-    """Add (or replace) a holding from the form; an invalid entry stores nothing."""
+    """Add to a holding from the form (a deposit); an invalid entry stores nothing."""
     try:
-        change = add_holding(services.repository(), services.settings(), symbol, quantity,
-                             now=_now())
+        change = deposit_holding(services.repository(), services.settings(), symbol, quantity,
+                                 now=_now())
     except HoldingInputError as exc:
         return str(exc), exc.field == "quantity", "", dash.no_update
     note = " — no history yet: backfill requested" if change.backfill_requested else ""
-    return "", False, f"{change.symbol}: {change.quantity:,g} saved{note}", _now().isoformat()
+    return "", False, f"{change.describe()} (deposit added){note}", _now().isoformat()
 
 
 @callback(Output(ids.HOLDINGS_VERSION, "data", allow_duplicate=True),

@@ -123,7 +123,8 @@ def test_bad_input_form_accepts_a_valid_holding(fresh):
     # The harness drives the real callback: a valid entry is stored (so refusals below mean it).
     resp = _add(client, "SLV", 7)
     assert resp.status_code == 200
-    assert resp.get_json()["response"]["asset-form-status"]["children"].startswith("SLV: 7")
+    # "+ Add" adds to the position (SLV is not held: 0 -> 7).
+    assert resp.get_json()["response"]["asset-form-status"]["children"].startswith("SLV 0 → 7")
     assert repo.load_holdings(settings.portfolio.name)["SLV"] == 7.0
 
 

@@ -46,9 +46,17 @@ def test_update_dashboard_header_is_the_hand_computed_btc_value(page, settings):
 def test_update_add_asset_stores_a_valid_holding(page, repo, settings):
     error, invalid, status, version = page.update_add_asset(1, "SLV", 10)
     assert (error, invalid) == ("", False)
-    assert status.startswith("SLV: 10 saved")
+    assert status.startswith("SLV 0 → 10")
     assert version is not None
     assert repo.load_holdings(settings.portfolio.name)["SLV"] == 10.0
+
+
+def test_update_add_asset_adds_to_the_position_and_says_so(page, repo, settings):
+    # The bug of issue 14: "+ Add" of 1 ETH while holding 4 replaced the position with 1.
+    assert repo.load_holdings(settings.portfolio.name)["ETH"] == 4.0
+    _error, _invalid, status, _version = page.update_add_asset(1, "ETH", 1)
+    assert status.startswith("ETH 4 → 5")
+    assert repo.load_holdings(settings.portfolio.name)["ETH"] == 5.0
 
 
 @pytest.mark.parametrize(("symbol", "quantity", "invalid"), [
