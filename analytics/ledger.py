@@ -77,6 +77,7 @@ class Movement:
     asset: str
     quantity: Decimal
     flow: bool
+    fee: bool = False   # the entry's fee (lots: a disposal without proceeds)
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ def _fee(entry: Entry, index: int) -> list[Movement]:
     if not entry.fee_asset or not entry.fee_quantity:
         return []
     return [Movement(index, entry.trade_date, entry.account, entry.fee_asset,
-                     -entry.fee_quantity, False)]
+                     -entry.fee_quantity, False, fee=True)]
 
 
 def movements(entry: Entry, index: int, balance_of: dict[tuple[str, str], Decimal]
