@@ -165,6 +165,11 @@ class PortfolioSettings(_Strict):
         return value
 
 
+class LedgerSettings(_Strict):
+    # Which lots a disposal closes for cost basis and realised/unrealised results.
+    cost_basis: Literal["fifo", "lifo", "hifo", "average"] = "fifo"
+
+
 class Settings(_Strict):
     server: ServerSettings = ServerSettings()
     store: StoreSettings = StoreSettings()
@@ -177,6 +182,7 @@ class Settings(_Strict):
     sources: dict[Literal["coingecko", "coinmarketcap", "alphavantage", "yahoo"], SourceSettings]
     assets: dict[str, AssetSettings]
     portfolio: PortfolioSettings = PortfolioSettings()
+    ledger: LedgerSettings = LedgerSettings()
     demo: bool = False
 
     @model_validator(mode="after")

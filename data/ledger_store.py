@@ -16,7 +16,7 @@ from uuid import uuid4
 
 import sqlalchemy as sa
 
-from analytics.ledger import Entry, canonical_quantity, dedupe_hash, replay
+from analytics.ledger import CASH, Entry, canonical_quantity, dedupe_hash, replay
 from data.storage import Repository, _insert
 
 metadata = sa.MetaData()
@@ -119,13 +119,16 @@ def balances(repo: Repository, portfolio: str) -> dict[str, Decimal]:
     return replay(load_entries(repo, portfolio)).holdings()
 
 
-def opening_ts(repo: Repository) -> datetime:
-    """When opening balances are dated: the first stored BTC close (start of the history)."""
-    q = sa.text("SELECT min(ts) FROM prices WHERE symbol = 'BTC' AND interval = '1d'")
-    first = repo._run(lambda c: c.execute(q).scalar())
-    if first is None:
+def opening_ts(repo: Repository, symbols: Iterable[str] = ()) -> datetime:
+    """When opening balances are dated: the first day every one of ``symbols`` (and BTC) has
+    a stored close — the start of the bundled history on a seeded store (stocks start on
+    its first trading day) — or now when nothing is stored."""
+    q = sa.text("SELECT symbol, min(ts) FROM prices WHERE interval = '1d' GROUP BY symbol")
+    first = dict(repo._run(lambda c: c.execute(q).all()))
+    wanted = {s for s in symbols if s != CASH} | {"BTC"}
+    if not wanted <= set(first):
         return datetime.now(timezone.utc).replace(microsecond=0)
-    return datetime.fromtimestamp(int(first), timezone.utc)
+    return datetime.fromtimestamp(max(int(first[s]) for s in wanted), timezone.utc)
 
 
 # ---- the holdings edits (dashboard form, /api/holdings) as ledger entries ---------------------
@@ -179,7 +182,7 @@ def withdraw_all(repo: Repository, portfolio: str, symbol: str, *,
 def write_openings(repo: Repository, portfolio: str, holdings: dict[str, float], *,
                    at: datetime | None = None) -> list[Entry]:
     """Opening-balance ADJUSTMENTs (dated at the start of the stored history by default)."""
-    stamp = at or opening_ts(repo)
+    stamp = at or opening_ts(repo, holdings)
     out = []
     for symbol, quantity in holdings.items():
         entry = Entry(type="ADJUSTMENT", subtype="opening", ts=stamp, trade_date=stamp.date(),

@@ -77,11 +77,14 @@ def fresh(tmp_path):
 
 
 def store_state(repo, settings) -> tuple:
-    """Everything a bad input could change: holdings, prices, quotes, backfill requests."""
+    """Everything a bad input could change: ledger, holdings, prices, quotes, backfills."""
+    from data.ledger_store import load_entries
+
     latest = repo.load_latest_prices().sort_values(["symbol", "kind"]).to_json(date_format="iso")
     backfills = {s: repo.get_meta(f"backfill:{s}") for s in settings.assets}
     return (repo.load_holdings(settings.portfolio.name), repo.count_prices(), latest,
-            repo.load_quotes().to_json(date_format="iso"), backfills)
+            repo.load_quotes().to_json(date_format="iso"), backfills,
+            load_entries(repo, settings.portfolio.name))
 
 
 def assert_clean(resp) -> None:
@@ -304,6 +307,19 @@ API_ROUTES = {
     ("/api/health", "GET"): set(),
     ("/api/holdings", "POST"): set(),
     ("/api/holdings/<symbol>", "DELETE"): set(),
+    ("/api/transactions", "GET"): set(),
+    ("/api/transactions", "POST"): set(),
+    ("/api/transactions/<entry_id>", "DELETE"): set(),
+    ("/api/transactions/import", "POST"): {"dry_run", "timezone"},
+    ("/api/transactions/export", "GET"): {"format"},
+    ("/api/performance", "GET"): {"start", "end"},
+}
+# The body a route is called with (POST /api/holdings's for any other POST not listed).
+REFERENCE_BODIES = {
+    "/api/transactions": {"json": {"date": "2024-01-02", "type": "DEPOSIT", "asset": "ETH",
+                                   "quantity": "1"}},
+    "/api/transactions/import": {"data": "date,type,asset,quantity\n2024-01-02,DEPOSIT,ETH,1\n",
+                                 "content_type": "text/csv"},
 }
 CATCH_ALL = "/api/<path:_rest>"
 # Every value below is invalid for every declared parameter (numbers in range, symbols known).
@@ -321,7 +337,14 @@ def _api_rules(client):
 
 
 def _url(rule: str) -> str:
-    return rule.replace("<symbol>", "ETH")  # ETH is held: a 400 must also leave it held
+    # ETH is held and entry 1 (an opening balance) exists: a 400 must also leave them stored.
+    return rule.replace("<symbol>", "ETH").replace("<entry_id>", "1")
+
+
+def _body_kwargs(rule: str, method: str) -> dict:
+    if method != "POST":
+        return {}
+    return REFERENCE_BODIES.get(rule, {"json": {"symbol": "SLV", "quantity": 1}})
 
 
 def test_bad_input_every_api_route_has_query_cases(client):
@@ -347,8 +370,8 @@ def _query_cases():
 @pytest.mark.parametrize(("rule", "method", "query"), list(_query_cases()))
 def test_bad_input_api_query_is_400(client, repo, settings, rule, method, query):
     before = store_state(repo, settings)
-    kwargs = {"json": {"symbol": "SLV", "quantity": 1}} if method == "POST" else {}
-    resp = client.open(_url(rule), method=method, query_string=query, **kwargs)
+    resp = client.open(_url(rule), method=method, query_string=query,
+                       **_body_kwargs(rule, method))
     assert_json_error(resp, 400)
     assert store_state(repo, settings) == before
 
@@ -357,8 +380,8 @@ def test_bad_input_api_query_is_400(client, repo, settings, rule, method, query)
 def test_bad_input_api_route_works_without_a_query(fresh, rule, method):
     client = fresh[2]
     # The reference answer: the 400s above come from the query, not from a broken route.
-    kwargs = {"json": {"symbol": "SLV", "quantity": 1}} if method == "POST" else {}
-    assert client.open(_url(rule), method=method, **kwargs).status_code < 300
+    resp = client.open(_url(rule), method=method, **_body_kwargs(rule, method))
+    assert resp.status_code < 300, resp.get_data(as_text=True)[:300]
 
 
 def test_bad_input_unknown_api_path_is_404_json(client):

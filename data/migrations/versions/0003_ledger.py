@@ -1,7 +1,8 @@
 """Transactions ledger: entries with exact decimal quantities; holdings become its balances.
 
-Each stored holding becomes an opening-balance ADJUSTMENT dated at the first stored BTC close
-(the start of the bundled sample on a seeded store), so the value history reads as before:
+Each stored holding becomes an opening-balance ADJUSTMENT dated at the first day on which every
+held asset has a stored close (the start of the bundled sample on a seeded store: its first
+trading day for the stocks), so the value history reads as before:
 the same quantities held over the whole stored history. The holdings table is then dropped
 (its rows now live in the ledger). Quantities are copied through ``repr`` of the float, the
 shortest text that reads back as the same float, so nothing is lost.
@@ -52,10 +53,14 @@ def _create_entries() -> None:
     op.create_index("ix_ledger_portfolio_date", "ledger_entries", ["portfolio", "trade_date"])
 
 
-def _opening_ts(conn) -> int:
-    first = conn.execute(sa.text(
-        "SELECT min(ts) FROM prices WHERE symbol = 'BTC' AND interval = '1d'")).scalar()
-    return int(first) if first is not None else int(time.time())
+def _opening_ts(conn, symbols: set[str]) -> int:
+    """The first day every held symbol and BTC has a close (else now)."""
+    first = dict(conn.execute(sa.text(
+        "SELECT symbol, min(ts) FROM prices WHERE interval = '1d' GROUP BY symbol")).all())
+    wanted = symbols | {"BTC"}
+    if not wanted <= set(first):
+        return int(time.time())
+    return max(int(first[s]) for s in wanted)
 
 
 def upgrade() -> None:
@@ -63,12 +68,15 @@ def upgrade() -> None:
     _create_entries()
     conn = op.get_bind()
     rows = conn.execute(sa.text("SELECT portfolio, symbol, quantity FROM holdings")).all()
-    stamp = _opening_ts(conn)
-    day = datetime.fromtimestamp(stamp, timezone.utc).date().isoformat()
     entries = sa.table("ledger_entries", *[sa.column(c) for c in (
         "portfolio", "type", "subtype", "ts", "trade_date", "account", "asset", "quantity",
         "external_id", "dedupe_hash", "note", "created_at")])
+    held: dict[str, set[str]] = {}
+    for portfolio, symbol, _ in rows:
+        held.setdefault(portfolio, set()).add(symbol)
     for portfolio, symbol, quantity in rows:
+        stamp = _opening_ts(conn, held[portfolio])
+        day = datetime.fromtimestamp(stamp, timezone.utc).date().isoformat()
         external = f"opening:{symbol}"
         # The formula of analytics.ledger.dedupe_hash for an entry with an external id (kept
         # inline: a migration must not change when application code does).

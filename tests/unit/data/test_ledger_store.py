@@ -45,7 +45,10 @@ def test_ledger_migration_turns_holdings_into_opening_entries(url):
     with engine.begin() as conn:
         conn.execute(sa.text("INSERT INTO prices VALUES ('BTC', '1d', 1609459200, 1, 1, 1, "
                              "29374.15, 1, 'sample'), ('BTC', '1d', 1609545600, 1, 1, 1, "
-                             "32127.27, 1, 'sample')"))
+                             "32127.27, 1, 'sample'), ('USDC', '1d', 1609459200, 1, 1, 1, "
+                             "1.0, 1, 'sample'), ('SOL', '1d', 1609459200, 1, 1, 1, "
+                             "1.5, 1, 'sample'), ('ETH', '1d', 1609545600, 1, 1, 1, "
+                             "774.5, 1, 'sample')"))
         conn.execute(sa.text("INSERT INTO holdings VALUES ('default', 'ETH', 4.0), "
                              "('default', 'USDC', 0.1), ('default', 'BTC', 0.123456789012345), "
                              "('other', 'SOL', 40.0)"))
@@ -57,8 +60,9 @@ def test_ledger_migration_turns_holdings_into_opening_entries(url):
     entries = ledger_store.load_entries(repo, "default")
     assert {e.type for e in entries} == {"ADJUSTMENT"}
     assert {e.subtype for e in entries} == {"opening"}
-    # Dated at the start of the stored history (the first BTC close).
-    assert {e.trade_date for e in entries} == {date(2021, 1, 1)}
+    # Dated at the first day every held asset has a close (ETH's first is 2 January).
+    assert {e.trade_date for e in entries} == {date(2021, 1, 2)}
+    assert {e.trade_date for e in ledger_store.load_entries(repo, "other")} == {date(2021, 1, 1)}
     assert next(e for e in entries if e.asset == "USDC").quantity == Decimal("0.1")
     # The inline hash in the migration is the application's formula (re-import dedupes it).
     eth = next(e for e in entries if e.asset == "ETH")
@@ -73,7 +77,8 @@ def test_ledger_fresh_store_sample_portfolio_opens_at_the_start_of_the_sample(se
     seed_store(repo, SAMPLE, now=NOW)
     init_portfolio(repo, settings.portfolio.holdings, settings.portfolio.name)
     entries = ledger_store.load_entries(repo, settings.portfolio.name)
-    assert {e.trade_date for e in entries} == {date(2021, 1, 1)}
+    # The sample starts on 1 January 2021; its stocks on the first trading day, 4 January.
+    assert {e.trade_date for e in entries} == {date(2021, 1, 4)}
     assert repo.load_holdings(settings.portfolio.name) == {
         s: float(q) for s, q in sorted(settings.portfolio.holdings.items())}
     # An empty configured portfolio (holdings: {}) starts empty.
