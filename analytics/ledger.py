@@ -203,3 +203,32 @@ def dedupe_hash(entry: Entry, portfolio: str, occurrence: int = 0) -> str:
         parts = [str(p) for p in replace(entry, note=None).content()]
         basis = "\x1f".join([portfolio, *parts, str(occurrence)])
     return hashlib.sha256(basis.encode("utf-8")).hexdigest()
+
+
+def daily_positions(entries: Iterable[Entry], days: list[date]
+                    ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Per asset, the quantity held at the end of each day and that day's external flows.
+
+    ``days`` are consecutive calendar days; entries before the first count in its opening
+    position, entries after the last are left out.
+
+    Returns:
+        ``(held, flows)``: symbol -> one float per day (flows signed: + in, - out).
+    """
+    result = replay(entries)
+    first, n = days[0], len(days)
+    held: dict[str, list[float]] = {}
+    flows: dict[str, list[float]] = {}
+    for move in result.movements:
+        row = max((move.trade_date - first).days, 0)
+        if row >= n:
+            continue
+        held.setdefault(move.asset, [0.0] * n)[row] += float(move.quantity)
+        if move.flow and move.trade_date >= first:
+            flows.setdefault(move.asset, [0.0] * n)[row] += float(move.quantity)
+    for series in held.values():
+        running = 0.0
+        for i, delta in enumerate(series):
+            running += delta
+            series[i] = running
+    return held, flows

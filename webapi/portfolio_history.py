@@ -1,8 +1,8 @@
 """``GET /api/portfolio/history?days=N``: the portfolio's daily BTC value, oldest first.
 
 Blueprint ``bp`` (register on the Flask server of the Dash app). Each day is valued with the
-as-of daily closes of that day, holdings held constant at the stored current holdings; the
-full history is computed (cached across requests by the converter) and the last N days sent.
+as-of daily closes of that day and that day's actual holdings (the ledger replayed, from its
+first entry); the day's return is the flow-adjusted daily TTWROR (queries.history).
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ import re
 from flask import Blueprint, jsonify, request
 
 import services
-from analytics.btc_converter import BTCConverter, NoPriceError, StalenessLimits
-from analytics.portfolio_history import history_payload, portfolio_value_history
+from analytics.btc_converter import NoPriceError
+from analytics.portfolio_history import history_payload
 from data.errors import DataError
+from queries.history import ledger_value_history
 from webapi.common import query_params
 
 logger = logging.getLogger(__name__)
@@ -47,15 +48,8 @@ def get_portfolio_history():
         days = _parse_days(request.args.get("days"))
     except ValueError as exc:
         return jsonify({"error": str(exc)}), 400
-    settings = services.settings()
-    repo = services.repository()
     try:
-        holdings = repo.load_holdings(settings.portfolio.name)
-        closes = repo.load_closes(sorted({"BTC", *holdings}))
-        converter = BTCConverter(
-            closes, asset_kinds={s: a.kind for s, a in settings.assets.items()},
-            limits=StalenessLimits.from_settings(settings.staleness))
-        history = portfolio_value_history(holdings, converter)
+        history = ledger_value_history(services.repository(), services.settings())
     except (DataError, NoPriceError) as exc:  # store failed, or no BTC price stored yet
         logger.warning("portfolio history unavailable: %s", exc)
         return jsonify({"error": f"portfolio history unavailable: {exc}"}), 503
