@@ -102,7 +102,8 @@ def panels(lookbacks: Sequence[int]) -> list:
     ]
     return [
         dbc.Row([
-            dbc.Col(_panel("Value in BTC vs. holding BTC", _graph(ids.HISTORY_CHART),
+            dbc.Col(_panel("Performance: value in BTC vs. just holding BTC",
+                           [html.Div(id=ids.PERFORMANCE_STATS), _graph(ids.HISTORY_CHART)],
                            icon="bi-graph-up"), lg=8, className="mb-3"),
             dbc.Col(_panel("Allocation", [_graph(ids.ALLOCATION_ASSET_CHART)],
                            icon="bi-pie-chart"), lg=4, className="mb-3"),

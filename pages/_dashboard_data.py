@@ -15,7 +15,6 @@ import pandas as pd
 import services
 from analytics.btc_converter import BTCConverter, prices_in_btc
 from analytics.correlation import correlation_matrix
-from analytics.portfolio_history import portfolio_value_history
 from analytics.portfolio_value import PortfolioValuation, value_portfolio
 from analytics.rebalancing import rebalance_to_btc
 from components.dashboard_view import DashboardData
@@ -23,6 +22,7 @@ from components.export import holdings_csv
 from components.status import describe_status
 from data.demo import demo_feed
 from data.holdings import backfill_state
+from queries.performance import holdings_cost_btc, performance
 from webapi.common import asset_kinds, staleness_limits
 
 logger = logging.getLogger(__name__)
@@ -112,6 +112,7 @@ def load_dashboard(now: datetime) -> DashboardData:
         quote_limit=timedelta(seconds=settings.cache.stale_if_error_seconds))
     names, categories = _names_categories()
     return DashboardData(valuation=valuation, now=now, names=names, categories=categories,
+                         cost_btc=holdings_cost_btc(repo, settings),
                          prices_btc_24h=prices_btc_before(
                              valuation.as_of, stored=stored,
                              symbols=list(valuation.assets["symbol"])),
@@ -133,23 +134,6 @@ def correlations(lookback_days: int) -> tuple[pd.DataFrame, pd.DataFrame, dict[s
     return matrix, result.n_obs, to_btc
 
 
-def value_history(holdings: dict[str, float]) -> pd.DataFrame:
-    """Daily BTC value at constant quantities and the flat 'held BTC' line.
-
-    Returns index date, columns value_btc and held_btc: the value of the first day on which
-    every holding has a price, held as BTC (flat in BTC terms by definition). Days before
-    that (an asset not yet listed) are left out so the line starts from a complete portfolio.
-    """
-    closes = services.repository().load_closes(list(holdings) + ["BTC"])
-    history = portfolio_value_history(holdings, _converter(closes)).daily
-    complete = history.index[history["complete"].to_numpy(dtype=bool)]
-    daily = history.loc[history.index >= complete[0], "value_btc"] if len(complete) else (
-        history["value_btc"])
-    daily = daily.dropna()
-    held = float(daily.iloc[0]) if len(daily) else 0.0
-    return pd.DataFrame({"value_btc": daily, "held_btc": held})
-
-
 def allocation(valuation: PortfolioValuation) -> tuple[dict[str, float], dict[str, float]]:
     """Weights by asset and by category (fractions of the BTC value)."""
     _, categories = _names_categories()
@@ -161,18 +145,20 @@ def allocation(valuation: PortfolioValuation) -> tuple[dict[str, float], dict[st
     return by_asset, by_category
 
 
-def history_and_allocation(now: datetime) -> tuple[pd.DataFrame, dict, dict]:
-    """Value history of the current holdings and their weights by asset and by category.
+def performance_and_allocation(now: datetime) -> tuple[dict, dict, dict]:
+    """The ledger's performance report (queries.performance) and the current weights.
 
     Raises:
-        ValueError: no BTC price, or no priced holding.
+        ValueError: no BTC price, no priced holding, an empty ledger or an unpriced holding.
     """
     valuation, _ = current_valuation(now)
     if valuation.assets.empty:
         raise ValueError("No priced holdings yet: add an asset above.")
-    holdings = dict(zip(valuation.assets["symbol"], valuation.assets["quantity"], strict=True))
     by_asset, by_category = allocation(valuation)
-    return value_history(holdings), by_asset, by_category
+    settings = services.settings()
+    report = performance(services.repository(), settings, start=None, end=None,
+                         method=settings.ledger.cost_basis)
+    return report, by_asset, by_category
 
 
 def rebalance_trades(valuation: PortfolioValuation, target_btc: float) -> pd.DataFrame:

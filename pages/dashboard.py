@@ -25,7 +25,7 @@ from dash import (
 import services
 from analytics.correlation import MIN_OBS
 from analytics.holding_input import HoldingInputError
-from components import dashboard_view, figures, ids, tables
+from components import dashboard_view, figures, ids, performance, tables
 from components.layout import page_layout
 from data.errors import DataError
 from data.holdings import deposit_holding, remove_holding
@@ -110,18 +110,20 @@ def update_remove_asset(clicks):
     return _now().isoformat(), f"{removed} removed"
 
 
-@callback(Output(ids.HISTORY_CHART, "figure"), Output(ids.ALLOCATION_ASSET_CHART, "figure"),
+@callback(Output(ids.HISTORY_CHART, "figure"), Output(ids.PERFORMANCE_STATS, "children"),
+          Output(ids.ALLOCATION_ASSET_CHART, "figure"),
           Output(ids.ALLOCATION_CATEGORY_CHART, "figure"),
           Input(ids.HOLDINGS_VERSION, "data"), Input(ids.THEME_STORE, "data"))
 def update_history_charts(_version, theme):
-    """BTC value history against held BTC, and the allocation donuts."""
+    """Performance in BTC against just holding BTC, and the allocation donuts."""
     dark = theme == "dark"
     try:
-        history, by_asset, by_category = data.history_and_allocation(_now())
+        report, by_asset, by_category = data.performance_and_allocation(_now())
     except (DataError, ValueError) as exc:
         empty = figures.empty_figure(str(exc), dark=dark)
-        return empty, empty, empty
-    return (figures.history_figure(history, dark=dark),
+        return empty, "", empty, empty
+    return (performance.performance_figure(report, dark=dark),
+            performance.performance_stats(report),
             figures.allocation_figure(by_asset, title="By asset", dark=dark),
             figures.allocation_figure(by_category, title="By category", dark=dark))
 

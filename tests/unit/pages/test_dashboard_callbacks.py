@@ -146,12 +146,25 @@ def test_header_24h_change_is_hand_computed_from_the_csv(page, settings):
     assert out["change_class"] == ("text-success" if change > 0 else "text-danger")
 
 
-def test_history_starts_on_the_first_day_every_holding_has_a_price(data, settings):
-    history = data.value_history(dict(settings.portfolio.holdings))
+def test_performance_starts_on_the_first_day_every_holding_has_a_price(data, settings, now):
+    # The sample's opening balances are dated on its first day with a close of every holding.
+    report, by_asset, _ = data.performance_and_allocation(now)
     raw = pd.read_csv(SAMPLE)
     first_common = max(raw[raw.symbol == s].date.min() for s in settings.portfolio.holdings)
-    assert history.index[0] == pd.Timestamp(first_common, tz="UTC")
-    assert (history["held_btc"] == history["value_btc"].iloc[0]).all()
+    assert report["series"][0]["date"] == first_common
+    # No flow after the opening balances: the HODL line is flat at the opening value.
+    opening = report["series"][0]["value_btc"]
+    assert all(row["hodl_btc"] == pytest.approx(opening, rel=1e-12) for row in report["series"])
+    assert sum(by_asset.values()) == pytest.approx(1.0)
+
+
+def test_update_history_charts_shows_the_performance_panel(page):
+    fig, stats, _, _ = page.update_history_charts(None, "light")
+    assert [t.name for t in fig.data] == ["Portfolio (BTC)", "Just holding BTC"]
+    text = str(stats)
+    for label in ("TWR in BTC", "XIRR in BTC", "TWR in USD", "vs. just holding BTC",
+                  "Volatility in BTC", "Max drawdown in BTC"):
+        assert label in text
 
 
 @pytest.mark.parametrize(("state", "text"), [
