@@ -56,3 +56,32 @@ def asset_field(symbol: str, field: str) -> dict[str, str]:
 def remove_asset(symbol: str) -> dict[str, str]:
     """Id of the remove button of an asset card."""
     return {"type": REMOVE_ASSET_TYPE, "symbol": symbol}
+
+# The transactions page (/portfolio/transactions).
+TX_GRID = "transactions-grid"
+TX_VERSION = "transactions-version"
+TX_TYPE = "transactions-type"
+TX_FIELD_TYPE = "transactions-field"        # pattern: {"type": TX_FIELD_TYPE, "field": name}
+TX_FIELD_WRAP_TYPE = "transactions-field-wrap"
+TX_ADD = "transactions-add"
+TX_FORM_STATUS = "transactions-form-status"
+TX_DELETE = "transactions-delete"
+TX_UPLOAD = "transactions-upload"
+TX_TIMEZONE = "transactions-timezone"
+TX_PREVIEW = "transactions-preview"
+TX_PENDING = "transactions-pending-file"
+TX_CONFIRM = "transactions-confirm"
+TX_EXPORT_CSV = "transactions-export-csv"
+TX_EXPORT_GHOSTFOLIO = "transactions-export-ghostfolio"
+TX_DOWNLOAD = "transactions-download"
+TX_FLAGS = "transactions-negative-balances"
+
+
+def tx_field(name: str) -> dict[str, str]:
+    """Id of one input of the transaction form."""
+    return {"type": TX_FIELD_TYPE, "field": name}
+
+
+def tx_field_wrap(name: str) -> dict[str, str]:
+    """Id of the wrapper shown or hidden with the type of the form."""
+    return {"type": TX_FIELD_WRAP_TYPE, "field": name}

@@ -20,6 +20,9 @@ def navbar(*, demo: bool, dark: bool = False) -> dbc.Navbar:
     demo_badge = dbc.Badge("DEMO — simulated prices", color="warning", text_color="dark",
                            className="ms-2", id=ids.DEMO_BADGE) if demo else None
     controls = html.Div([
+        dcc.Link([html.I(className="bi bi-journal-text me-1"), "Transactions"],
+                 href="/portfolio/transactions", className="text-white small me-3",
+                 id="dashboard-transactions-link"),
         dbc.Switch(id=ids.SATS_TOGGLE, label="sats", value=False, className="mb-0 me-3",
                    persistence=True, persistence_type="local"),
         dbc.Switch(id=ids.DARK_TOGGLE, label="dark", value=dark, className="mb-0 me-3",
