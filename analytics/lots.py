@@ -9,7 +9,7 @@ moves no lot; a split multiplies the lots' quantities and keeps their cost.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,21 +30,13 @@ class Lot:
 class Position:
     """Open lots of one asset and what its disposals realised."""
 
-    lots: list[Lot] = field(default_factory=list)
+    lots: deque[Lot] = field(default_factory=deque)
     realised_btc: float = 0.0
     realised_usd: float = 0.0
 
     def quantity(self) -> float:
         """Quantity held in open lots."""
         return sum(lot.quantity for lot in self.lots)
-
-
-def _order(lots: list[Lot], method: str) -> list[Lot]:
-    if method == "lifo":
-        return lots[::-1]
-    if method == "hifo":  # highest unit cost (in BTC, the unit of account) first
-        return sorted(lots, key=lambda lot: -(lot.cost_btc / lot.quantity))
-    return list(lots)
 
 
 def acquire(pos: Position, qty: float, price_btc: float, btc_usd: float, method: str) -> None:
@@ -59,6 +51,25 @@ def acquire(pos: Position, qty: float, price_btc: float, btc_usd: float, method:
     pos.lots.append(lot)
 
 
+def _next_lot(lots: deque[Lot], method: str) -> Lot:
+    """The lot a disposal closes next (fifo/average: oldest, lifo: newest, hifo: dearest)."""
+    if method == "lifo":
+        return lots[-1]
+    if method == "hifo":  # highest unit cost in BTC, the unit of account
+        return max(lots, key=lambda lot: lot.cost_btc / lot.quantity)
+    return lots[0]
+
+
+def _drop(lots: deque[Lot], lot: Lot) -> None:
+    """Remove a closed lot: an end of the deque in O(1) (fifo, lifo, average), else by identity."""
+    if lots[0] is lot:
+        lots.popleft()
+    elif lots[-1] is lot:
+        lots.pop()
+    else:
+        del lots[next(i for i, other in enumerate(lots) if other is lot)]
+
+
 def dispose(pos: Position, qty: float, proceeds_btc: float, proceeds_usd: float,
             method: str) -> None:
     """Close ``qty`` from the lots in the method's order and book the realised result.
@@ -67,9 +78,8 @@ def dispose(pos: Position, qty: float, proceeds_btc: float, proceeds_usd: float,
     no known cost, so it realises its whole proceeds (the ledger flags the negative balance).
     """
     left, cost_btc, cost_usd = qty, 0.0, 0.0
-    for lot in _order(pos.lots, method):
-        if left <= 0:
-            break
+    while left > 1e-15 and pos.lots:
+        lot = _next_lot(pos.lots, method)
         take = min(lot.quantity, left)
         share = take / lot.quantity
         cost_btc += lot.cost_btc * share
@@ -78,7 +88,8 @@ def dispose(pos: Position, qty: float, proceeds_btc: float, proceeds_usd: float,
         lot.cost_usd -= lot.cost_usd * share
         lot.quantity -= take
         left -= take
-    pos.lots = [lot for lot in pos.lots if lot.quantity > 1e-15]
+        if lot.quantity <= 1e-15:
+            _drop(pos.lots, lot)
     pos.realised_btc += proceeds_btc - cost_btc
     pos.realised_usd += proceeds_usd - cost_usd
 

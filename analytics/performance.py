@@ -54,7 +54,7 @@ class Grid:
 
 
 def _day_index(days: pd.DatetimeIndex, when: date) -> int:
-    return (pd.Timestamp(when) - days[0].tz_localize(None)).days
+    return when.toordinal() - days[0].date().toordinal()
 
 
 def price_matrix(closes: pd.DataFrame, days: pd.DatetimeIndex, assets: Sequence[str]
@@ -98,7 +98,8 @@ def build_grid(entries: Sequence[Entry], closes: pd.DataFrame, *, end: date,
     price_btc = usd / btc[:, None]
     price_btc[:, col[BTC]] = 1.0  # a BTC flow is exactly its amount
     deltas = np.zeros((len(days), len(assets)))
-    rows = np.fromiter((_day_index(days, m.trade_date) for m in moves), int, len(moves))
+    origin = days[0].date().toordinal()  # plain ints: a Timestamp per movement costs ~20 us
+    rows = np.fromiter((m.trade_date.toordinal() - origin for m in moves), int, len(moves))
     cols = np.fromiter((col[m.asset] for m in moves), int, len(moves))
     qty = np.fromiter((float(m.quantity) for m in moves), float, len(moves))
     np.add.at(deltas, (rows, cols), qty)

@@ -59,12 +59,56 @@ def _row(entry: Entry, portfolio: str, created_at: int) -> dict:
     return row
 
 
+_COLUMNS = ("id", "ts", "trade_date", *_TEXT, *_DECIMALS)
+
+
+class _Reader:
+    """Rows -> entries; repeated texts (dates, quantities) are converted once per read."""
+
+    def __init__(self) -> None:
+        self.days: dict[str, date] = {}
+        self.numbers: dict[str, Decimal] = {}
+
+    def decimal(self, text: str | None) -> Decimal | None:
+        if text is None:
+            return None
+        value = self.numbers.get(text)
+        if value is None:
+            value = self.numbers[text] = Decimal(text)
+        return value
+
+    def entry(self, row: tuple) -> Entry:
+        entry_id, ts, day, *rest = row
+        trade = self.days.get(day)
+        if trade is None:
+            trade = self.days[day] = date.fromisoformat(day)
+        texts = dict(zip(_TEXT, rest[:len(_TEXT)], strict=True))
+        qty, counter, fee = (self.decimal(v) for v in rest[len(_TEXT):])
+        return Entry(**texts, quantity=qty, counter_quantity=counter, fee_quantity=fee,
+                     id=int(entry_id), ts=datetime.fromtimestamp(int(ts), timezone.utc),
+                     trade_date=trade)
+
+
 def _entry(row) -> Entry:
-    values = {name: row[name] for name in _TEXT}
-    values.update({name: None if row[name] is None else Decimal(row[name]) for name in _DECIMALS})
-    return Entry(**values, id=int(row["id"]),
-                 ts=datetime.fromtimestamp(int(row["ts"]), timezone.utc),
-                 trade_date=date.fromisoformat(row["trade_date"]))
+    return _Reader().entry(tuple(row[c] for c in _COLUMNS))
+
+
+VERSION_KEY = "ledger_version:"
+
+
+def _bump_version(repo: Repository, conn: sa.Connection, portfolio: str) -> None:
+    """Count every change of a portfolio's ledger (readers cache by it, across processes)."""
+    from data.storage import meta
+
+    stmt = _insert(repo.backend, meta).values(key=VERSION_KEY + portfolio, value="1")
+    conn.execute(stmt.on_conflict_do_update(
+        index_elements=["key"],
+        set_={"value": sa.cast(sa.cast(meta.c.value, sa.Integer) + 1, sa.Text)}))
+
+
+def ledger_version(repo: Repository, portfolio: str) -> str:
+    """The change counter of a portfolio's ledger ("0" before the first write)."""
+    return repo.get_meta(VERSION_KEY + portfolio) or "0"
 
 
 def stored_hashes(repo: Repository, portfolio: str, hashes: Iterable[str]) -> set[str]:
@@ -92,6 +136,7 @@ def insert_entries(repo: Repository, portfolio: str, entries: Sequence[Entry]) -
         stmt = _insert(repo.backend, entries_table).on_conflict_do_nothing(
             index_elements=["portfolio", "dedupe_hash"])
         conn.execute(stmt, rows)
+        _bump_version(repo, conn, portfolio)
         q = sa.select(entries_table).where(
             _T.portfolio == portfolio, _T.dedupe_hash.in_([r["dedupe_hash"] for r in rows]))
         if len(rows) > 500:  # a big import: read back the batch instead of a huge IN list
@@ -104,14 +149,23 @@ def insert_entries(repo: Repository, portfolio: str, entries: Sequence[Entry]) -
 
 def load_entries(repo: Repository, portfolio: str) -> list[Entry]:
     """Every entry of a portfolio in storage order (ids ascending)."""
-    q = sa.select(entries_table).where(_T.portfolio == portfolio).order_by(_T.id)
-    return repo._run(lambda c: [_entry(r) for r in c.execute(q).mappings()])
+    q = (sa.select(*[_T[c] for c in _COLUMNS]).where(_T.portfolio == portfolio)
+         .order_by(_T.id))
+    reader = _Reader()
+    return repo._run(lambda c: [reader.entry(tuple(r)) for r in c.execute(q)])
 
 
 def delete_entry(repo: Repository, portfolio: str, entry_id: int) -> bool:
     """Delete one entry; return whether it existed."""
     q = entries_table.delete().where(_T.portfolio == portfolio, _T.id == entry_id)
-    return bool(repo._run(lambda c: c.execute(q).rowcount))
+
+    def write(conn: sa.Connection) -> bool:
+        gone = bool(conn.execute(q).rowcount)
+        if gone:
+            _bump_version(repo, conn, portfolio)
+        return gone
+
+    return repo._run(write)
 
 
 def balances(repo: Repository, portfolio: str) -> dict[str, Decimal]:
@@ -190,3 +244,12 @@ def write_openings(repo: Repository, portfolio: str, holdings: dict[str, float],
                       note="opening balance")
         out.append(replace(entry, dedupe_hash=dedupe_hash(entry, portfolio)))
     return insert_entries(repo, portfolio, out)
+
+
+def closes_fingerprint(repo: Repository, symbols: Iterable[str]) -> tuple:
+    """(rows, newest ts, sum of closes) of the daily closes of ``symbols``: changes whenever a
+    close is added or corrected, so a reader can cache what it derived from them."""
+    q = sa.text("SELECT count(*), max(ts), sum(close) FROM prices "
+                "WHERE interval = '1d' AND symbol IN :symbols"
+                ).bindparams(sa.bindparam("symbols", expanding=True))
+    return tuple(repo._run(lambda c: c.execute(q, {"symbols": sorted(symbols)}).one()))

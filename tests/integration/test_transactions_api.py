@@ -183,3 +183,20 @@ def test_holdings_api_writes_matching_entries(client, repo, settings):
     assert client.get("/api/portfolio").get_json()["assets"][0]  # still valued
     held = {a["symbol"]: a["quantity"] for a in client.get("/api/portfolio").get_json()["assets"]}
     assert held["ETH"] == 6.0 and "SOL" not in held
+
+
+def test_performance_cache_follows_ledger_writes_and_price_corrections(client, repo, settings):
+    import pandas as pd
+
+    first = client.get("/api/performance").get_json()
+    assert client.get("/api/performance").get_json() == first  # served again, same numbers
+    client.post("/api/transactions", json={"date": "2025-08-01", "type": "DEPOSIT",
+                                           "asset": "BTC", "quantity": 1})
+    second = client.get("/api/performance").get_json()
+    assert second["net_flows_btc"] == pytest.approx(first["net_flows_btc"] + 1)
+    # A corrected close (a provider fixing a bar) changes the numbers too.
+    bar = repo.load_prices(["ETH"]).iloc[[-1]].copy()
+    bar["close"] = bar["close"] * 2
+    repo.upsert_prices(bar.assign(ts=pd.to_datetime(bar["ts"], utc=True)))
+    third = client.get("/api/performance").get_json()
+    assert third["value_btc_end"] > second["value_btc_end"]
