@@ -37,7 +37,7 @@ DEFAULT_ACCOUNT = "default"
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One ledger entry (see the module docstring for what each type uses)."""
 
@@ -67,7 +67,7 @@ class Entry:
                 self.external_id)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Movement:
     """A signed change of one asset in one account; ``flow`` marks external money in/out."""
 
@@ -80,7 +80,7 @@ class Movement:
     fee: bool = False   # the entry's fee (lots: a disposal without proceeds)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NegativeBalance:
     """A balance below zero after an entry: a buy or deposit is missing before it."""
 
@@ -157,7 +157,7 @@ def movements(entry: Entry, index: int, balance_of: dict[tuple[str, str], Decima
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Replay:
     """Result of replaying a ledger: every movement, balances, negative-balance flags."""
 

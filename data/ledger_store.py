@@ -253,3 +253,4 @@ def closes_fingerprint(repo: Repository, symbols: Iterable[str]) -> tuple:
                 "WHERE interval = '1d' AND symbol IN :symbols"
                 ).bindparams(sa.bindparam("symbols", expanding=True))
     return tuple(repo._run(lambda c: c.execute(q, {"symbols": sorted(symbols)}).one()))
+
