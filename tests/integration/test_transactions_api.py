@@ -200,3 +200,19 @@ def test_performance_cache_follows_ledger_writes_and_price_corrections(client, r
     repo.upsert_prices(bar.assign(ts=pd.to_datetime(bar["ts"], utc=True)))
     third = client.get("/api/performance").get_json()
     assert third["value_btc_end"] > second["value_btc_end"]
+
+
+def test_performance_uses_the_configured_cost_basis_method(tmp_path):
+    from settings import load_settings
+    from tests.conftest import ROOT
+
+    settings = load_settings(ROOT / "config.yaml", {
+        "BTCFOLIO__STORE__URL": f"sqlite:///{tmp_path / 's.db'}",
+        "BTCFOLIO__CACHE__DIR": str(tmp_path / "cache"), "BTCFOLIO__LEDGER__COST_BASIS": "hifo"})
+    repo = Repository.from_url(settings.store.url)
+    seed_store(repo, SAMPLE, now=NOW)
+    init_portfolio(repo, settings.portfolio.holdings, settings.portfolio.name)
+    body = create_app(settings, repo).server.test_client().get("/api/performance").get_json()
+    assert body["cost_basis_method"] == "hifo"
+    with pytest.raises(Exception, match="cost_basis"):
+        load_settings(ROOT / "config.yaml", {"BTCFOLIO__LEDGER__COST_BASIS": "newest"})
