@@ -254,3 +254,10 @@ def closes_fingerprint(repo: Repository, symbols: Iterable[str]) -> tuple:
                 ).bindparams(sa.bindparam("symbols", expanding=True))
     return tuple(repo._run(lambda c: c.execute(q, {"symbols": sorted(symbols)}).one()))
 
+
+
+def newest_close_ts(repo: Repository, symbol: str) -> datetime | None:
+    """Time of a symbol's newest daily close (one index seek), None when it has none."""
+    q = sa.text("SELECT max(ts) FROM prices WHERE symbol = :s AND interval = '1d'")
+    value = repo._run(lambda c: c.execute(q, {"s": symbol}).scalar())
+    return None if value is None else datetime.fromtimestamp(int(value), timezone.utc)

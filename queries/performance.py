@@ -13,6 +13,8 @@ from datetime import date
 from threading import Lock
 
 from analytics.ledger import Entry
+from analytics.lots import cost_basis
+from analytics.performance import build_grid
 from analytics.performance_report import performance_report
 from data import ledger_store
 from data.storage import Repository
@@ -57,13 +59,25 @@ def holdings_cost_btc(repo: Repository, settings) -> dict[str, float]:  # noqa: 
     """Remaining cost in BTC of each held asset (the configured lot method); {} when unknown.
 
     Unknown: an empty ledger, no BTC close, or an asset without a price yet (just added).
+    Called on every dashboard refresh, so it is cached by the ledger's change counter and the
+    newest BTC close (one index seek) rather than by the full closes fingerprint.
     """
-    try:
-        report = performance(repo, settings, start=None, end=None,
-                             method=settings.ledger.cost_basis)
-    except ValueError:
+    portfolio, method = settings.portfolio.name, settings.ledger.cost_basis
+    version, entries = load_ledger(repo, portfolio)
+    newest = ledger_store.newest_close_ts(repo, "BTC")
+    if not entries or newest is None:
         return {}
-    return {a: v["cost_basis_btc"] for a, v in report["assets"].items() if v["quantity"] > 0}
+
+    def compute() -> dict[str, float]:
+        closes = repo.load_closes(_symbols(entries))
+        try:
+            grid = build_grid(entries, closes, end=newest.date())
+        except ValueError:
+            return {}
+        return {a: sum(lot.cost_btc for lot in p.lots)
+                for a, p in cost_basis(grid, method=method).items() if p.lots}
+
+    return _cached(("cost", str(repo.engine.url), portfolio, version, newest, method), compute)
 
 
 def performance(repo: Repository, settings, *, start: date | None,  # noqa: ANN001

@@ -173,3 +173,15 @@ def test_update_history_charts_shows_the_performance_panel(page):
 ])
 def test_backfill_text(data, state, text):
     assert data.backfill_text(state) == text
+
+
+def test_cards_show_cost_basis_in_btc(page, settings):
+    # Opening balances are lots bought at the close of the sample's first full day (2021-01-04).
+    raw = pd.read_csv(SAMPLE)
+    first = raw[raw.date == "2021-01-04"].set_index("symbol")["close"]
+    last = _sample_last_closes()
+    out = page.update_dashboard(0, False, None, None)
+    text = str(out["cards"])
+    eth_cost = 4 * first["ETH"] / first["BTC"]
+    gain = (4 * last["ETH"] / last["BTC"]) / eth_cost - 1
+    assert f"cost ₿{eth_cost:,.8f} · {gain * 100:+.1f}% in BTC" in text
