@@ -168,9 +168,23 @@ def delete_entry(repo: Repository, portfolio: str, entry_id: int) -> bool:
     return repo._run(write)
 
 
+_BALANCES: dict[tuple, dict[str, Decimal]] = {}
+
+
 def balances(repo: Repository, portfolio: str) -> dict[str, Decimal]:
-    """Holdings (quantity per asset, zero left out): the ledger's balances."""
-    return replay(load_entries(repo, portfolio)).holdings()
+    """Holdings (quantity per asset, zero left out): the ledger's balances.
+
+    Every dashboard refresh asks: the replay is kept per ledger change counter (one meta read
+    instead of reading and replaying every entry).
+    """
+    key = (id(repo.engine), str(repo.engine.url), portfolio, ledger_version(repo, portfolio))
+    held = _BALANCES.get(key)
+    if held is None:
+        held = replay(load_entries(repo, portfolio)).holdings()
+        if len(_BALANCES) > 64:
+            _BALANCES.clear()
+        _BALANCES[key] = held
+    return dict(held)
 
 
 def opening_ts(repo: Repository, symbols: Iterable[str] = ()) -> datetime:

@@ -46,7 +46,7 @@ def _symbols(entries: list[Entry]) -> list[str]:
 def load_ledger(repo: Repository, portfolio: str) -> tuple[str, list[Entry]]:
     """(change counter, entries) of a portfolio, read from the store only when it changed."""
     version = ledger_store.ledger_version(repo, portfolio)
-    key = ("entries", str(repo.engine.url), portfolio, version)
+    key = ("entries", id(repo.engine), str(repo.engine.url), portfolio, version)
     return version, _cached(key, lambda: ledger_store.load_entries(repo, portfolio))
 
 
@@ -77,7 +77,8 @@ def holdings_cost_btc(repo: Repository, settings) -> dict[str, float]:  # noqa: 
         return {a: sum(lot.cost_btc for lot in p.lots)
                 for a, p in cost_basis(grid, method=method).items() if p.lots}
 
-    return _cached(("cost", str(repo.engine.url), portfolio, version, newest, method), compute)
+    key = ("cost", id(repo.engine), str(repo.engine.url), portfolio, version, newest, method)
+    return _cached(key, compute)
 
 
 def performance(repo: Repository, settings, *, start: date | None,  # noqa: ANN001
@@ -94,7 +95,7 @@ def performance(repo: Repository, settings, *, start: date | None,  # noqa: ANN0
     portfolio = settings.portfolio.name
     version, entries = load_ledger(repo, portfolio)
     symbols = _symbols(entries)
-    key = ("report", str(repo.engine.url), portfolio, version,
+    key = ("report", id(repo.engine), str(repo.engine.url), portfolio, version,
            ledger_store.closes_fingerprint(repo, symbols), start, end, method)
 
     def compute() -> dict:
