@@ -177,6 +177,11 @@ class PortfolioSettings(_Strict):
         return value
 
 
+class LedgerSettings(_Strict):
+    # Which lots a disposal closes for cost basis and realised/unrealised results.
+    cost_basis: Literal["fifo", "lifo", "hifo", "average"] = "fifo"
+
+
 class Settings(_Strict):
     server: ServerSettings = ServerSettings()
     store: StoreSettings = StoreSettings()
@@ -190,6 +195,7 @@ class Settings(_Strict):
     assets: dict[str, AssetSettings]
     portfolio: PortfolioSettings = PortfolioSettings()
     rebalance: RebalanceSettings = RebalanceSettings()
+    ledger: LedgerSettings = LedgerSettings()
     demo: bool = False
     # Where the store, cache and locks live (relative paths above are inside it). Resolved by
     # load_settings: $BTCFOLIO_DATA_DIR, else this key, else the platform's user data dir.

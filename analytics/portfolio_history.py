@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analytics.btc_converter import BTC, NO_PRICE, STALE, BTCConverter, NoPriceError
+from analytics.btc_converter import BTC, NO_PRICE, OK, STALE, BTCConverter, NoPriceError
 from analytics.returns import cumulative_returns
 
 logger = logging.getLogger(__name__)
@@ -91,11 +91,25 @@ def portfolio_value_history(holdings: Mapping[str, float], converter: BTCConvert
             raise ValueError(f"quantity of {symbol} must be finite, got {qty}")
     quantities = pd.DataFrame({s: float(q) for s, q in holdings.items()}, index=dates,
                               columns=list(holdings))
+    return value_quantities(quantities, converter)
+
+
+def value_quantities(quantities: pd.DataFrame, converter: BTCConverter) -> ValueHistory:
+    """Value a day-by-day quantities frame (index dates, one column per symbol).
+
+    A symbol not held on a day (quantity 0) counts as valued at 0 that day, so a position
+    bought later is not reported as excluded before it existed (ledger holdings).
+    """
+    dates = quantities.index
     values, status = converter.to_btc_frame(quantities)
     values.index = status.index = dates
+    not_held = quantities.to_numpy() == 0
+    values = values.mask(not_held, 0.0)
+    status = status.mask(not_held, OK)
+    # A stale price keeps its value (flagged in ``stale``); only a missing price is excluded.
     included = values.where(status != NO_PRICE)
     valued_any = included.notna().any(axis=1)
-    total = included.sum(axis=1).where(valued_any | (len(holdings) == 0))
+    total = included.sum(axis=1).where(valued_any | (quantities.shape[1] == 0))
     btc_usd = converter.asof(BTC, dates)["price_usd"].to_numpy()
     returns = chain_linked_returns(included)
     names = np.array([str(c) for c in status.columns], dtype=object)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from benchmarks import common
 
-FIGURES = ("refresh", "correlation", "ingest", "startup", "gaps")
+FIGURES = ("refresh", "correlation", "ingest", "startup", "gaps", "ledger")
 DEFAULT_OUT = Path(__file__).with_name("results.json")
 
 

@@ -26,6 +26,7 @@ BODY_FIELDS = {
     "weight": "Weight",
     "change": "Since refresh",
     "change_24h": "24 h (BTC)",
+    "cost": "Cost basis",
     "source": "Source",
 }
 UP, DOWN, FLAT = "text-success", "text-danger", "text-body-secondary"
@@ -48,12 +49,22 @@ def relative_change(new: float, old: float | None) -> float | None:
     return new / old - 1.0
 
 
+def cost_field(value_btc: float, cost_btc: float | None, sats: bool) -> Field:
+    """'cost ₿0.01230000 · +12.0% in BTC' (the remaining lots' cost and the gain on it)."""
+    if cost_btc is None or cost_btc <= 0:
+        return ["—", "small font-monospace"]
+    gain = value_btc / cost_btc - 1.0
+    return [f"cost {fmt_amount(cost_btc, sats)} · {fmt_signed_pct(gain, 1)} in BTC",
+            f"small font-monospace {change_class(gain, 1)}"]
+
+
 def card_fields(row: Mapping, *, now: datetime, sats: bool, previous_price_btc: float | None,
-                price_btc_24h: float | None) -> dict[str, Field]:
+                price_btc_24h: float | None, cost_btc: float | None = None) -> dict[str, Field]:
     """Display texts of one valued holding (a row of PortfolioValuation.assets).
 
     ``previous_price_btc`` is the price at the last refresh (None on the first one);
-    ``price_btc_24h`` the price in BTC 24 h before the valuation time.
+    ``price_btc_24h`` the price in BTC 24 h before the valuation time; ``cost_btc`` the
+    cost basis of the holding's lots in BTC (None when unknown).
     """
     change = relative_change(row["price_btc"], previous_price_btc)
     change_24h = relative_change(row["price_btc"], price_btc_24h)
@@ -67,6 +78,7 @@ def card_fields(row: Mapping, *, now: datetime, sats: bool, previous_price_btc: 
         # A 30 s move is often a few thousandths of a percent: one more digit shows it.
         "change": [fmt_signed_pct(change, 3), f"font-monospace {change_class(change, 3)}"],
         "change_24h": [fmt_signed_pct(change_24h), f"font-monospace {change_class(change_24h)}"],
+        "cost": cost_field(row["value_btc"], cost_btc, sats),
         "source": [f"{row['source']} · {fmt_age(age)} old", "small"],
         "stale": ["stale", STALE_ON if row["stale"] else STALE_OFF],
     }
@@ -80,6 +92,7 @@ def pending_fields(quantity: float, backfill: str) -> dict[str, Field]:
         "quantity": [fmt_quantity(quantity), "font-monospace"],
         "price": ["—", "font-monospace"], "weight": ["—", "font-monospace"],
         "change": ["—", f"font-monospace {FLAT}"], "change_24h": ["—", f"font-monospace {FLAT}"],
+        "cost": ["—", "small font-monospace"],
         "source": [f"backfill {backfill}", "small text-warning-emphasis"],
         "stale": ["no data", STALE_ON],
     }

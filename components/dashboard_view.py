@@ -58,7 +58,8 @@ def build_view(data: DashboardData, previous: Mapping | None, *, sats: bool) -> 
     val, prev_prices = data.valuation, (previous or {}).get("prices_btc", {})
     card_models = {row["symbol"]: cards.card_fields(
         row, now=data.now, sats=sats, previous_price_btc=prev_prices.get(row["symbol"]),
-        price_btc_24h=data.prices_btc_24h.get(row["symbol"]))
+        price_btc_24h=data.prices_btc_24h.get(row["symbol"]),
+        cost_btc=data.cost_btc.get(row["symbol"]))
         for row in val.assets.to_dict("records")}
     for symbol, (quantity, state) in data.pending.items():
         card_models[symbol] = cards.pending_fields(quantity, state)

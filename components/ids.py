@@ -37,6 +37,7 @@ CORRELATION_HEATMAP = "correlation-heatmap"
 CORRELATION_LOOKBACK = "correlation-lookback"
 LOW_CORRELATION_LIST = "dashboard-low-correlation"
 HISTORY_CHART = "dashboard-history-chart"
+PERFORMANCE_STATS = "dashboard-performance-stats"
 ALLOCATION_ASSET_CHART = "dashboard-allocation-asset"
 ALLOCATION_CATEGORY_CHART = "dashboard-allocation-category"
 REBALANCE_TARGET = "dashboard-rebalance-target"
@@ -77,3 +78,32 @@ FIRST_RUN_START_SAMPLE = "first-run-start-sample"
 FIRST_RUN_CLEAR_SAMPLE = "first-run-clear-sample"
 FIRST_RUN_KEEP_SAMPLE = "first-run-keep-sample"
 FIRST_RUN_STATUS = "first-run-status"
+
+# The transactions page (/portfolio/transactions).
+TX_GRID = "transactions-grid"
+TX_VERSION = "transactions-version"
+TX_TYPE = "transactions-type"
+TX_FIELD_TYPE = "transactions-field"        # pattern: {"type": TX_FIELD_TYPE, "field": name}
+TX_FIELD_WRAP_TYPE = "transactions-field-wrap"
+TX_ADD = "transactions-add"
+TX_FORM_STATUS = "transactions-form-status"
+TX_DELETE = "transactions-delete"
+TX_UPLOAD = "transactions-upload"
+TX_TIMEZONE = "transactions-timezone"
+TX_PREVIEW = "transactions-preview"
+TX_PENDING = "transactions-pending-file"
+TX_CONFIRM = "transactions-confirm"
+TX_EXPORT_CSV = "transactions-export-csv"
+TX_EXPORT_GHOSTFOLIO = "transactions-export-ghostfolio"
+TX_DOWNLOAD = "transactions-download"
+TX_FLAGS = "transactions-negative-balances"
+
+
+def tx_field(name: str) -> dict[str, str]:
+    """Id of one input of the transaction form."""
+    return {"type": TX_FIELD_TYPE, "field": name}
+
+
+def tx_field_wrap(name: str) -> dict[str, str]:
+    """Id of the wrapper shown or hidden with the type of the form."""
+    return {"type": TX_FIELD_WRAP_TYPE, "field": name}

@@ -9,9 +9,10 @@ from dash import html
 
 # Keyed by panel title. One or two sentences: what it shows and how to read it in BTC terms.
 PANEL_INFO = {
-    "Value in BTC vs. holding BTC": (
-        "Daily value of your holdings in BTC, each day at that day's closing prices. The flat "
-        "line is what you would have by holding BTC instead: above it, you beat BTC."),
+    "Performance: value in BTC vs. just holding BTC": (
+        "Daily value of your ledger's actual holdings in BTC, each day at that day's closes, "
+        "against the BTC you would hold had every deposit bought BTC that day. TWR and XIRR "
+        "in BTC are your excess over just holding BTC."),
     "Allocation": "Share of the portfolio's BTC value in each asset, at the newest prices.",
     "Correlation of daily returns": (
         "Pearson correlation of daily USD returns for each pair, on the days both traded "

@@ -22,6 +22,9 @@ def navbar(*, demo: bool, dark: bool = False) -> dbc.Navbar:
     demo_badge = dbc.Badge("DEMO — simulated prices", color="warning", text_color="dark",
                            className="ms-2", id=ids.DEMO_BADGE) if demo else None
     controls = html.Div([
+        dcc.Link([html.I(className="bi bi-journal-text me-1"), "Transactions"],
+                 href="/portfolio/transactions", className="text-white small me-3",
+                 id="dashboard-transactions-link"),
         dbc.Switch(id=ids.SATS_TOGGLE, label="sats", value=False, className="mb-0 me-3",
                    persistence=True, persistence_type="local"),
         dbc.Switch(id=ids.DARK_TOGGLE, label="dark", value=dark, className="mb-0 me-3",
@@ -107,7 +110,8 @@ def panels(lookbacks: Sequence[int]) -> list:
     ]
     return [
         dbc.Row([
-            dbc.Col(_panel("Value in BTC vs. holding BTC", _graph(ids.HISTORY_CHART),
+            dbc.Col(_panel("Performance: value in BTC vs. just holding BTC",
+                           [html.Div(id=ids.PERFORMANCE_STATS), _graph(ids.HISTORY_CHART)],
                            icon="bi-graph-up"), lg=8, className="mb-3"),
             dbc.Col(_panel("Allocation", [_graph(ids.ALLOCATION_ASSET_CHART)],
                            icon="bi-pie-chart"), lg=4, className="mb-3"),

@@ -11,9 +11,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
+from data import ledger_store
 from data.errors import InvalidInputError, StorageError
 from data.seed import SAMPLE_FLAG_KEY
-from data.storage import Repository, holdings, meta
+from data.storage import Repository, meta
 
 EMPTY, SAMPLE, OWN = "empty", "sample", "own"
 
@@ -35,36 +36,37 @@ def start_sample(repo: Repository, settings) -> int:  # noqa: ANN001 - Settings
     sample, name = settings.portfolio.holdings, settings.portfolio.name
     if not sample:
         raise InvalidInputError("config.yaml has no sample holdings (portfolio.holdings)")
-    current = sa.select(holdings.c.symbol).where(holdings.c.portfolio == name).limit(1)
-    rows = [{"portfolio": name, "symbol": s, "quantity": float(q)} for s, q in sample.items()]
-
-    def write(conn: sa.Connection) -> int:
-        # Checked inside the transaction: two clicks (or two tabs) never stack samples.
-        if conn.execute(current).first() is not None:
-            raise InvalidInputError("the portfolio is not empty: clear it first")
-        conn.execute(holdings.insert(), rows)
-        conn.execute(meta.delete().where(meta.c.key == SAMPLE_FLAG_KEY))
-        conn.execute(meta.insert().values(key=SAMPLE_FLAG_KEY, value=name))
-        return len(rows)
-
-    return _transaction(repo, write)
+    if ledger_store.balances(repo, name):
+        raise InvalidInputError("the portfolio is not empty: clear it first")
+    # Opening balances carry fixed external ids ("opening:<SYMBOL>"), so a second click (or a
+    # second tab) dedupes instead of stacking another sample.
+    written = ledger_store.write_openings(repo, name, dict(sample))
+    _transaction(repo, lambda conn: (
+        conn.execute(meta.delete().where(meta.c.key == SAMPLE_FLAG_KEY)),
+        conn.execute(meta.insert().values(key=SAMPLE_FLAG_KEY, value=name))))
+    return len(written) or len(sample)
 
 
 def clear_sample(repo: Repository, settings) -> list[str]:  # noqa: ANN001 - Settings
-    """Remove the holdings that are still the sample's; return the symbols removed."""
+    """Remove the holdings that are still the sample's; return the symbols removed.
+
+    The sample's opening entries are deleted (not withdrawn), so the performance history does
+    not show a withdrawal of a portfolio that was never the user's.
+    """
     sample, name = settings.portfolio.holdings, settings.portfolio.name
-
-    def write(conn: sa.Connection) -> list[str]:
-        removed = []
-        for symbol, quantity in sample.items():
-            if conn.execute(holdings.delete().where(
-                    holdings.c.portfolio == name, holdings.c.symbol == symbol,
-                    holdings.c.quantity == float(quantity))).rowcount:
-                removed.append(symbol)
-        conn.execute(meta.delete().where(meta.c.key == SAMPLE_FLAG_KEY))
-        return removed
-
-    return _transaction(repo, write)
+    held = ledger_store.balances(repo, name)
+    openings = {e.external_id: e for e in ledger_store.load_entries(repo, name)
+                if e.external_id and e.external_id.startswith("opening:")}
+    removed = []
+    for symbol, quantity in sample.items():
+        entry = openings.get(f"opening:{symbol}")
+        if entry is None or held.get(symbol) != ledger_store._decimal(quantity):
+            continue
+        if entry.id is not None and ledger_store.delete_entry(repo, name, entry.id):
+            removed.append(symbol)
+    _transaction(repo, lambda conn: conn.execute(
+        meta.delete().where(meta.c.key == SAMPLE_FLAG_KEY)))
+    return removed
 
 
 def keep_sample(repo: Repository) -> None:

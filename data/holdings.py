@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
+from decimal import Decimal
 
 from analytics.holding_input import validate_holding, validate_symbol
+from data import ledger_store
 from data.storage import Repository
 from data.universe import effective_universe
 from settings import Settings
@@ -25,11 +27,16 @@ BACKFILL_PREFIX = "backfill:"
 
 @dataclass(frozen=True)
 class HoldingChange:
-    """The outcome of an add: what was stored and whether a backfill was requested."""
+    """The outcome of an edit: the position before and after, and whether a backfill was asked."""
 
     symbol: str
-    quantity: float
+    quantity: float          # the position after the edit
     backfill_requested: bool
+    before: float = 0.0      # the position before the edit
+
+    def describe(self) -> str:
+        """'ETH 4 → 5': what the edit did to the position."""
+        return f"{self.symbol} {self.before:,.10g} → {self.quantity:,.10g}"
 
 
 def backfill_state(repo: Repository, symbol: str) -> dict | None:
@@ -49,23 +56,43 @@ def has_history(repo: Repository, symbol: str) -> bool:
     return bool((repo.load_latest_prices([symbol])["symbol"] == symbol).any())
 
 
+def _request_backfill(repo: Repository, symbol: str, now: datetime) -> bool:
+    if has_history(repo, symbol):
+        return False
+    logger.info("backfill requested for %s", symbol)
+    return repo.claim_meta(BACKFILL_PREFIX + symbol, json.dumps(
+        {"state": "requested", "requested_at": now.isoformat()}))
+
+
 def add_holding(repo: Repository, settings: Settings, symbol: object, quantity: object, *,
                 now: datetime) -> HoldingChange:
-    """Validate and store one holding (replacing its quantity); request a backfill if needed.
+    """Set a position to a quantity (a correction entry); request a backfill if needed.
 
     Raises:
         HoldingInputError: invalid symbol or quantity (nothing is stored).
         StorageError: the store failed.
     """
-    canonical, qty = validate_holding(symbol, quantity,
-                                      effective_universe(settings, repo).keys())
-    repo.set_holding(canonical, qty, settings.portfolio.name)
-    requested = False
-    if not has_history(repo, canonical):
-        requested = repo.claim_meta(BACKFILL_PREFIX + canonical, json.dumps(
-            {"state": "requested", "requested_at": now.isoformat()}))
-        logger.info("backfill requested for %s", canonical)
-    return HoldingChange(canonical, qty, requested)
+    canonical, qty = validate_holding(symbol, quantity, effective_universe(settings, repo).keys())
+    portfolio = settings.portfolio.name
+    before = float(ledger_store.balances(repo, portfolio).get(canonical, 0))
+    ledger_store.set_quantity(repo, portfolio, canonical, qty, now=now)
+    return HoldingChange(canonical, qty, _request_backfill(repo, canonical, now), before)
+
+
+def deposit_holding(repo: Repository, settings: Settings, symbol: object, quantity: object, *,
+                    now: datetime) -> HoldingChange:
+    """Add to a position (a DEPOSIT at today's market price); request a backfill if needed.
+
+    Raises:
+        HoldingInputError: invalid symbol or quantity (nothing is stored).
+        StorageError: the store failed.
+    """
+    canonical, qty = validate_holding(symbol, quantity, effective_universe(settings, repo).keys())
+    portfolio = settings.portfolio.name
+    before = ledger_store.balances(repo, portfolio).get(canonical, Decimal(0))
+    entry = ledger_store.deposit(repo, portfolio, canonical, qty, now=now)
+    return HoldingChange(canonical, float(before + entry.quantity),
+                         _request_backfill(repo, canonical, now), float(before))
 
 
 def remove_holding(repo: Repository, settings: Settings, symbol: object) -> str | None:
@@ -75,4 +102,6 @@ def remove_holding(repo: Repository, settings: Settings, symbol: object) -> str 
         HoldingInputError: not an asset of the configured universe.
     """
     canonical = validate_symbol(symbol, effective_universe(settings, repo).keys())
-    return canonical if repo.remove_holding(canonical, settings.portfolio.name) else None
+    removed = ledger_store.withdraw_all(repo, settings.portfolio.name, canonical,
+                                        now=datetime.now(timezone.utc).replace(microsecond=0))
+    return canonical if removed is not None else None

@@ -59,13 +59,18 @@ def init_portfolio(repo: Repository, holdings: dict[str, float],
     Only an empty store is seeded: a store that already holds assets (or was seeded once,
     even if the user emptied it since) is never touched, whatever config.yaml says now.
     The seeded holdings are marked as the sample (``SAMPLE_FLAG_KEY``) so the page labels them.
+    The holdings become opening-balance entries dated at the start of the stored history
+    (the first bundled close), so the demo history shows them held throughout.
     """
+    from data.ledger_store import write_openings
+
     if not repo.claim_meta(PORTFOLIO_KEY, portfolio):
         return False
-    if repo.load_holdings(portfolio) or not holdings:
+    if repo.load_holdings(portfolio):
         return False
-    for symbol, quantity in holdings.items():
-        repo.set_holding(symbol, quantity, portfolio)
+    if not holdings:
+        return True  # an empty configured portfolio (holdings: {}) starts empty
+    write_openings(repo, portfolio, holdings)
     repo.claim_meta(SAMPLE_FLAG_KEY, portfolio)
     return True
 

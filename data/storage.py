@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -48,12 +48,6 @@ quotes = sa.Table(
     sa.Column("ts", sa.BigInteger, nullable=False),
     sa.Column("source", sa.String(32), nullable=False),
     sa.Column("fetched_at", sa.BigInteger, nullable=False),
-)
-holdings = sa.Table(
-    "holdings", metadata,
-    sa.Column("portfolio", sa.String(64), primary_key=True),
-    sa.Column("symbol", sa.String(32), primary_key=True),
-    sa.Column("quantity", sa.Float, nullable=False),
 )
 assets = sa.Table(
     "assets", metadata,
@@ -351,30 +345,29 @@ class Repository:
         frame["price_usd"] = frame["price_usd"].astype("float64")
         return frame.reset_index(drop=True)
 
-    # ---- holdings & assets --------------------------------------------------------------
+    # ---- holdings (the ledger's balances: data.ledger_store) & assets ---------------------
     def load_holdings(self, portfolio: str = "default") -> dict[str, float]:
-        """Quantities of a portfolio, by symbol (sorted)."""
-        q = (sa.select(holdings.c.symbol, holdings.c.quantity)
-             .where(holdings.c.portfolio == portfolio).order_by(holdings.c.symbol))
-        return {s: float(v) for s, v in self._run(lambda c: c.execute(q).all())}
+        """Quantities of a portfolio, by symbol (sorted): the ledger's non-zero balances."""
+        from data import ledger_store  # imports this module
+
+        return {s: float(q) for s, q in ledger_store.balances(self, portfolio).items()}
 
     def set_holding(self, symbol: str, quantity: float, portfolio: str = "default") -> None:
-        """Insert or replace one holding (quantity already validated by the caller)."""
+        """Set one position to a quantity (a correction entry in the ledger)."""
+        from data import ledger_store
+
         if not math.isfinite(quantity) or quantity <= 0:
             raise ValueError(f"quantity of {symbol} must be positive and finite")
-
-        def write(conn: sa.Connection) -> None:
-            stmt = _insert(self.backend, holdings).values(
-                portfolio=portfolio, symbol=symbol, quantity=quantity)
-            conn.execute(stmt.on_conflict_do_update(
-                index_elements=["portfolio", "symbol"], set_={"quantity": quantity}))
-
-        self._run(write)
+        ledger_store.set_quantity(self, portfolio, symbol, quantity,
+                                  now=datetime.now(timezone.utc).replace(microsecond=0))
 
     def remove_holding(self, symbol: str, portfolio: str = "default") -> bool:
-        """Delete one holding; return whether it existed."""
-        q = holdings.delete().where(holdings.c.portfolio == portfolio, holdings.c.symbol == symbol)
-        return bool(self._run(lambda c: c.execute(q).rowcount))
+        """Withdraw a whole position; return whether it was held."""
+        from data import ledger_store
+
+        return ledger_store.withdraw_all(
+            self, portfolio, symbol,
+            now=datetime.now(timezone.utc).replace(microsecond=0)) is not None
 
     def sync_assets(self, universe: Mapping[str, Mapping[str, str]]) -> None:
         """Write the configured universe (symbol -> name, category, kind) to the assets table."""

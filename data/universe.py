@@ -2,7 +2,7 @@
 
 ``effective_universe(settings, repo)`` is the ONE answer to "which assets exist" for every
 reader (adding holdings, valuation kinds, categories, the dropdown, ingestion). Custom assets
-live in the ``custom_assets`` table (migration 0005); every change also writes a new
+live in the ``custom_assets`` table (migration 0004); every change also writes a new
 ``custom_assets_version`` in the meta table, in the same transaction. Each process keeps the
 universe it read for at most ``CHECK_SECONDS`` and then compares that version (one key read),
 so a custom asset added through one gunicorn worker is seen by every other worker within
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from data.errors import DataError, StorageError
-from data.storage import Repository, holdings, meta, metadata
+from data.storage import Repository, meta, metadata
 
 CHECK_SECONDS = 2.0
 VERSION_KEY = "custom_assets_version"
@@ -185,6 +185,18 @@ def save_custom_asset(repo: Repository, symbol: str, asset, *,  # noqa: ANN001 -
         _forget(repo)
 
 
+def _holder(repo: Repository, symbol: str) -> str | None:
+    """A portfolio whose ledger balance of ``symbol`` is not zero, or None."""
+    from data import ledger_store  # the ledger reads the universe's module tables: no cycle
+
+    table = ledger_store.entries_table
+    named = sa.select(table.c.portfolio).where(table.c.asset == symbol).distinct()
+    for portfolio in repo._run(lambda c: [r[0] for r in c.execute(named)]):
+        if ledger_store.balances(repo, portfolio).get(symbol):
+            return portfolio
+    return None
+
+
 def delete_custom_asset(repo: Repository, settings, symbol: str) -> None:  # noqa: ANN001
     """Delete a custom asset that nobody holds (its stored prices stay; harmless).
 
@@ -196,13 +208,11 @@ def delete_custom_asset(repo: Repository, settings, symbol: str) -> None:  # noq
     if symbol in settings.assets:
         raise AssetConflictError(f"{symbol} is an asset of config.yaml: it cannot be deleted "
                                  "here (edit config.yaml)")
-    held = sa.select(holdings.c.portfolio).where(holdings.c.symbol == symbol).limit(1)
+    holder = _holder(repo, symbol)
 
     def delete(conn: sa.Connection) -> str | None:
-        # The check and the delete in one transaction: a holding added meanwhile wins.
-        portfolio = conn.execute(held).scalar_one_or_none()
-        if portfolio is not None:
-            return portfolio
+        if holder is not None:
+            return holder
         if not conn.execute(custom_assets.delete().where(custom_assets.c.symbol == symbol)
                             ).rowcount:
             raise AssetNotFoundError(f"{symbol} is not a custom asset")

@@ -24,13 +24,13 @@ from dash import (
 import services
 from analytics.correlation import MIN_OBS
 from analytics.holding_input import HoldingInputError
-from components import dashboard_view, figures, ids, status, tables
+from components import dashboard_view, figures, ids, performance, status, tables
 from components.layout import page_layout
 from data.errors import DataError
-from data.holdings import add_holding, remove_holding
+from data.holdings import deposit_holding, remove_holding
 from pages import _dashboard_assets
 from queries.correlation import universe_correlation
-from queries.dashboard import history_and_allocation, load_dashboard
+from queries.dashboard import load_dashboard, performance_and_allocation
 from queries.export import export_csv
 from queries.history_fill import history_fill
 from queries.rebalance import rebalance_now
@@ -102,14 +102,14 @@ def update_history_fill(_tick):
           State(ids.ASSET_DROPDOWN, "value"), State(ids.ASSET_QUANTITY, "value"),
           prevent_initial_call=True)
 def update_add_asset(_clicks, symbol, quantity):
-    """Add (or replace) a holding from the form; an invalid entry stores nothing."""
+    """Add to a holding from the form (a deposit); an invalid entry stores nothing."""
     try:
-        change = add_holding(services.repository(), services.settings(), symbol, quantity,
-                             now=services.now())
+        change = deposit_holding(services.repository(), services.settings(), symbol, quantity,
+                                 now=services.now())
     except HoldingInputError as exc:
         return str(exc), exc.field == "quantity", "", dash.no_update
     note = " — no history yet: backfill requested" if change.backfill_requested else ""
-    return ("", False, f"{change.symbol}: {change.quantity:,g} saved{note}",
+    return ("", False, f"{change.describe()} (deposit added){note}",
             services.now().isoformat())
 
 
@@ -131,18 +131,20 @@ def update_remove_asset(clicks):
     return services.now().isoformat(), f"{removed} removed"
 
 
-@callback(Output(ids.HISTORY_CHART, "figure"), Output(ids.ALLOCATION_ASSET_CHART, "figure"),
+@callback(Output(ids.HISTORY_CHART, "figure"), Output(ids.PERFORMANCE_STATS, "children"),
+          Output(ids.ALLOCATION_ASSET_CHART, "figure"),
           Output(ids.ALLOCATION_CATEGORY_CHART, "figure"),
           Input(ids.HOLDINGS_VERSION, "data"), Input(ids.THEME_STORE, "data"))
 def update_history_charts(_version, theme):
-    """BTC value history against held BTC, and the allocation donuts."""
+    """Performance in BTC against just holding BTC, and the allocation donuts."""
     dark = theme == "dark"
     try:
-        history, by_asset, by_category = history_and_allocation(services.read_context())
+        report, by_asset, by_category = performance_and_allocation(services.read_context())
     except (DataError, ValueError) as exc:
         empty = figures.empty_figure(str(exc), dark=dark)
-        return empty, empty, empty
-    return (figures.history_figure(history, dark=dark),
+        return empty, "", empty, empty
+    return (performance.performance_figure(report, dark=dark),
+            performance.performance_stats(report),
             figures.allocation_figure(by_asset, title="By asset", dark=dark),
             figures.allocation_figure(by_category, title="By category", dark=dark))
 

@@ -17,6 +17,7 @@ from analytics.portfolio_history import portfolio_value_history
 from analytics.portfolio_value import PortfolioValuation
 from data.holdings import backfill_state
 from queries.context import ReadContext
+from queries.performance import holdings_cost_btc, performance
 from queries.valuation import current_valuation, price_candidates, prices_btc_24h
 
 
@@ -44,6 +45,7 @@ class DashboardData:
     prices_btc_24h: Mapping[str, float]
     pending: Mapping[str, tuple[float, str]] = field(default_factory=dict)  # symbol -> qty, state
     status: StatusFacts | None = None
+    cost_btc: Mapping[str, float] = field(default_factory=dict)  # symbol -> cost basis in BTC
 
 
 def backfill_text(state: dict | None) -> str:
@@ -70,25 +72,7 @@ def load_dashboard(ctx: ReadContext) -> DashboardData:
     return DashboardData(valuation=valuation, now=ctx.now, names=ctx.names(),
                          categories=ctx.categories(),
                          prices_btc_24h=prices_btc_24h(ctx, valuation), pending=pending,
-                         status=status)
-
-
-def value_history(ctx: ReadContext, holdings: Mapping[str, float]) -> pd.DataFrame:
-    """Daily BTC value at constant quantities and the flat 'held BTC' line.
-
-    Returns index date, columns value_btc and held_btc: the value of the first day on which
-    every holding has a price, held as BTC (flat in BTC terms by definition). Days before
-    that (an asset not yet listed) are left out so the line starts from a complete portfolio.
-    """
-    closes = ctx.repo.load_closes([*holdings, "BTC"])
-    converter = BTCConverter(closes, asset_kinds=ctx.asset_kinds, limits=ctx.limits)
-    history = portfolio_value_history(holdings, converter).daily
-    complete = history.index[history["complete"].to_numpy(dtype=bool)]
-    daily = history.loc[history.index >= complete[0], "value_btc"] if len(complete) else (
-        history["value_btc"])
-    daily = daily.dropna()
-    held = float(daily.iloc[0]) if len(daily) else 0.0
-    return pd.DataFrame({"value_btc": daily, "held_btc": held})
+                         status=status, cost_btc=holdings_cost_btc(repo, settings))
 
 
 def allocation(ctx: ReadContext, valuation: PortfolioValuation
@@ -103,15 +87,16 @@ def allocation(ctx: ReadContext, valuation: PortfolioValuation
     return by_asset, by_category
 
 
-def history_and_allocation(ctx: ReadContext) -> tuple[pd.DataFrame, dict, dict]:
-    """Value history of the current holdings and their weights by asset and by category.
+def performance_and_allocation(ctx: ReadContext) -> tuple[dict, dict, dict]:
+    """The ledger's performance report (queries.performance) and the current weights.
 
     Raises:
-        ValueError: no BTC price, or no priced holding.
+        ValueError: no BTC price, no priced holding, an empty ledger or an unpriced holding.
     """
     valuation = current_valuation(ctx)
     if valuation.assets.empty:
         raise ValueError("No priced holdings yet: add an asset above.")
-    holdings = dict(zip(valuation.assets["symbol"], valuation.assets["quantity"], strict=True))
     by_asset, by_category = allocation(ctx, valuation)
-    return value_history(ctx, holdings), by_asset, by_category
+    report = performance(ctx.repo, ctx.settings, start=None, end=None,
+                         method=ctx.settings.ledger.cost_basis)
+    return report, by_asset, by_category

@@ -5,13 +5,23 @@ from __future__ import annotations
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
-from webapi import assets, diversification, health, holdings, portfolio, portfolio_history
+from webapi import (
+    assets,
+    diversification,
+    health,
+    holdings,
+    performance,
+    portfolio,
+    portfolio_history,
+    transactions,
+)
 from webapi.common import json_error, query_error
 
 
 def register_api(server: Flask) -> None:
     """Attach every /api blueprint and JSON error handlers to the Flask server."""
-    for module in (portfolio, portfolio_history, diversification, health, holdings, assets):
+    for module in (portfolio, portfolio_history, diversification, health, holdings, assets,
+                   transactions, performance):
         server.register_blueprint(module.bp)
 
     # Without this, Dash's catch-all page route would answer unknown /api paths with 200 HTML.

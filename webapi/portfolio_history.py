@@ -1,8 +1,8 @@
 """``GET /api/portfolio/history?days=N``: the portfolio's daily BTC value, oldest first.
 
 Blueprint ``bp`` (register on the Flask server of the Dash app). Each day is valued with the
-as-of daily closes of that day, holdings held constant at the stored current holdings; the
-full history is computed (cached across requests by the converter) and the last N days sent.
+as-of daily closes of that day and that day's actual holdings (the ledger replayed, from its
+first entry); the day's return is the flow-adjusted daily TTWROR (queries.history).
 """
 
 from __future__ import annotations

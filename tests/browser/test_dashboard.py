@@ -91,6 +91,22 @@ def test_dash002_add_then_remove_an_asset(dash_duo, settings, repo):
     assert dash_duo.get_logs() == []
 
 
+def test_dash002b_add_one_eth_to_four_leaves_five(dash_duo, settings, repo):
+    # Issue 14: "+ Add" adds (a deposit), in the page, in the store and in /api/portfolio.
+    _start(dash_duo, settings, repo)
+    assert repo.load_holdings(settings.portfolio.name)["ETH"] == 4.0
+    _choose(dash_duo, "ETH", "1")
+    _wait(lambda: "ETH 4 → 5" in dash_duo.find_element("#asset-form-status").text)
+    field = '[id=\'{"field":"quantity","symbol":"ETH","type":"asset-field"}\']'
+    _wait(lambda: dash_duo.find_element(field).text == "5")
+    assert repo.load_holdings(settings.portfolio.name)["ETH"] == 5.0
+    api = dash_duo.driver.execute_script(
+        "return fetch('/api/portfolio').then(r => r.json())")
+    eth = next(a for a in api["assets"] if a["symbol"] == "ETH")
+    assert eth["quantity"] == 5.0
+    assert dash_duo.get_logs() == []
+
+
 @pytest.mark.parametrize(("typed", "message"), [
     ("-5", "greater than zero"), ("0", "greater than zero"), ("1e13", "at most"),
     ("abc", "enter a quantity"),  # a number input keeps no letters: the value is empty

@@ -56,7 +56,7 @@ def test_auth_bind_allowed_on_loopback_or_with_credentials(host, environ):
 # Sample values for the URL converters of the route map; any rule gets a concrete URL.
 SAMPLE_ARGS = {"path": "portfolio/dashboard", "filename": "style.css", "package_name": "dash",
                "fingerprinted_path": "dash_table/bundle.js", "symbol": "ETH",
-               "_rest": "nope"}
+               "_rest": "nope", "entry_id": "1"}
 
 
 def _every_route(server) -> list[tuple[str, str]]:

@@ -87,13 +87,16 @@ def fresh(tmp_path):
 
 
 def store_state(repo, settings) -> tuple:
-    """Everything a bad input could change: holdings, prices, quotes, backfill requests, the
-    custom assets (and their version)."""
+    """Everything a bad input could change: ledger, holdings, prices, quotes, backfill requests,
+    the custom assets (and their version)."""
+    from data.ledger_store import load_entries
+
     latest = repo.load_latest_prices().sort_values(["symbol", "kind"]).to_json(date_format="iso")
     universe = effective_universe(settings, repo, max_age=0)
     return (repo.load_holdings(settings.portfolio.name), repo.count_prices(), latest,
             repo.load_quotes().to_json(date_format="iso"), pending_backfills(repo),
-            {s: universe[s] for s in universe.custom}, repo.get_meta("custom_assets_version"))
+            {s: universe[s] for s in universe.custom}, repo.get_meta("custom_assets_version"),
+            load_entries(repo, settings.portfolio.name))
 
 
 def assert_clean(resp) -> None:
@@ -135,7 +138,8 @@ def test_bad_input_form_accepts_a_valid_holding(fresh):
     # The harness drives the real callback: a valid entry is stored (so refusals below mean it).
     resp = _add(client, "SLV", 7)
     assert resp.status_code == 200
-    assert resp.get_json()["response"]["asset-form-status"]["children"].startswith("SLV: 7")
+    # "+ Add" adds to the position (SLV is not held: 0 -> 7).
+    assert resp.get_json()["response"]["asset-form-status"]["children"].startswith("SLV 0 → 7")
     assert repo.load_holdings(settings.portfolio.name)["SLV"] == 7.0
 
 
@@ -319,6 +323,19 @@ API_ROUTES = {
     ("/api/assets", "GET"): set(),
     ("/api/assets", "POST"): set(),
     ("/api/assets/<symbol>", "DELETE"): set(),
+    ("/api/transactions", "GET"): set(),
+    ("/api/transactions", "POST"): set(),
+    ("/api/transactions/<entry_id>", "DELETE"): set(),
+    ("/api/transactions/import", "POST"): {"dry_run", "timezone"},
+    ("/api/transactions/export", "GET"): {"format"},
+    ("/api/performance", "GET"): {"start", "end"},
+}
+# The body a route is called with (POST /api/holdings's for any other POST not listed).
+REFERENCE_BODIES = {
+    "/api/transactions": {"json": {"date": "2024-01-02", "type": "DEPOSIT", "asset": "ETH",
+                                   "quantity": "1"}},
+    "/api/transactions/import": {"data": "date,type,asset,quantity\n2024-01-02,DEPOSIT,ETH,1\n",
+                                 "content_type": "text/csv"},
 }
 # A valid body per POST route: the reference answer of "works without a query".
 VALID_BODY = {"/api/holdings": {"symbol": "SLV", "quantity": 1}, "/api/assets": PEPE}
@@ -338,7 +355,15 @@ def _api_rules(client):
 
 
 def _url(rule: str) -> str:
-    return rule.replace("<symbol>", "ETH")  # ETH is held: a 400 must also leave it held
+    # ETH is held and entry 1 (an opening balance) exists: a 400 must also leave them stored.
+    return rule.replace("<symbol>", "ETH").replace("<entry_id>", "1")
+
+
+def _body_kwargs(rule: str, method: str) -> dict:
+    if method != "POST":
+        return {}
+    return REFERENCE_BODIES.get(rule, {"json": VALID_BODY.get(rule, {"symbol": "SLV",
+                                                                     "quantity": 1})})
 
 
 def test_bad_input_every_api_route_has_query_cases(client):
@@ -364,8 +389,8 @@ def _query_cases():
 @pytest.mark.parametrize(("rule", "method", "query"), list(_query_cases()))
 def test_bad_input_api_query_is_400(client, repo, settings, rule, method, query):
     before = store_state(repo, settings)
-    kwargs = {"json": {"symbol": "SLV", "quantity": 1}} if method == "POST" else {}
-    resp = client.open(_url(rule), method=method, query_string=query, **kwargs)
+    resp = client.open(_url(rule), method=method, query_string=query,
+                       **_body_kwargs(rule, method))
     assert_json_error(resp, 400)
     assert store_state(repo, settings) == before
 
@@ -374,12 +399,12 @@ def test_bad_input_api_query_is_400(client, repo, settings, rule, method, query)
 def test_bad_input_api_route_works_without_a_query(fresh, rule, method):
     client = fresh[2]
     # The reference answer: the 400s above come from the query, not from a broken route.
-    kwargs = {"json": VALID_BODY[rule]} if method == "POST" else {}
     url = _url(rule)
     if rule == "/api/assets/<symbol>":  # only a custom asset can be deleted
         assert client.post("/api/assets", json=PEPE).status_code == 201
         url = "/api/assets/PEPE"
-    assert client.open(url, method=method, **kwargs).status_code < 300
+    resp = client.open(url, method=method, **_body_kwargs(rule, method))
+    assert resp.status_code < 300, resp.get_data(as_text=True)[:300]
 
 
 def test_bad_input_unknown_api_path_is_404_json(client):

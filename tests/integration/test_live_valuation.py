@@ -113,7 +113,11 @@ def test_asset_whose_close_is_newer_than_btcs_price_is_still_valued(live, repo):
 
 @pytest.fixture
 def with_matic(live, repo):
-    repo.set_holding("MATIC", 20_000.0, live.portfolio.name)  # series ends 2025-03-24
+    # Held since the start of the stored history (an opening balance), series ends 2025-03-24.
+    from data import ledger_store
+
+    ledger_store.write_openings(repo, live.portfolio.name, {"MATIC": 20_000.0},
+                                at=ledger_store.opening_ts(repo, ["MATIC"]))
     return _client(live, repo, NOW)
 
 

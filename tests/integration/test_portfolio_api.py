@@ -64,9 +64,32 @@ def test_history_defaults_to_30_days(client):
 
 def test_history_covers_the_whole_sample_at_most(client):
     rows = client.get("/api/portfolio/history?days=3650").get_json()["history"]
-    # 2021-01-01 .. 2025-08-13 is 1686 days; the first one has no return.
-    assert len(rows) == 1686 and rows[0]["date"] == "2021-01-01"
+    # From the ledger's first day (the sample's opening balances, 2021-01-04, its first day
+    # with a close of every held asset) to 2025-08-13: 1683 days; the first has no return.
+    assert len(rows) == 1683 and rows[0]["date"] == "2021-01-04"
     assert rows[0]["return_btc"] is None
+
+
+def test_history_values_each_day_with_that_days_holdings(client, repo, settings):
+    from datetime import datetime, timezone
+
+    from data import ledger_store
+
+    before = {r["date"]: r for r in
+              client.get("/api/portfolio/history?days=3650").get_json()["history"]}
+    at = datetime(2024, 1, 1, 15, tzinfo=timezone.utc)
+    ledger_store.deposit(repo, settings.portfolio.name, "BTC", 1, now=at)
+    after = {r["date"]: r for r in
+             client.get("/api/portfolio/history?days=3650").get_json()["history"]}
+    # The day before the deposit is unchanged; from its day on, one more BTC.
+    assert after["2023-12-31"] == before["2023-12-31"]
+    for day in ("2024-01-01", "2024-06-30", "2025-08-13"):
+        assert after[day]["value_btc"] == pytest.approx(before[day]["value_btc"] + 1, rel=1e-12)
+    # The deposit is not a gain: the day's return is the flow-adjusted (TTWROR) one.
+    prev = before["2023-12-31"]["value_btc"]
+    assert after["2024-01-01"]["return_btc"] == pytest.approx(
+        (after["2024-01-01"]["value_btc"]) / (prev + 1) - 1, rel=1e-9)
+    assert after["2024-01-01"]["return_btc"] < 0.2
 
 
 @pytest.mark.parametrize("days", ["0", "3651", "-1", "abc", "1.5", "", "²"])

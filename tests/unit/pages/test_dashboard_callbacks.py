@@ -14,7 +14,7 @@ from dash._utils import AttributeDict
 
 from analytics.portfolio_value import value_portfolio
 from app import create_app
-from queries.dashboard import backfill_text, value_history
+from queries.dashboard import backfill_text, performance_and_allocation
 from queries.rebalance import plan_rebalance
 from tests.conftest import SAMPLE
 
@@ -50,9 +50,17 @@ def test_update_dashboard_header_is_the_hand_computed_btc_value(page, settings):
 def test_update_add_asset_stores_a_valid_holding(page, repo, settings):
     error, invalid, status, version = page.update_add_asset(1, "SLV", 10)
     assert (error, invalid) == ("", False)
-    assert status.startswith("SLV: 10 saved")
+    assert status.startswith("SLV 0 → 10")
     assert version is not None
     assert repo.load_holdings(settings.portfolio.name)["SLV"] == 10.0
+
+
+def test_update_add_asset_adds_to_the_position_and_says_so(page, repo, settings):
+    # The bug of issue 14: "+ Add" of 1 ETH while holding 4 replaced the position with 1.
+    assert repo.load_holdings(settings.portfolio.name)["ETH"] == 4.0
+    _error, _invalid, status, _version = page.update_add_asset(1, "ETH", 1)
+    assert status.startswith("ETH 4 → 5")
+    assert repo.load_holdings(settings.portfolio.name)["ETH"] == 5.0
 
 
 @pytest.mark.parametrize(("symbol", "quantity", "invalid"), [
@@ -142,12 +150,25 @@ def test_header_24h_change_is_hand_computed_from_the_csv(page, settings):
     assert out["change_class"] == ("text-success" if change > 0 else "text-danger")
 
 
-def test_history_starts_on_the_first_day_every_holding_has_a_price(ctx, settings):
-    history = value_history(ctx, dict(settings.portfolio.holdings))
+def test_performance_starts_on_the_first_day_every_holding_has_a_price(ctx, settings):
+    # The sample's opening balances are dated on its first day with a close of every holding.
+    report, by_asset, _ = performance_and_allocation(ctx)
     raw = pd.read_csv(SAMPLE)
     first_common = max(raw[raw.symbol == s].date.min() for s in settings.portfolio.holdings)
-    assert history.index[0] == pd.Timestamp(first_common, tz="UTC")
-    assert (history["held_btc"] == history["value_btc"].iloc[0]).all()
+    assert report["series"][0]["date"] == first_common
+    # No flow after the opening balances: the HODL line is flat at the opening value.
+    opening = report["series"][0]["value_btc"]
+    assert all(row["hodl_btc"] == pytest.approx(opening, rel=1e-12) for row in report["series"])
+    assert sum(by_asset.values()) == pytest.approx(1.0)
+
+
+def test_update_history_charts_shows_the_performance_panel(page):
+    fig, stats, _, _ = page.update_history_charts(None, "light")
+    assert [t.name for t in fig.data] == ["Portfolio (BTC)", "Just holding BTC"]
+    text = str(stats)
+    for label in ("TWR in BTC", "XIRR in BTC", "TWR in USD", "vs. just holding BTC",
+                  "Volatility in BTC", "Max drawdown in BTC"):
+        assert label in text
 
 
 @pytest.mark.parametrize(("state", "text"), [
@@ -205,3 +226,15 @@ def test_update_history_fill_says_progress_from_the_stored_rows(page, repo):
         state="done", missing_days=372, filled=0, now=now,
         unfillable=[["2025-08-14", "2026-08-20", 372, "coingecko: no 1d bars"]]))
     assert "SOL 372 days" in str(page.update_history_fill(2))
+
+
+def test_cards_show_cost_basis_in_btc(page, settings):
+    # Opening balances are lots bought at the close of the sample's first full day (2021-01-04).
+    raw = pd.read_csv(SAMPLE)
+    first = raw[raw.date == "2021-01-04"].set_index("symbol")["close"]
+    last = _sample_last_closes()
+    out = page.update_dashboard(0, False, None, None)
+    text = str(out["cards"])
+    eth_cost = 4 * first["ETH"] / first["BTC"]
+    gain = (4 * last["ETH"] / last["BTC"]) / eth_cost - 1
+    assert f"cost ₿{eth_cost:,.8f} · {gain * 100:+.1f}% in BTC" in text

@@ -1,13 +1,13 @@
 """Custom assets: assets a user added beyond config.yaml's universe (issue 16.1).
 
-Revision ID: 0005
+Revision ID: 0004
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0002"  # the lead renumbers on merge
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
