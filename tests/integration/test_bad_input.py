@@ -303,6 +303,9 @@ API_ROUTES = {
     ("/api/health", "GET"): set(),
     ("/api/holdings", "POST"): set(),
     ("/api/holdings/<symbol>", "DELETE"): set(),
+    ("/api/diversification", "GET"): {"lookback_days", "threshold"},
+    ("/api/optimize", "GET"): {"target_btc_pct", "lookback_days", "method", "max_per_asset",
+                               "max_per_category", "universe", "fee_bps", "min_trade_btc"},
 }
 CATCH_ALL = "/api/<path:_rest>"
 # Every value below is invalid for every declared parameter (numbers in range, symbols known).
