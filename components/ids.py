@@ -55,3 +55,15 @@ def asset_field(symbol: str, field: str) -> dict[str, str]:
 def remove_asset(symbol: str) -> dict[str, str]:
     """Id of the remove button of an asset card."""
     return {"type": REMOVE_ASSET_TYPE, "symbol": symbol}
+
+# Diversification that optimizes (issue 15): suggested mix, backtest, correlation drift.
+CORRELATION_NOTE = "dashboard-correlation-note"
+MIX_METHOD = "dashboard-mix-method"
+MIX_ASSET_CAP = "dashboard-mix-asset-cap"
+MIX_CATEGORY_CAP = "dashboard-mix-category-cap"
+MIX_SWITCH = "dashboard-mix-switch"
+MIX_TABLE = "dashboard-mix-table"
+BACKTEST_CHART = "dashboard-backtest-chart"
+BACKTEST_TABLE = "dashboard-backtest-table"
+BACKTEST_REBALANCE = "dashboard-backtest-rebalance"
+DRIFT_CHART = "dashboard-drift-chart"

@@ -9,6 +9,7 @@ from dash import dcc, html
 
 from components import ids
 from components.cards import placeholder_cards
+from components.suggested_mix import mix_controls
 
 
 def _placeholder(width: str = "col-8") -> html.Span:
@@ -109,17 +110,23 @@ def panels(lookbacks: Sequence[int]) -> list:
         ]),
         dbc.Row([
             dbc.Col(_panel("Correlation of daily returns",
-                           [lookback, _graph(ids.CORRELATION_HEATMAP)], icon="bi-grid-3x3"),
+                           [lookback, _graph(ids.CORRELATION_HEATMAP),
+                            html.Div(id=ids.CORRELATION_NOTE)], icon="bi-grid-3x3"),
                     lg=8, className="mb-3"),
             dbc.Col([_panel("Diversifiers", dcc.Loading(html.Div(id=ids.LOW_CORRELATION_LIST),
                                                         type="dot", delay_show=300),
                             icon="bi-shuffle")], lg=4, className="mb-3"),
         ]),
         dbc.Row([
+            dbc.Col(_panel("Rebalance to a BTC target", rebalance, icon="bi-arrow-left-right"),
+                    lg=7, className="mb-3"),
+            dbc.Col(_panel("Suggested mix", [*mix_controls(), dcc.Loading(
+                html.Div(id=ids.MIX_TABLE), type="dot", delay_show=300)], icon="bi-sliders"),
+                    lg=5, className="mb-3"),
+        ]),
+        dbc.Row([
             dbc.Col(_panel("By category", [_graph(ids.ALLOCATION_CATEGORY_CHART)],
                            icon="bi-diagram-3"), lg=4, className="mb-3"),
-            dbc.Col(_panel("Rebalance to a BTC target", rebalance, icon="bi-arrow-left-right"),
-                    lg=8, className="mb-3"),
         ]),
     ]
 

@@ -25,11 +25,13 @@ from dash import (
 import services
 from analytics.correlation import MIN_OBS
 from analytics.holding_input import HoldingInputError
-from components import dashboard_view, figures, ids, tables
+from components import dashboard_view, diversifiers, figures, ids, tables
 from components.layout import page_layout
 from data.errors import DataError
 from data.holdings import add_holding, remove_holding
 from pages import _dashboard_data as data
+from pages import _suggested_mix as mix  # registers the Suggested mix callbacks
+from queries.diversification import diversification
 
 dash.register_page(__name__, path="/portfolio/dashboard", title="btcfolio — dashboard")
 LOOKBACKS = (30, 90, 180, 365)
@@ -127,27 +129,38 @@ def update_history_charts(_version, theme):
 
 
 @callback(Output(ids.CORRELATION_HEATMAP, "figure"), Output(ids.LOW_CORRELATION_LIST, "children"),
+          Output(ids.CORRELATION_NOTE, "children"),
           Input(ids.CORRELATION_LOOKBACK, "value"), Input(ids.THEME_STORE, "data"))
 def update_correlation(lookback, theme):
-    """Correlation heatmap of the universe and the assets weakly correlated to BTC."""
+    """Correlation heatmap of the universe and the category-aware diversifiers (selection)."""
     # Only the offered windows: a forged value must not become an unbounded store read.
     lookback = lookback if lookback in LOOKBACKS and not isinstance(lookback, bool) else 90
-    matrix, n_obs, to_btc = data.correlations(lookback)
-    return (figures.correlation_heatmap(matrix, n_obs, min_obs=MIN_OBS, dark=theme == "dark"),
-            tables.low_correlation_list(to_btc, threshold=data.LOW_CORRELATION))
+    view = diversification(services.repository(), services.settings(), lookback_days=lookback,
+                           threshold=data.LOW_CORRELATION)
+    panel = diversifiers.diversifiers(
+        view.selection.picks.to_dict("records"), lookback_days=lookback,
+        threshold=data.LOW_CORRELATION, held=view.held,
+        bets_current=view.effective_bets_current, bets_proposal=view.effective_bets_proposal)
+    return (figures.correlation_heatmap(view.result.matrix, view.result.n_obs, min_obs=MIN_OBS,
+                                        dark=theme == "dark"), panel,
+            diversifiers.no_number_note(view.no_number))
 
 
 @callback(Output(ids.REBALANCE_TABLE, "children"), Output(ids.REBALANCE_KEY, "data"),
           Input(ids.REBALANCE_TARGET, "value"), Input(ids.HOLDINGS_VERSION, "data"),
-          Input(ids.REFRESH_INTERVAL, "n_intervals"), State(ids.REBALANCE_KEY, "data"))
-def update_rebalance(target_pct, _version, _tick, previous_key):
+          Input(ids.REFRESH_INTERVAL, "n_intervals"), Input(ids.MIX_SWITCH, "value"),
+          Input(ids.MIX_METHOD, "value"), Input(ids.MIX_ASSET_CAP, "value"),
+          Input(ids.MIX_CATEGORY_CAP, "value"), State(ids.REBALANCE_KEY, "data"))
+def update_rebalance(target_pct, _version, _tick, to_mix, method, asset_cap, category_cap,
+                     previous_key):
     """The trades that bring BTC to the target share; re-sent only when they change."""
     if (not isinstance(target_pct, (int, float)) or isinstance(target_pct, bool)
             or not 0 <= target_pct <= 100):  # also refuses NaN and a forged string
         return dbc.Alert("Enter a target BTC share between 0 and 100 %.", color="warning",
                          className="py-2 mb-0 small"), None
     try:
-        trades = data.rebalance_trades(data.current_valuation(_now())[0], target_pct / 100)
+        trades = mix.mix_trades(target_pct, method, asset_cap, category_cap) if to_mix else (
+            data.rebalance_trades(data.current_valuation(_now())[0], target_pct / 100))
     except (DataError, ValueError) as exc:
         return dbc.Alert(f"No rebalance: {exc}", color="warning", className="py-2 mb-0 small"), None
     key = tables.rebalance_key(trades)

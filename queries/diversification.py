@@ -30,6 +30,7 @@ class Diversification:
     categories: dict[str, str]
     held: frozenset[str]
     effective_bets_current: float | None   # BTC + held assets with a number; None: none has
+    no_number: dict[str, str]               # symbol -> why it has no correlation to BTC
 
     @property
     def effective_bets_proposal(self) -> float:
@@ -64,6 +65,27 @@ def _current_bets(result: CorrelationResult, held: frozenset[str]) -> float | No
         return None
 
 
+def no_number_reasons(repo: Repository, result: CorrelationResult) -> dict[str, str]:
+    """Why each asset without a correlation to BTC has none (e.g. its series ended)."""
+    to_btc = result.matrix[BENCHMARK].drop(BENCHMARK)
+    missing = [str(s) for s, v in to_btc.items() if pd.isna(v)]
+    if not missing:
+        return {}
+    # Only the assets without a number: their last close says whether the series ended.
+    last = repo.load_closes(missing).apply(pd.Series.last_valid_index).reindex(missing)
+    out = {}
+    for symbol in missing:
+        n = int(result.n_obs.at[symbol, BENCHMARK])
+        ended = last[symbol]
+        if ended is None or pd.isna(ended):
+            out[symbol] = "no stored price history"
+        elif ended < result.as_of - timedelta(days=7):
+            out[symbol] = f"series ended {ended:%Y-%m-%d}"
+        else:
+            out[symbol] = f"{n} common daily returns with BTC (need {result.min_obs})"
+    return out
+
+
 def diversification(repo: Repository, settings: Settings, *, lookback_days: int = 90,
                     threshold: float = 0.5) -> Diversification:
     """Assets below ``threshold`` correlation to BTC, spread over categories (held or not).
@@ -77,4 +99,5 @@ def diversification(repo: Repository, settings: Settings, *, lookback_days: int 
     selection = select_low_btc_correlation(result, categories, threshold=threshold)
     held = frozenset(s for s, q in repo.load_holdings(settings.portfolio.name).items() if q > 0)
     return Diversification(result=result, selection=selection, categories=categories,
-                           held=held, effective_bets_current=_current_bets(result, held))
+                           held=held, effective_bets_current=_current_bets(result, held),
+                           no_number=no_number_reasons(repo, result))

@@ -5,7 +5,7 @@
     every configured asset whose correlation to BTC is below the threshold, ranked round robin
     over categories (``analytics.selection``), with ``corr_btc``, ``n_obs``, ``category`` and
     ``held``; effective bets of BTC + the held assets (``current``) and of BTC + the candidates
-    (``proposal``).
+    (``proposal``); ``no_number``: assets without a correlation and why (series ended).
 ``GET /api/optimize?target_btc_pct=0.5&lookback_days=365&method=min_variance
 &max_per_asset=0.25&max_per_category=0.4&universe=held[&fee_bps=0&min_trade_btc=0]``
     200 ``{weights, expected_volatility_btc, diversification_ratio, effective_bets, current,
@@ -83,7 +83,7 @@ def diversification_payload(view: Diversification) -> dict:
     return {
         "as_of": view.result.as_of.isoformat(), "lookback_days": view.result.lookback_days,
         "threshold": view.selection.threshold, "candidates": candidates,
-        "by_category": by_category,
+        "by_category": by_category, "no_number": view.no_number,
         "effective_bets": {"current": _num(view.effective_bets_current),
                            "proposal": _num(view.effective_bets_proposal)},
     }

@@ -1,0 +1,85 @@
+"""Dashboard glue for the Suggested mix panel and the drift/backtest panels (thin callbacks).
+
+Imported by ``pages.dashboard`` (a module starting with ``_`` is not a page of its own).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import Input, Output, callback
+
+import services
+from analytics.optimizer import METHODS, Caps, MixRisk
+from components import ids
+from components.suggested_mix import mix_view
+from data.errors import DataError
+from queries.optimize import OptimizeRequest, OptimizeResult, optimize_portfolio
+
+
+def _fraction(value: object, default: float) -> float | None:
+    """A percentage input (1..100) as a fraction; None when it is not one."""
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+        return None
+    return float(value) / 100.0
+
+
+def mix_request(target_pct: object, method: object, asset_cap: object,
+                category_cap: object) -> OptimizeRequest | str:
+    """The OptimizeRequest of the panel's inputs, or the message saying which input is wrong."""
+    target = _fraction(target_pct, 0.5)
+    asset, category = _fraction(asset_cap, 0.25), _fraction(category_cap, 0.4)
+    if target is None:
+        return "Enter a target BTC share between 0 and 100 %."
+    if asset is None or category is None:
+        return "Caps are percentages between 0 and 100."
+    if method not in METHODS:
+        return "Pick an optimization method."
+    return OptimizeRequest(method=str(method), caps=Caps(target, asset, category))
+
+
+def run_mix(request: OptimizeRequest) -> OptimizeResult:
+    """The optimizer on the app's store at the current time."""
+    return optimize_portfolio(services.repository(), services.settings(), request,
+                              now=datetime.now(timezone.utc))
+
+
+def mix_trades(target_pct: object, method: object, asset_cap: object,
+               category_cap: object) -> pd.DataFrame:
+    """Trades to the suggested mix (for the rebalance table when the switch is on).
+
+    Raises:
+        ValueError: a bad input or caps that cannot hold (the message says which).
+        DataError: the store cannot be read.
+    """
+    request = mix_request(target_pct, method, asset_cap, category_cap)
+    if isinstance(request, str):
+        raise ValueError(request)
+    return run_mix(request).plan.trades
+
+
+def _risk(risk: MixRisk) -> dict[str, float]:
+    return {"volatility_btc": risk.volatility_btc,
+            "diversification_ratio": risk.diversification_ratio,
+            "effective_bets": risk.effective_bets}
+
+
+@callback(Output(ids.MIX_TABLE, "children"),
+          Input(ids.REBALANCE_TARGET, "value"), Input(ids.MIX_METHOD, "value"),
+          Input(ids.MIX_ASSET_CAP, "value"), Input(ids.MIX_CATEGORY_CAP, "value"),
+          Input(ids.HOLDINGS_VERSION, "data"))
+def update_suggested_mix(target_pct, method, asset_cap, category_cap, _version):
+    """The optimizer's proposal next to the current mix, in BTC terms."""
+    request = mix_request(target_pct, method, asset_cap, category_cap)
+    if isinstance(request, str):
+        return dbc.Alert(request, color="warning", className="py-2 mb-0 small")
+    try:
+        result = run_mix(request)
+    except (DataError, ValueError) as exc:
+        return dbc.Alert(f"No suggestion: {exc}", color="warning", className="py-2 mb-0 small")
+    return mix_view(result.mix.weights, result.current_weights, risk=_risk(result.mix.risk),
+                    current_risk=_risk(result.current_risk), excluded=result.estimate.excluded)
