@@ -5,13 +5,22 @@ from __future__ import annotations
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
-from webapi import diversification, health, holdings, optimize, portfolio, portfolio_history
+from webapi import (
+    backtest,
+    diversification,
+    health,
+    holdings,
+    optimize,
+    portfolio,
+    portfolio_history,
+)
 from webapi.common import json_error, query_error
 
 
 def register_api(server: Flask) -> None:
     """Attach every /api blueprint and JSON error handlers to the Flask server."""
-    for module in (portfolio, portfolio_history, diversification, health, holdings, optimize):
+    for module in (portfolio, portfolio_history, diversification, health, holdings, optimize,
+                   backtest):
         server.register_blueprint(module.bp)
 
     # Without this, Dash's catch-all page route would answer unknown /api paths with 200 HTML.

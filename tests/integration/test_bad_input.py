@@ -306,6 +306,8 @@ API_ROUTES = {
     ("/api/diversification", "GET"): {"lookback_days", "threshold"},
     ("/api/optimize", "GET"): {"target_btc_pct", "lookback_days", "method", "max_per_asset",
                                "max_per_category", "universe", "fee_bps", "min_trade_btc"},
+    ("/api/backtest", "GET"): {"strategy", "rebalance", "years", "fee_bps", "target_btc_pct"},
+    ("/api/correlation/rolling", "GET"): {"window_days", "days"},
 }
 CATCH_ALL = "/api/<path:_rest>"
 # Every value below is invalid for every declared parameter (numbers in range, symbols known).
