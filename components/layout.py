@@ -9,7 +9,7 @@ from dash import dcc, html
 
 from components import ids
 from components.cards import placeholder_cards
-from components.suggested_mix import mix_controls
+from components.suggested_mix import backtest_body, mix_controls
 
 
 def _placeholder(width: str = "col-8") -> html.Span:
@@ -127,7 +127,11 @@ def panels(lookbacks: Sequence[int]) -> list:
         dbc.Row([
             dbc.Col(_panel("By category", [_graph(ids.ALLOCATION_CATEGORY_CHART)],
                            icon="bi-diagram-3"), lg=4, className="mb-3"),
+            dbc.Col(_panel("Correlation drift", [_graph(ids.DRIFT_CHART)],
+                           icon="bi-activity"), lg=8, className="mb-3"),
         ]),
+        dbc.Row(dbc.Col(_panel("Backtest in BTC (3 years)", backtest_body(_graph),
+                               icon="bi-clock-history"), className="mb-3")),
     ]
 
 

@@ -73,3 +73,13 @@ def mix_view(weights: Mapping[str, float], current: Mapping[str, float], *,
     notes = [html.Div(f"{s} left out: {why}", className="small text-body-secondary")
              for s, why in sorted(excluded.items())]
     return html.Div([risk_table, table, *notes])
+
+
+def backtest_body(graph) -> dbc.Row:  # noqa: ANN001 - the layout's graph factory
+    """Rebalance frequency, the strategies' BTC value lines and the summary table."""
+    frequency = dbc.RadioItems(id=ids.BACKTEST_REBALANCE, value="monthly", inline=True,
+                               options=[{"label": "Monthly", "value": "monthly"},
+                                        {"label": "Quarterly", "value": "quarterly"}],
+                               className="small mb-2")
+    return dbc.Row([dbc.Col([frequency, graph(ids.BACKTEST_CHART)], lg=8),
+                    dbc.Col(html.Div(id=ids.BACKTEST_TABLE), lg=4)])

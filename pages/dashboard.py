@@ -30,7 +30,7 @@ from components.layout import page_layout
 from data.errors import DataError
 from data.holdings import add_holding, remove_holding
 from pages import _dashboard_data as data
-from pages import _suggested_mix as mix  # registers the Suggested mix callbacks
+from pages import _optimize_panels as mix  # registers the mix, backtest and drift callbacks
 from queries.diversification import diversification
 
 dash.register_page(__name__, path="/portfolio/dashboard", title="btcfolio — dashboard")

@@ -66,7 +66,7 @@ def test_correlation_note_names_matic_whose_series_ended(page, repo, settings):
 
 
 def test_suggested_mix_shows_proposal_and_current_mix(page):
-    from pages import _suggested_mix as mix
+    from pages import _optimize_panels as mix
     view = _texts(mix.update_suggested_mix(50, "min_variance", 25, 40, None))
     assert {"Proposal", "Now", "Div. ratio", "BTC", "50.0%"} <= set(view)
     bad = " ".join(_texts(mix.update_suggested_mix(50, "min_variance", 1, 40, None)))
@@ -75,9 +75,28 @@ def test_suggested_mix_shows_proposal_and_current_mix(page):
 
 
 def test_rebalance_switch_shows_the_trades_to_the_suggested_mix(page):
-    from pages import _suggested_mix as mix
+    from pages import _optimize_panels as mix
     plain, _ = page.update_rebalance(50, None, 0, False, "risk_parity", 25, 40, None)
     to_mix, _ = page.update_rebalance(50, None, 0, True, "risk_parity", 25, 40, None)
     trades = mix.mix_trades(50, "risk_parity", 25, 40)
     assert str(to_mix) != str(plain)
     assert _texts(to_mix) == _texts(tables.rebalance_table(trades))
+
+
+def test_backtest_panel_draws_each_strategy_and_its_summary(page):
+    from pages import _optimize_panels as panels
+    fig, table = panels.update_backtest("quarterly", 50, None, "light")
+    assert [t.name for t in fig.data] == ["Current mix", "Optimized (walk-forward)",
+                                          "BTC at target"]
+    assert len(fig.data[0].x) == 1096
+    assert "Turnover" in _texts(table) and "BTC at target" in _texts(table)
+    bad, none = panels.update_backtest("weekly", 50, None, "light")
+    assert none is None and "Pick a rebalance frequency" in str(bad.layout)
+
+
+def test_drift_panel_has_a_line_per_held_asset(page, repo, settings):
+    from pages import _optimize_panels as panels
+    fig = panels.update_drift(None, "dark")
+    held = set(repo.load_holdings(settings.portfolio.name)) - {"BTC"}
+    assert {t.name for t in fig.data} == held
+    assert all(len(t.x) == 365 for t in fig.data)

@@ -12,10 +12,13 @@ import pandas as pd
 from dash import Input, Output, callback
 
 import services
+from analytics.backtest import FREQUENCIES
 from analytics.optimizer import METHODS, Caps, MixRisk
-from components import ids
+from components import figures, ids, optimize_figures
 from components.suggested_mix import mix_view
 from data.errors import DataError
+from queries.backtest import BacktestRequest, backtest_portfolio
+from queries.correlation_drift import correlation_drift
 from queries.optimize import OptimizeRequest, OptimizeResult, optimize_portfolio
 
 
@@ -83,3 +86,40 @@ def update_suggested_mix(target_pct, method, asset_cap, category_cap, _version):
         return dbc.Alert(f"No suggestion: {exc}", color="warning", className="py-2 mb-0 small")
     return mix_view(result.mix.weights, result.current_weights, risk=_risk(result.mix.risk),
                     current_risk=_risk(result.current_risk), excluded=result.estimate.excluded)
+
+
+def _summary(result) -> dict[str, float]:  # noqa: ANN001 - analytics.backtest.StrategyResult
+    return {"total_return_btc": result.total_return_btc,
+            "volatility_btc_365": result.volatility_btc_365,
+            "max_drawdown_btc": result.max_drawdown_btc, "turnover": result.turnover,
+            "fees_btc": result.fees_btc}
+
+
+@callback(Output(ids.BACKTEST_CHART, "figure"), Output(ids.BACKTEST_TABLE, "children"),
+          Input(ids.BACKTEST_REBALANCE, "value"), Input(ids.REBALANCE_TARGET, "value"),
+          Input(ids.HOLDINGS_VERSION, "data"), Input(ids.THEME_STORE, "data"))
+def update_backtest(rebalance, target_pct, _version, theme):
+    """Three years of the strategies in BTC terms, rebalanced monthly or quarterly."""
+    dark, target = theme == "dark", _fraction(target_pct, 0.5)
+    if rebalance not in FREQUENCIES or target is None:
+        return figures.empty_figure("Pick a rebalance frequency and a target.", dark=dark), None
+    try:
+        backtest = backtest_portfolio(services.repository(), services.settings(),
+                                      BacktestRequest(rebalance=rebalance, target_btc_pct=target))
+    except (DataError, ValueError) as exc:
+        return figures.empty_figure(f"No backtest: {exc}", dark=dark), None
+    return (optimize_figures.backtest_figure(
+        {n: r.series for n, r in backtest.results.items()}, dark=dark),
+            optimize_figures.backtest_table({n: _summary(r) for n, r in backtest.results.items()}))
+
+
+@callback(Output(ids.DRIFT_CHART, "figure"), Input(ids.HOLDINGS_VERSION, "data"),
+          Input(ids.THEME_STORE, "data"))
+def update_drift(_version, theme):
+    """Rolling 90-day correlation to BTC of every held asset over the last year."""
+    try:
+        drift = correlation_drift(services.repository(), services.settings())
+    except (DataError, ValueError) as exc:
+        return figures.empty_figure(f"No correlation drift: {exc}", dark=theme == "dark")
+    return optimize_figures.drift_figure(drift.frame, window_days=drift.window_days,
+                                         dark=theme == "dark")
