@@ -9,7 +9,7 @@ from dash import dcc, html
 
 from components import ids
 from components.cards import placeholder_cards
-from components.suggested_mix import backtest_body, mix_controls
+from components.suggested_mix import backtest_body, history_range, mix_controls
 
 
 def _placeholder(width: str = "col-8") -> html.Span:
@@ -103,7 +103,8 @@ def panels(lookbacks: Sequence[int]) -> list:
     ]
     return [
         dbc.Row([
-            dbc.Col(_panel("Value in BTC vs. holding BTC", _graph(ids.HISTORY_CHART),
+            dbc.Col(_panel("Value in BTC vs. holding BTC", [history_range(),
+                                                            _graph(ids.HISTORY_CHART)],
                            icon="bi-graph-up"), lg=8, className="mb-3"),
             dbc.Col(_panel("Allocation", [_graph(ids.ALLOCATION_ASSET_CHART)],
                            icon="bi-pie-chart"), lg=4, className="mb-3"),

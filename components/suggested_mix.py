@@ -83,3 +83,11 @@ def backtest_body(graph) -> dbc.Row:  # noqa: ANN001 - the layout's graph factor
                                className="small mb-2")
     return dbc.Row([dbc.Col([frequency, graph(ids.BACKTEST_CHART)], lg=8),
                     dbc.Col(html.Div(id=ids.BACKTEST_TABLE), lg=4)])
+
+
+def history_range() -> dbc.RadioItems:
+    """All history (daily) or the last 7 d / 24 h at hourly resolution."""
+    return dbc.RadioItems(id=ids.HISTORY_RANGE, value="all", inline=True, className="small mb-1",
+                          options=[{"label": "All (daily)", "value": "all"},
+                                   {"label": "7 d (hourly)", "value": "7d"},
+                                   {"label": "24 h (hourly)", "value": "24h"}])

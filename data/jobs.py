@@ -27,6 +27,7 @@ class JobSet:
     history: JobFn    # daily history increment, re-fetching the last days (provider corrections)
     backfill: JobFn   # full history of assets that have none yet (newly added)
     health: JobFn     # source health / staleness check
+    hourly: JobFn | None = None   # hourly bars of held assets, bounded retention (data/hourly)
 
 
 def watched_symbols(settings, repo) -> list[str]:  # noqa: ANN001 - Settings, Repository
@@ -126,7 +127,10 @@ def build_jobs(settings, repo, environ: Mapping[str, str], *,  # noqa: ANN001
             logger.warning("stale prices (older than the staleness limits): %s", ", ".join(stale))
         return {"stale": stale}
 
-    return JobSet(quotes=quotes, history=history, backfill=backfill, health=health)
+    from data.hourly import build_hourly_job
+
+    return JobSet(quotes=quotes, history=history, backfill=backfill, health=health,
+                  hourly=build_hourly_job(settings, repo, registry))
 
 
 def job_outcome(result: Any) -> tuple[str, str | None]:

@@ -189,8 +189,9 @@ class SchedulerRunner:
                                    timezone=timezone.utc),
             "backfill": IntervalTrigger(seconds=cfg.backfill_check_seconds),
             "health": IntervalTrigger(seconds=cfg.health_interval_seconds),
+            "hourly": IntervalTrigger(minutes=cfg.hourly_interval_minutes),
         }
-        for name in JOB_NAMES:
+        for name in (*JOB_NAMES, *(("hourly",) if self.jobs.hourly else ())):
             # First run at once: a new leader catches up on what the old one missed.
             sched.add_job(self._wrap(name, getattr(self.jobs, name)), triggers[name], id=name,
                           name=name, next_run_time=now)

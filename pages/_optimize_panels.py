@@ -19,6 +19,7 @@ from components.suggested_mix import mix_view
 from data.errors import DataError
 from queries.backtest import BacktestRequest, backtest_portfolio
 from queries.correlation_drift import correlation_drift
+from queries.history_hourly import hourly_history
 from queries.optimize import OptimizeRequest, OptimizeResult, optimize_portfolio
 
 
@@ -123,3 +124,19 @@ def update_drift(_version, theme):
         return figures.empty_figure(f"No correlation drift: {exc}", dark=theme == "dark")
     return optimize_figures.drift_figure(drift.frame, window_days=drift.window_days,
                                          dark=theme == "dark")
+
+
+HOURLY_RANGES = {"24h": 1, "7d": 7}
+
+
+def hourly_history_figure(window: str, *, dark: bool):
+    """The value chart at hourly resolution over 24 h or 7 d (flat line: the start, held as BTC)."""
+    try:
+        frame = hourly_history(services.repository(), services.settings(),
+                               days=HOURLY_RANGES[window])
+    except (DataError, ValueError) as exc:
+        return figures.empty_figure(f"No hourly view: {exc}", dark=dark)
+    values = frame["value_btc"].dropna()
+    held = float(values.iloc[0]) if len(values) else 0.0
+    return figures.history_figure(pd.DataFrame({"value_btc": values, "held_btc": held}),
+                                  dark=dark)

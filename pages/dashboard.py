@@ -114,16 +114,19 @@ def update_remove_asset(clicks):
 
 @callback(Output(ids.HISTORY_CHART, "figure"), Output(ids.ALLOCATION_ASSET_CHART, "figure"),
           Output(ids.ALLOCATION_CATEGORY_CHART, "figure"),
-          Input(ids.HOLDINGS_VERSION, "data"), Input(ids.THEME_STORE, "data"))
-def update_history_charts(_version, theme):
-    """BTC value history against held BTC, and the allocation donuts."""
+          Input(ids.HOLDINGS_VERSION, "data"), Input(ids.THEME_STORE, "data"),
+          Input(ids.HISTORY_RANGE, "value"))
+def update_history_charts(_version, theme, window="all"):
+    """BTC value history against held BTC (daily, or hourly for 24 h / 7 d), and the donuts."""
     dark = theme == "dark"
     try:
         history, by_asset, by_category = data.history_and_allocation(_now())
     except (DataError, ValueError) as exc:
         empty = figures.empty_figure(str(exc), dark=dark)
         return empty, empty, empty
-    return (figures.history_figure(history, dark=dark),
+    hourly = window in mix.HOURLY_RANGES
+    return (mix.hourly_history_figure(window, dark=dark) if hourly else
+            figures.history_figure(history, dark=dark),
             figures.allocation_figure(by_asset, title="By asset", dark=dark),
             figures.allocation_figure(by_category, title="By category", dark=dark))
 

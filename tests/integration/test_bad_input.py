@@ -297,7 +297,7 @@ def test_bad_input_api_wrong_method_is_405_json(client, repo, settings):
 # Declared query parameters per route (rule, method): a new route or parameter needs a row.
 API_ROUTES = {
     ("/api/portfolio", "GET"): set(),
-    ("/api/portfolio/history", "GET"): {"days"},
+    ("/api/portfolio/history", "GET"): {"days", "interval"},
     ("/api/correlation", "GET"): {"assets", "lookback_days"},
     ("/api/rebalance", "GET"): {"target_btc_pct", "band", "fee_bps", "min_trade_btc"},
     ("/api/health", "GET"): set(),
