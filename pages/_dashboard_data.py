@@ -14,7 +14,6 @@ import pandas as pd
 
 import services
 from analytics.btc_converter import BTCConverter, prices_in_btc
-from analytics.correlation import correlation_matrix
 from analytics.portfolio_history import portfolio_value_history
 from analytics.portfolio_value import PortfolioValuation, value_portfolio
 from analytics.rebalancing import rebalance_to_btc
@@ -117,20 +116,6 @@ def load_dashboard(now: datetime) -> DashboardData:
                              symbols=list(valuation.assets["symbol"])),
                          pending=pending,
                          banner=banner)
-
-
-def correlations(lookback_days: int) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
-    """Correlation matrix of the universe, its n_obs, and each asset's correlation to BTC."""
-    repo = services.repository()
-    universe = list(services.settings().assets)
-    newest = repo.load_closes(["BTC"]).index.max()
-    closes = repo.load_closes(universe, start=newest - timedelta(days=lookback_days + 1))
-    # Assets with no close in the window (MATIC after its series ended) stay, as 'n/a' cells.
-    closes = closes.reindex(columns=universe)
-    result = correlation_matrix(closes, lookback_days, as_of=closes["BTC"].last_valid_index())
-    matrix = result.matrix
-    to_btc = {s: float(v) for s, v in matrix["BTC"].items() if s != "BTC" and v == v}
-    return matrix, result.n_obs, to_btc
 
 
 def value_history(holdings: dict[str, float]) -> pd.DataFrame:
