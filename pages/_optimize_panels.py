@@ -1,6 +1,7 @@
 """Dashboard glue for the Suggested mix panel and the drift/backtest panels (thin callbacks).
 
-Imported by ``pages.dashboard`` (a module starting with ``_`` is not a page of its own).
+Used by ``pages.dashboard`` (a module starting with ``_`` is not a page of its own), which
+calls ``register_callbacks()``.
 """
 
 from __future__ import annotations
@@ -72,10 +73,6 @@ def _risk(risk: MixRisk) -> dict[str, float]:
             "effective_bets": risk.effective_bets}
 
 
-@callback(Output(ids.MIX_TABLE, "children"),
-          Input(ids.REBALANCE_TARGET, "value"), Input(ids.MIX_METHOD, "value"),
-          Input(ids.MIX_ASSET_CAP, "value"), Input(ids.MIX_CATEGORY_CAP, "value"),
-          Input(ids.HOLDINGS_VERSION, "data"))
 def update_suggested_mix(target_pct, method, asset_cap, category_cap, _version):
     """The optimizer's proposal next to the current mix, in BTC terms."""
     request = mix_request(target_pct, method, asset_cap, category_cap)
@@ -96,9 +93,6 @@ def _summary(result) -> dict[str, float]:  # noqa: ANN001 - analytics.backtest.S
             "fees_btc": result.fees_btc}
 
 
-@callback(Output(ids.BACKTEST_CHART, "figure"), Output(ids.BACKTEST_TABLE, "children"),
-          Input(ids.BACKTEST_REBALANCE, "value"), Input(ids.REBALANCE_TARGET, "value"),
-          Input(ids.HOLDINGS_VERSION, "data"), Input(ids.THEME_STORE, "data"))
 def update_backtest(rebalance, target_pct, _version, theme):
     """Three years of the strategies in BTC terms, rebalanced monthly or quarterly."""
     dark, target = theme == "dark", _fraction(target_pct, 0.5)
@@ -114,8 +108,6 @@ def update_backtest(rebalance, target_pct, _version, theme):
             optimize_figures.backtest_table({n: _summary(r) for n, r in backtest.results.items()}))
 
 
-@callback(Output(ids.DRIFT_CHART, "figure"), Input(ids.HOLDINGS_VERSION, "data"),
-          Input(ids.THEME_STORE, "data"))
 def update_drift(_version, theme):
     """Rolling 90-day correlation to BTC of every held asset over the last year."""
     try:
@@ -140,3 +132,21 @@ def hourly_history_figure(window: str, *, dark: bool):
     held = float(values.iloc[0]) if len(values) else 0.0
     return figures.history_figure(pd.DataFrame({"value_btc": values, "held_btc": held}),
                                   dark=dark)
+
+
+def register_callbacks() -> None:
+    """Register this module's callbacks with the app being built.
+
+    Called by ``pages.dashboard`` each time Dash executes it (once per app): a module-level
+    ``@callback`` here would register only with the first app of the process, as Python
+    imports this helper module once.
+    """
+    callback(Output(ids.MIX_TABLE, "children"),
+             Input(ids.REBALANCE_TARGET, "value"), Input(ids.MIX_METHOD, "value"),
+             Input(ids.MIX_ASSET_CAP, "value"), Input(ids.MIX_CATEGORY_CAP, "value"),
+             Input(ids.HOLDINGS_VERSION, "data"))(update_suggested_mix)
+    callback(Output(ids.BACKTEST_CHART, "figure"), Output(ids.BACKTEST_TABLE, "children"),
+             Input(ids.BACKTEST_REBALANCE, "value"), Input(ids.REBALANCE_TARGET, "value"),
+             Input(ids.HOLDINGS_VERSION, "data"), Input(ids.THEME_STORE, "data"))(update_backtest)
+    callback(Output(ids.DRIFT_CHART, "figure"), Input(ids.HOLDINGS_VERSION, "data"),
+             Input(ids.THEME_STORE, "data"))(update_drift)

@@ -30,10 +30,11 @@ from components.layout import page_layout
 from data.errors import DataError
 from data.holdings import add_holding, remove_holding
 from pages import _dashboard_data as data
-from pages import _optimize_panels as mix  # registers the mix, backtest and drift callbacks
+from pages import _optimize_panels as mix
 from queries.diversification import diversification
 
 dash.register_page(__name__, path="/portfolio/dashboard", title="btcfolio — dashboard")
+mix.register_callbacks()  # Suggested mix, backtest and drift panels (pages/_optimize_panels.py)
 LOOKBACKS = (30, 90, 180, 365)
 
 
