@@ -45,7 +45,8 @@ def _risk_row(label: str, risk: Mapping[str, float]) -> html.Tr:
 
 def mix_view(weights: Mapping[str, float], current: Mapping[str, float], *,
              risk: Mapping[str, float], current_risk: Mapping[str, float],
-             excluded: Mapping[str, str]) -> html.Div:
+             excluded: Mapping[str, str],
+             at_target_risk: Mapping[str, float] | None = None) -> html.Div:
     """Weights (proposal vs now) and risk in BTC terms; excluded assets with their reason.
 
     Args:
@@ -53,6 +54,7 @@ def mix_view(weights: Mapping[str, float], current: Mapping[str, float], *,
         current: the current mix, same shape.
         risk, current_risk: ``volatility_btc``, ``diversification_ratio``, ``effective_bets``.
         excluded: ``{symbol: reason}`` of assets the optimizer left out.
+        at_target_risk: today's non-BTC mix with BTC at the target (like for like).
     """
     symbols = sorted(set(weights) | set(current), key=lambda s: (s != "BTC", -weights.get(s, 0)))
     rows = [html.Tr([html.Td(html.Strong(s)),
@@ -68,7 +70,9 @@ def mix_view(weights: Mapping[str, float], current: Mapping[str, float], *,
                                                 html.Th("Div. ratio", className="text-end"),
                                                 html.Th("Bets", className="text-end")])),
                             html.Tbody([_risk_row("Proposal", risk),
-                                        _risk_row("Now", current_risk)])],
+                                        _risk_row("Now", current_risk),
+                                        *([_risk_row("Now, BTC at target", at_target_risk)]
+                                          if at_target_risk else [])])],
                            size="sm", className="mb-1")
     notes = [html.Div(f"{s} left out: {why}", className="small text-body-secondary")
              for s, why in sorted(excluded.items())]

@@ -83,7 +83,8 @@ def update_suggested_mix(target_pct, method, asset_cap, category_cap, _version):
     except (DataError, ValueError) as exc:
         return dbc.Alert(f"No suggestion: {exc}", color="warning", className="py-2 mb-0 small")
     return mix_view(result.mix.weights, result.current_weights, risk=_risk(result.mix.risk),
-                    current_risk=_risk(result.current_risk), excluded=result.estimate.excluded)
+                    current_risk=_risk(result.current_risk), excluded=result.estimate.excluded,
+                    at_target_risk=_risk(result.current_at_target_risk))
 
 
 def _summary(result) -> dict[str, float]:  # noqa: ANN001 - analytics.backtest.StrategyResult

@@ -49,6 +49,8 @@ class OptimizeResult:
     estimate: CovarianceEstimate
     current_weights: dict[str, float]
     current_risk: MixRisk
+    current_at_target: dict[str, float]   # today's non-BTC proportions, BTC at the target
+    current_at_target_risk: MixRisk
     plan: RebalancePlan
     valuation: PortfolioValuation
 
@@ -101,6 +103,21 @@ def optimize_portfolio(repo: Repository, settings: Settings, request: OptimizeRe
                                                 valuation.assets["weight"], strict=True)}
     prices = _unit_prices(repo, settings, sorted({*mix.weights, *holdings}), now)
     plan = _trades({s: holdings[s] for s in valuation.assets["symbol"]}, prices, mix, request)
+    at_target = current_at_target(current, mix.caps.target_btc_pct)
     return OptimizeResult(mix=mix, estimate=estimate, current_weights=current,
-                          current_risk=risk_of_weights(estimate, current), plan=plan,
-                          valuation=valuation)
+                          current_risk=risk_of_weights(estimate, current),
+                          current_at_target=at_target,
+                          current_at_target_risk=risk_of_weights(estimate, at_target),
+                          plan=plan, valuation=valuation)
+
+
+def current_at_target(current: Mapping[str, float], target: float) -> dict[str, float]:
+    """Today's mix with BTC moved to the target and the rest scaled (the like-for-like mix).
+
+    With nothing but BTC held the non-BTC part is empty (BTC keeps its own share).
+    """
+    others = {s: w for s, w in current.items() if s != BENCHMARK and w > 0}
+    total = sum(others.values())
+    if total <= 0:
+        return dict(current)
+    return {BENCHMARK: target, **{s: w / total * (1.0 - target) for s, w in others.items()}}

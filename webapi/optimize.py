@@ -9,8 +9,10 @@
 ``GET /api/optimize?target_btc_pct=0.5&lookback_days=365&method=min_variance
 &max_per_asset=0.25&max_per_category=0.4&universe=held[&fee_bps=0&min_trade_btc=0]``
     200 ``{weights, expected_volatility_btc, diversification_ratio, effective_bets, current,
-    excluded, trades, fees_btc, after, ...}``; weights are fractions of the whole portfolio,
-    BTC fixed at the target. 400 ``{error, constraint}`` when the caps cannot hold.
+    current_at_target, excluded, trades, fees_btc, after, ...}``; weights are fractions of the
+    whole portfolio, BTC fixed at the target; ``current_at_target`` is today's non-BTC mix with
+    BTC moved to the target (the like-for-like comparison). 400 ``{error, constraint}`` when
+    the caps cannot hold.
 
 A malformed, unknown or repeated query parameter is a 400; an unreadable store is a 503.
 """
@@ -140,6 +142,8 @@ def optimize_payload(result: OptimizeResult, req: OptimizeRequest) -> dict:
         "max_per_category": req.caps.max_per_category,
         "weights": result.mix.weights, **_risk(result.mix.risk),
         "current": {"weights": result.current_weights, **_risk(result.current_risk)},
+        "current_at_target": {"weights": result.current_at_target,
+                              **_risk(result.current_at_target_risk)},
         "shrinkage": result.estimate.shrinkage, "excluded": result.estimate.excluded,
         "converged": result.mix.converged,
         "trades": plan["trades"], "fees_btc": plan["fees_btc"], "after": plan["after"],

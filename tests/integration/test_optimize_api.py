@@ -126,3 +126,11 @@ def test_api_optimize_fee_and_minimum_trade_rules_are_the_rebalance_ones(client)
     big = max(t["value_btc"] for t in free["trades"] if t["symbol"] != "BTC")
     few = client.get(f"/api/optimize?min_trade_btc={big}").get_json()
     assert all(t["value_btc"] >= big for t in few["trades"] if t["symbol"] != "BTC")
+
+
+def test_api_optimize_min_variance_is_no_riskier_than_todays_mix_at_the_same_target(client):
+    body = client.get("/api/optimize?max_per_asset=1&max_per_category=1").get_json()
+    like = body["current_at_target"]
+    assert like["weights"]["BTC"] == 0.5
+    assert sum(like["weights"].values()) == pytest.approx(1.0, abs=1e-12)
+    assert body["expected_volatility_btc"] <= like["expected_volatility_btc"] + 1e-12
