@@ -70,6 +70,9 @@ class SchedulerSettings(_Strict):
     backfill_check_seconds: int = Field(60, ge=1)
     health_interval_seconds: int = Field(60, ge=1)
     shutdown_timeout_seconds: float = Field(5, gt=0)
+    # Hourly bars of the held assets (data/hourly.py): fetched this often, kept this long.
+    hourly_interval_minutes: int = Field(60, ge=5)
+    hourly_retention_days: int = Field(7, ge=1, le=90)
 
     @model_validator(mode="after")
     def _heartbeat_within_ttl(self) -> SchedulerSettings:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from benchmarks import common
 
-FIGURES = ("refresh", "correlation", "ingest", "startup", "gaps", "ledger")
+FIGURES = ("refresh", "correlation", "ingest", "startup", "gaps", "ledger", "optimize")
 DEFAULT_OUT = Path(__file__).with_name("results.json")
 
 

@@ -107,3 +107,16 @@ def tx_field(name: str) -> dict[str, str]:
 def tx_field_wrap(name: str) -> dict[str, str]:
     """Id of the wrapper shown or hidden with the type of the form."""
     return {"type": TX_FIELD_WRAP_TYPE, "field": name}
+
+# Diversification that optimizes (issue 15): suggested mix, backtest, correlation drift.
+CORRELATION_NOTE = "dashboard-correlation-note"
+MIX_METHOD = "dashboard-mix-method"
+MIX_ASSET_CAP = "dashboard-mix-asset-cap"
+MIX_CATEGORY_CAP = "dashboard-mix-category-cap"
+MIX_SWITCH = "dashboard-mix-switch"
+MIX_TABLE = "dashboard-mix-table"
+BACKTEST_CHART = "dashboard-backtest-chart"
+BACKTEST_TABLE = "dashboard-backtest-table"
+BACKTEST_REBALANCE = "dashboard-backtest-rebalance"
+DRIFT_CHART = "dashboard-drift-chart"
+HISTORY_RANGE = "dashboard-history-range"

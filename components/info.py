@@ -20,6 +20,16 @@ PANEL_INFO = {
     "Diversifiers": (
         "Assets whose correlation to BTC is below 0.5 over the chosen window: they tend to "
         "move independently of BTC, so they diversify a BTC-heavy portfolio."),
+    "Suggested mix": (
+        "A mix of your assets that lowers risk in BTC terms (scipy optimizer on shrunk "
+        "covariance of BTC-denominated returns), BTC fixed at the target, caps per asset and "
+        "category. Switch it on to see the trades to get there."),
+    "Correlation drift": (
+        "Rolling 90-day correlation of each held asset to BTC over the last year: a "
+        "diversifier whose line climbs toward 1 is diversifying less."),
+    "Backtest in BTC (3 years)": (
+        "Each strategy replayed on past closes in BTC terms, rebalanced monthly or quarterly "
+        "with fees; the optimized mix is refitted on data before each date only."),
     "By category": "Share of the portfolio's BTC value per category from config.yaml.",
     "Rebalance to a BTC target": (
         "Swaps against BTC that bring BTC to the target share. Stocks and ETFs trade in whole "

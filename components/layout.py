@@ -11,6 +11,7 @@ from components import ids
 from components.asset_admin import custom_asset_form, dropdown_options, first_run_panel
 from components.cards import placeholder_cards
 from components.info import panel_info
+from components.suggested_mix import backtest_body, history_range, mix_controls
 
 
 def _placeholder(width: str = "col-8") -> html.Span:
@@ -111,25 +112,36 @@ def panels(lookbacks: Sequence[int]) -> list:
     return [
         dbc.Row([
             dbc.Col(_panel("Performance: value in BTC vs. just holding BTC",
-                           [html.Div(id=ids.PERFORMANCE_STATS), _graph(ids.HISTORY_CHART)],
+                           [history_range(), html.Div(id=ids.PERFORMANCE_STATS),
+                            _graph(ids.HISTORY_CHART)],
                            icon="bi-graph-up"), lg=8, className="mb-3"),
             dbc.Col(_panel("Allocation", [_graph(ids.ALLOCATION_ASSET_CHART)],
                            icon="bi-pie-chart"), lg=4, className="mb-3"),
         ]),
         dbc.Row([
             dbc.Col(_panel("Correlation of daily returns",
-                           [lookback, _graph(ids.CORRELATION_HEATMAP)], icon="bi-grid-3x3"),
+                           [lookback, _graph(ids.CORRELATION_HEATMAP),
+                            html.Div(id=ids.CORRELATION_NOTE)], icon="bi-grid-3x3"),
                     lg=8, className="mb-3"),
             dbc.Col([_panel("Diversifiers", dcc.Loading(html.Div(id=ids.LOW_CORRELATION_LIST),
                                                         type="dot", delay_show=300),
                             icon="bi-shuffle")], lg=4, className="mb-3"),
         ]),
         dbc.Row([
+            dbc.Col(_panel("Rebalance to a BTC target", rebalance, icon="bi-arrow-left-right"),
+                    lg=7, className="mb-3"),
+            dbc.Col(_panel("Suggested mix", [*mix_controls(), dcc.Loading(
+                html.Div(id=ids.MIX_TABLE), type="dot", delay_show=300)], icon="bi-sliders"),
+                    lg=5, className="mb-3"),
+        ]),
+        dbc.Row([
             dbc.Col(_panel("By category", [_graph(ids.ALLOCATION_CATEGORY_CHART)],
                            icon="bi-diagram-3"), lg=4, className="mb-3"),
-            dbc.Col(_panel("Rebalance to a BTC target", rebalance, icon="bi-arrow-left-right"),
-                    lg=8, className="mb-3"),
+            dbc.Col(_panel("Correlation drift", [_graph(ids.DRIFT_CHART)],
+                           icon="bi-activity"), lg=8, className="mb-3"),
         ]),
+        dbc.Row(dbc.Col(_panel("Backtest in BTC (3 years)", backtest_body(_graph),
+                               icon="bi-clock-history"), className="mb-3")),
     ]
 
 

@@ -34,6 +34,7 @@ class JobSet:
     backfill: JobFn   # full history of assets that have none yet (newly added)
     health: JobFn     # source health / staleness check
     gaps: JobFn = _no_gap_job  # find and fill every missing stretch of daily closes
+    hourly: JobFn | None = None   # hourly bars of held assets, bounded retention (data/hourly)
 
 
 def heal_order(settings, repo) -> list[str]:  # noqa: ANN001 - Settings, Repository
@@ -162,7 +163,10 @@ def build_jobs(settings, repo, environ: Mapping[str, str], *,  # noqa: ANN001
                                   max_jump_factor=settings.ingest.max_jump_factor,
                                   progress=progress)
 
-    return JobSet(quotes=quotes, history=history, backfill=backfill, health=health, gaps=gaps)
+    from data.hourly import build_hourly_job
+
+    return JobSet(quotes=quotes, history=history, backfill=backfill, health=health, gaps=gaps,
+                  hourly=build_hourly_job(settings, repo, registry))
 
 
 def job_outcome(result: Any) -> tuple[str, str | None]:

@@ -200,8 +200,9 @@ class SchedulerRunner:
             # Gap healing: at start (below) and daily, after the increment has had its turn.
             "gaps": CronTrigger(hour=cfg.history_hour_utc, minute=cfg.history_minute_utc,
                                 second=30, timezone=timezone.utc),
+            "hourly": IntervalTrigger(minutes=cfg.hourly_interval_minutes),
         }
-        for name in JOB_NAMES:
+        for name in (*JOB_NAMES, *(("hourly",) if self.jobs.hourly else ())):
             # First run at once: a new leader catches up on what the old one missed.
             sched.add_job(self._wrap(name, getattr(self.jobs, name)), triggers[name], id=name,
                           name=name, next_run_time=now)

@@ -24,18 +24,20 @@ from dash import (
 import services
 from analytics.correlation import MIN_OBS
 from analytics.holding_input import HoldingInputError
-from components import dashboard_view, figures, ids, performance, status, tables
+from components import dashboard_view, diversifiers, figures, ids, performance, status, tables
 from components.layout import page_layout
 from data.errors import DataError
 from data.holdings import deposit_holding, remove_holding
 from pages import _dashboard_assets
-from queries.correlation import universe_correlation
+from pages import _optimize_panels as mix
 from queries.dashboard import load_dashboard, performance_and_allocation
+from queries.diversification import diversification
 from queries.export import export_csv
 from queries.history_fill import history_fill
 from queries.rebalance import rebalance_now
 
 dash.register_page(__name__, path="/portfolio/dashboard", title="btcfolio — dashboard")
+mix.register_callbacks()  # Suggested mix, backtest and drift panels (pages/_optimize_panels.py)
 LOOKBACKS = (30, 90, 180, 365)
 LOW_CORRELATION = 0.5
 _dashboard_assets.register_callbacks()  # custom assets and first run (issue 16)
@@ -134,50 +136,69 @@ def update_remove_asset(clicks):
 @callback(Output(ids.HISTORY_CHART, "figure"), Output(ids.PERFORMANCE_STATS, "children"),
           Output(ids.ALLOCATION_ASSET_CHART, "figure"),
           Output(ids.ALLOCATION_CATEGORY_CHART, "figure"),
-          Input(ids.HOLDINGS_VERSION, "data"), Input(ids.THEME_STORE, "data"))
-def update_history_charts(_version, theme):
-    """Performance in BTC against just holding BTC, and the allocation donuts."""
+          Input(ids.HOLDINGS_VERSION, "data"), Input(ids.THEME_STORE, "data"),
+          Input(ids.HISTORY_RANGE, "value"))
+def update_history_charts(_version, theme, window="all"):
+    """Performance in BTC against just holding BTC (or the hourly value for 24 h / 7 d), and
+    the allocation donuts."""
     dark = theme == "dark"
     try:
         report, by_asset, by_category = performance_and_allocation(services.read_context())
     except (DataError, ValueError) as exc:
         empty = figures.empty_figure(str(exc), dark=dark)
         return empty, "", empty, empty
-    return (performance.performance_figure(report, dark=dark),
-            performance.performance_stats(report),
+    stats = performance.performance_stats(report)
+    figure = (mix.hourly_history_figure(window, dark=dark) if window in mix.HOURLY_RANGES else
+              performance.performance_figure(report, dark=dark))
+    return (figure, stats,
             figures.allocation_figure(by_asset, title="By asset", dark=dark),
             figures.allocation_figure(by_category, title="By category", dark=dark))
 
 
 @callback(Output(ids.CORRELATION_HEATMAP, "figure"), Output(ids.LOW_CORRELATION_LIST, "children"),
+          Output(ids.CORRELATION_NOTE, "children"),
           Input(ids.CORRELATION_LOOKBACK, "value"), Input(ids.THEME_STORE, "data"))
 def update_correlation(lookback, theme):
-    """Correlation heatmap of the universe and the assets weakly correlated to BTC."""
+    """Correlation heatmap of the universe and the category-aware diversifiers (selection)."""
     # Only the offered windows: a forged value must not become an unbounded store read.
     lookback = lookback if lookback in LOOKBACKS and not isinstance(lookback, bool) else 90
-    result, to_btc = universe_correlation(services.read_context(), lookback)
-    return (figures.correlation_heatmap(result.matrix, result.n_obs, min_obs=MIN_OBS,
-                                        dark=theme == "dark"),
-            tables.low_correlation_list(to_btc, threshold=LOW_CORRELATION))
+    view = diversification(services.repository(), services.settings(), lookback_days=lookback,
+                           threshold=LOW_CORRELATION)
+    panel = diversifiers.diversifiers(
+        view.selection.picks.to_dict("records"), lookback_days=lookback,
+        threshold=LOW_CORRELATION, held=view.held,
+        bets_current=view.effective_bets_current, bets_proposal=view.effective_bets_proposal)
+    return (figures.correlation_heatmap(view.result.matrix, view.result.n_obs, min_obs=MIN_OBS,
+                                        dark=theme == "dark"), panel,
+            diversifiers.no_number_note(view.no_number))
 
 
 @callback(Output(ids.REBALANCE_TABLE, "children"), Output(ids.REBALANCE_KEY, "data"),
           Input(ids.REBALANCE_TARGET, "value"), Input(ids.HOLDINGS_VERSION, "data"),
-          Input(ids.REFRESH_INTERVAL, "n_intervals"), State(ids.REBALANCE_KEY, "data"))
-def update_rebalance(target_pct, _version, _tick, previous_key):
+          Input(ids.REFRESH_INTERVAL, "n_intervals"), Input(ids.MIX_SWITCH, "value"),
+          Input(ids.MIX_METHOD, "value"), Input(ids.MIX_ASSET_CAP, "value"),
+          Input(ids.MIX_CATEGORY_CAP, "value"), State(ids.REBALANCE_KEY, "data"))
+def update_rebalance(target_pct, _version, _tick, to_mix, method, asset_cap, category_cap,
+                     previous_key):
     """The trades that bring BTC to the target share; re-sent only when they change."""
     if (not isinstance(target_pct, (int, float)) or isinstance(target_pct, bool)
             or not 0 <= target_pct <= 100):  # also refuses NaN and a forged string
         return dbc.Alert("Enter a target BTC share between 0 and 100 %.", color="warning",
                          className="py-2 mb-0 small"), None
     try:
-        plan = rebalance_now(services.read_context(), target_pct / 100)
+        if to_mix:  # the trades to the optimizer's suggested mix
+            trades, skipped, share_after, excluded = (
+                mix.mix_trades(target_pct, method, asset_cap, category_cap), None, None, {})
+        else:
+            plan = rebalance_now(services.read_context(), target_pct / 100)
+            trades, skipped, share_after, excluded = (
+                plan.trades, plan.plan.skipped, plan.plan.btc_share_after, plan.excluded)
     except (DataError, ValueError) as exc:
         return dbc.Alert(f"No rebalance: {exc}", color="warning", className="py-2 mb-0 small"), None
-    key = tables.rebalance_key(plan.trades, plan.plan.skipped, plan.excluded)
+    key = tables.rebalance_key(trades, skipped, excluded)
     return (dash.no_update, dash.no_update) if key == previous_key else (
-        tables.rebalance_table(plan.trades, skipped=plan.plan.skipped,
-                               share_after=plan.plan.btc_share_after, excluded=plan.excluded), key)
+        tables.rebalance_table(trades, skipped=skipped, share_after=share_after,
+                               excluded=excluded), key)
 
 
 @callback(Output(ids.EXPORT_DOWNLOAD, "data"), Input(ids.EXPORT_CSV, "n_clicks"),

@@ -35,12 +35,3 @@ def correlation_window(ctx: ReadContext, symbols: list[str] | None,
     closes = ctx.repo.load_closes(list(dict.fromkeys([*symbols, BENCHMARK])), start=start)
     as_of = closes[BENCHMARK].last_valid_index()
     return correlation_matrix(closes.reindex(columns=symbols), lookback_days, as_of=as_of)
-
-
-def universe_correlation(ctx: ReadContext, lookback_days: int) -> tuple[CorrelationResult,
-                                                                          dict[str, float]]:
-    """The whole universe's correlation window and each asset's correlation to BTC."""
-    result = correlation_window(ctx, list(ctx.universe()), lookback_days)
-    to_btc = {s: float(v) for s, v in result.matrix[BENCHMARK].items()
-              if s != BENCHMARK and v == v}
-    return result, to_btc

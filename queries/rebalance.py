@@ -68,11 +68,24 @@ def plan_rebalance(valuation: PortfolioValuation, target_btc_share: float, *,
         prices = pd.concat([btc_row, prices], ignore_index=True)
     holdings = dict(zip(valuation.assets["symbol"], valuation.assets["quantity"], strict=True))
     plan = rebalance_to_btc(holdings, prices, target_btc_share, frozen=list(excluded), **options)
+    return with_valuations(valuation, plan, excluded)
+
+
+def with_valuations(valuation: PortfolioValuation, plan: RebalancePlan,
+                    excluded: dict[str, str] | None = None, *,
+                    priced: PortfolioValuation | None = None) -> Rebalance:
+    """A plan of ``valuation``'s holdings with the portfolio after it, valued like before.
+
+    ``priced``: a valuation that also prices what the plan buys and was not held.
+    """
+    held = list(valuation.assets["symbol"])
     after_qty = dict(zip(plan.after["symbol"], plan.after["quantity"], strict=True))
-    # The holdings' rows in their order; BTC is added only when the plan buys it.
-    order = [*holdings, *([BTC] if BTC not in holdings and after_qty.get(BTC, 0.0) > 0 else [])]
-    after = revalue(valuation, {s: float(after_qty[s]) for s in order})
-    return Rebalance(plan=plan, before=valuation, after=after, excluded=excluded)
+    # The holdings' rows in their order, then what the plan buys that was not held (BTC, or an
+    # asset of a suggested mix).
+    bought = [s for s, q in after_qty.items() if s not in held and q > 0]
+    order = [*held, *([BTC] if BTC in bought else []), *[s for s in bought if s != BTC]]
+    after = revalue(priced or valuation, {s: float(after_qty.get(s, 0.0)) for s in order})
+    return Rebalance(plan=plan, before=valuation, after=after, excluded=dict(excluded or {}))
 
 
 def rebalance_now(ctx: ReadContext, target_btc_share: float, *, include_stale: bool = False,

@@ -7,9 +7,11 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from webapi import (
     assets,
+    backtest,
     diversification,
     health,
     holdings,
+    optimize,
     performance,
     portfolio,
     portfolio_history,
@@ -21,7 +23,7 @@ from webapi.common import json_error, query_error
 def register_api(server: Flask) -> None:
     """Attach every /api blueprint and JSON error handlers to the Flask server."""
     for module in (portfolio, portfolio_history, diversification, health, holdings, assets,
-                   transactions, performance):
+                   transactions, performance, optimize, backtest):
         server.register_blueprint(module.bp)
 
     # Without this, Dash's catch-all page route would answer unknown /api paths with 200 HTML.

@@ -18,6 +18,7 @@ from data.errors import DataError
 from queries.history import portfolio_history
 from webapi.common import query_params
 from webapi.payloads import history_payload
+from webapi.history_hourly import hourly_response
 
 logger = logging.getLogger(__name__)
 
@@ -41,9 +42,17 @@ def _parse_days(raw: str | None) -> int:
 
 
 @bp.get("/api/portfolio/history")
-@query_params("days")
+@query_params("days", "interval")
 def get_portfolio_history():
-    """Last N days of ``{"date", "value_btc", "return_btc"}``; 400 on a bad ``days``."""
+    """Last N days of ``{"date", "value_btc", "return_btc"}``; 400 on a bad ``days``.
+
+    ``interval=1h``: the hourly view (``webapi.history_hourly``), days 1..7.
+    """
+    interval = request.args.get("interval", "1d")
+    if interval not in ("1d", "1h"):
+        return jsonify({"error": "interval must be 1d or 1h"}), 400
+    if interval == "1h":
+        return hourly_response(request.args.get("days"))
     try:
         days = _parse_days(request.args.get("days"))
     except ValueError as exc:

@@ -313,7 +313,7 @@ def test_bad_input_api_wrong_method_is_405_json(client, repo, settings):
 # Declared query parameters per route (rule, method): a new route or parameter needs a row.
 API_ROUTES = {
     ("/api/portfolio", "GET"): set(),
-    ("/api/portfolio/history", "GET"): {"days"},
+    ("/api/portfolio/history", "GET"): {"days", "interval"},
     ("/api/correlation", "GET"): {"assets", "lookback_days"},
     ("/api/rebalance", "GET"): {"target_btc_pct", "band", "fee_bps", "min_trade_btc",
                                  "min_trade_usd", "include_stale"},
@@ -329,6 +329,11 @@ API_ROUTES = {
     ("/api/transactions/import", "POST"): {"dry_run", "timezone"},
     ("/api/transactions/export", "GET"): {"format"},
     ("/api/performance", "GET"): {"start", "end"},
+    ("/api/diversification", "GET"): {"lookback_days", "threshold"},
+    ("/api/optimize", "GET"): {"target_btc_pct", "lookback_days", "method", "max_per_asset",
+                               "max_per_category", "universe", "fee_bps", "min_trade_btc"},
+    ("/api/backtest", "GET"): {"strategy", "rebalance", "years", "fee_bps", "target_btc_pct"},
+    ("/api/correlation/rolling", "GET"): {"window_days", "days"},
 }
 # The body a route is called with (POST /api/holdings's for any other POST not listed).
 REFERENCE_BODIES = {

@@ -22,7 +22,7 @@ def _headers(tree) -> list:
 
 def test_every_panel_header_has_an_info_tooltip():
     headers = _headers(panels([30, 90]))
-    assert len(headers) == 6
+    assert len(headers) == 9
     for header in headers:
         title = next(c for c in header.children if isinstance(c, str))
         tips = [n for n in _walk(header) if type(n).__name__ == "Tooltip"]

@@ -94,20 +94,20 @@ def test_update_export_sends_one_csv_row_per_holding(page, settings):
 
 
 def test_update_rebalance_rejects_targets_outside_0_100(page):
-    table, key = page.update_rebalance(150, None, 0, None)
+    table, key = page.update_rebalance(150, None, 0, False, None, None, None, None)
     assert "between 0 and 100" in str(table) and key is None
 
 
 def test_update_rebalance_resends_the_table_only_when_trades_change(page):
-    table, key = page.update_rebalance(50, None, 0, None)
+    table, key = page.update_rebalance(50, None, 0, False, None, None, None, None)
     assert "sell" in str(table) and key
-    assert page.update_rebalance(50, None, 1, key) == (page.dash.no_update, page.dash.no_update)
-    other, other_key = page.update_rebalance(80, None, 2, key)
+    assert page.update_rebalance(50, None, 1, False, None, None, None, key) == (page.dash.no_update, page.dash.no_update)
+    other, other_key = page.update_rebalance(80, None, 2, False, None, None, None, key)
     assert other_key != key
 
 
 def test_update_correlation_builds_the_heatmap_of_the_universe(page, settings):
-    fig, _low = page.update_correlation(90, "light")
+    fig, _low, _note = page.update_correlation(90, "light")
     assert list(fig.data[0].x) == list(settings.assets)
 
 
@@ -133,7 +133,7 @@ def test_update_rebalance_only_btc_held_says_why(page, repo, settings):
     for symbol in list(repo.load_holdings(settings.portfolio.name)):
         if symbol != "BTC":
             repo.remove_holding(symbol, settings.portfolio.name)
-    assert "No rebalance" in str(page.update_rebalance(50, None, 0, None)[0])
+    assert "No rebalance" in str(page.update_rebalance(50, None, 0, False, None, None, None, None)[0])
 
 
 def test_header_24h_change_is_hand_computed_from_the_csv(page, settings):
@@ -181,12 +181,12 @@ def test_backfill_text(state, text):
 
 def test_update_rebalance_names_the_stale_holding_it_does_not_trade(page, repo, settings):
     repo.set_holding("MATIC", 20_000.0, settings.portfolio.name)  # series ended 2025-03-24
-    table, key = page.update_rebalance(30, None, 0, None)
+    table, key = page.update_rebalance(30, None, 0, False, None, None, None, None)
     text = str(table)
     assert "Not traded: " in text and "MATIC (stale price from 2025-03-24" in text
     assert "'MATIC'" not in text.split("Not traded")[0]  # no trade row for it
     repo.remove_holding("MATIC", settings.portfolio.name)
-    assert page.update_rebalance(30, None, 1, key)[1] != key
+    assert page.update_rebalance(30, None, 1, False, None, None, None, key)[1] != key
 
 
 def test_rebalance_plan_whole_shares_and_small_legs_listed(ctx, settings):
@@ -201,7 +201,7 @@ def test_rebalance_plan_whole_shares_and_small_legs_listed(ctx, settings):
 
 
 def test_update_rebalance_shows_skipped_legs_with_reason(page):
-    table, _ = page.update_rebalance(50.01, None, 0, None)
+    table, _ = page.update_rebalance(50.01, None, 0, False, None, None, None, None)
     assert "skipped: less than one lot" in str(table)
     shown = re.search(r"BTC share after these trades: (\d+\.\d\d)%", str(table))
     assert shown and abs(float(shown.group(1)) - 50.01) < 2    # near the target, not on it

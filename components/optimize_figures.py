@@ -1,0 +1,60 @@
+"""Figures and tables (pure) of the backtest and correlation-drift panels."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+import plotly.graph_objects as go
+from dash import html
+
+from components.figures import BTC_ORANGE, PALETTE, _base_layout
+from components.format import fmt_btc, fmt_pct
+
+STRATEGY_LABELS = {"current": "Current mix", "optimized": "Optimized (walk-forward)",
+                   "btc_target": "BTC at target"}
+STRATEGY_COLOURS = {"current": "#18bc9c", "optimized": "#3498db", "btc_target": BTC_ORANGE}
+
+
+def backtest_figure(series: Mapping[str, pd.Series], *, dark: bool = False) -> go.Figure:
+    """Each strategy's BTC value per day (index UTC dates)."""
+    fig = go.Figure([go.Scatter(
+        x=s.index, y=s.to_numpy(), name=STRATEGY_LABELS.get(name, name),
+        line={"color": STRATEGY_COLOURS.get(name, "#7f8c8d"), "width": 1.8},
+        hovertemplate="%{x|%Y-%m-%d}: ₿%{y:.6f}<extra>" + name + "</extra>")
+        for name, s in series.items()])
+    fig.update_layout(legend={"orientation": "h", "y": 1.1, "x": 0}, hovermode="x unified")
+    fig.update_yaxes(title_text="BTC", tickformat=".4f")
+    return _base_layout(fig, dark=dark, height=320)
+
+
+def backtest_table(summaries: Mapping[str, Mapping[str, float]]) -> dbc.Table:
+    """Return, volatility, drawdown, turnover and fees per strategy (all in BTC terms)."""
+    head = html.Thead(html.Tr([html.Th(h, className=c) for h, c in (
+        ("Strategy", ""), ("Return", "text-end"), ("Vol (yr)", "text-end"),
+        ("Max DD", "text-end"), ("Turnover", "text-end"), ("Fees", "text-end"))]))
+    rows = [html.Tr([
+        html.Td(STRATEGY_LABELS.get(name, name)),
+        html.Td(fmt_pct(s["total_return_btc"], 1), className="text-end font-monospace"),
+        html.Td(fmt_pct(s["volatility_btc_365"], 1), className="text-end font-monospace"),
+        html.Td(fmt_pct(s["max_drawdown_btc"], 1), className="text-end font-monospace"),
+        html.Td(f"{s['turnover']:.2f}", className="text-end font-monospace"),
+        html.Td(fmt_btc(s["fees_btc"]), className="text-end font-monospace"),
+    ]) for name, s in summaries.items()]
+    return dbc.Table([head, html.Tbody(rows)], size="sm", responsive=True, className="mb-0 small")
+
+
+def drift_figure(frame: pd.DataFrame, *, window_days: int, dark: bool = False) -> go.Figure:
+    """Rolling correlation to BTC, one line per asset; gaps where a window has no number."""
+    fig = go.Figure([go.Scatter(
+        x=frame.index, y=frame[s].to_numpy(), name=str(s), connectgaps=False,
+        line={"color": PALETTE[i % len(PALETTE)], "width": 1.5},
+        hovertemplate="%{x|%Y-%m-%d}: %{y:.2f}<extra>" + str(s) + "</extra>")
+        for i, s in enumerate(frame.columns)])
+    fig.add_hline(y=0.5, line={"dash": "dot", "width": 1, "color": "#7f8c8d"})
+    fig.update_layout(legend={"orientation": "h", "y": 1.1, "x": 0},
+                      title={"text": f"{window_days}-day correlation to BTC", "x": 0,
+                             "font": {"size": 12}})
+    fig.update_yaxes(range=[-1, 1], title_text="corr")
+    return _base_layout(fig, dark=dark, height=320)
