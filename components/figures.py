@@ -41,7 +41,7 @@ def correlation_heatmap(matrix: pd.DataFrame, n_obs: pd.DataFrame, *, min_obs: i
     return _base_layout(fig, dark=dark, height=430)
 
 
-def history_figure(history: pd.DataFrame, *, dark: bool = False) -> go.Figure:
+def history_figure(history: pd.DataFrame, *, dark: bool = False, freq: str = "D") -> go.Figure:
     """Portfolio value in BTC per day against the flat 'held BTC' line.
 
     Days missing from ``history`` (a stretch of history no provider could fill) are drawn as a
@@ -49,8 +49,9 @@ def history_figure(history: pd.DataFrame, *, dark: bool = False) -> go.Figure:
 
     Args:
         history: index date (UTC), columns ``value_btc`` and ``held_btc``.
+        freq: the step of the series ("D" daily, "h" hourly): a missing step is a gap.
     """
-    history = with_gaps(history)
+    history = with_gaps(history, freq=freq)
     fig = go.Figure([
         go.Scatter(x=history.index, y=history["value_btc"], name="Portfolio (BTC)",
                    line={"color": "#18bc9c", "width": 2}, connectgaps=False,
@@ -64,11 +65,11 @@ def history_figure(history: pd.DataFrame, *, dark: bool = False) -> go.Figure:
     return _base_layout(fig, dark=dark, height=320)
 
 
-def with_gaps(daily: pd.DataFrame) -> pd.DataFrame:
-    """A daily frame on every calendar day of its range: days it lacks become NaN rows."""
+def with_gaps(daily: pd.DataFrame, *, freq: str = "D") -> pd.DataFrame:
+    """A frame on every step (calendar day by default) of its range: steps it lacks are NaN."""
     if len(daily) < 2:
         return daily
-    full = pd.date_range(daily.index.min(), daily.index.max(), freq="D", name=daily.index.name)
+    full = pd.date_range(daily.index.min(), daily.index.max(), freq=freq, name=daily.index.name)
     return daily.reindex(full)
 
 

@@ -131,7 +131,7 @@ def hourly_history_figure(window: str, *, dark: bool):
     values = frame["value_btc"].dropna()
     held = float(values.iloc[0]) if len(values) else 0.0
     return figures.history_figure(pd.DataFrame({"value_btc": values, "held_btc": held}),
-                                  dark=dark)
+                                  dark=dark, freq="h")
 
 
 def register_callbacks() -> None:

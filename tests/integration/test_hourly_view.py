@@ -131,9 +131,9 @@ def test_value_chart_offers_24h_and_7d_at_hourly_resolution(hourly_env):
     from app import create_app
     create_app(settings, repo)
     import pages.dashboard as dashboard
-    day, _, _ = dashboard.update_history_charts(None, "light", "24h")
-    week, _, _ = dashboard.update_history_charts(None, "light", "7d")
-    daily, _, _ = dashboard.update_history_charts(None, "light", "all")
+    day, _, _, _ = dashboard.update_history_charts(None, "light", "24h")
+    week, _, _, _ = dashboard.update_history_charts(None, "light", "7d")
+    daily, _, _, _ = dashboard.update_history_charts(None, "light", "all")
     assert len(day.data[0].x) == 24 and len(week.data[0].x) == 7 * 24
     step = pd.Timestamp(day.data[0].x[1]) - pd.Timestamp(day.data[0].x[0])
     assert step == timedelta(hours=1)
