@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from data.errors import StorageError
+from data.redaction import clip
 from data.holdings import BACKFILL_PREFIX
 from data.storage import meta
 
@@ -47,7 +48,7 @@ def set_backfill_state(repo, symbol: str, state: str, *, now: datetime,  # noqa:
     """Overwrite the recorded state of one symbol's backfill request (one transaction)."""
     key = BACKFILL_PREFIX + symbol
     value = json.dumps({"state": state, "updated_at": now.isoformat(),
-                        **({"error": error[:300]} if error else {})})
+                        **({"error": clip(error, 300)} if error else {})})
     try:
         with repo.engine.begin() as conn:
             updated = conn.execute(meta.update().where(meta.c.key == key).values(value=value))

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from data.redaction import clip
+
 logger = logging.getLogger(__name__)
 
 JobFn = Callable[[datetime], Any]
@@ -141,4 +143,4 @@ def job_outcome(result: Any) -> tuple[str, str | None]:
     errors = [a.error for a in assets if getattr(a, "error", None)]
     if not errors:
         return "ok", None
-    return ("error" if len(errors) == len(assets) else "partial"), "; ".join(errors)[:300]
+    return ("error" if len(errors) == len(assets) else "partial"), clip("; ".join(errors), 300)

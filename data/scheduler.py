@@ -31,6 +31,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from data.errors import AppError, ConfigError
+from data.redaction import clip
 from data.jobs import JobSet, build_jobs, job_outcome
 from data.locks import LeaderLock, make_leader_lock, owner_id
 from data.scheduler_state import (
@@ -228,7 +229,7 @@ class SchedulerRunner:
             with self._info_lock:
                 info = self._info.setdefault(name, {"runs": 0})
                 info.update(last_run=started.isoformat(), outcome=outcome,
-                            error=error[:300] if error else None,
+                            error=clip(error, 300) if error else None,
                             seconds=round((self._clock() - started).total_seconds(), 3))
                 info["runs"] += 1
             self._wake.set()

@@ -24,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from data.errors import StorageError
+from data.redaction import clip
 from data.models import Quote
 
 logger = logging.getLogger(__name__)
@@ -398,7 +399,7 @@ class Repository:
         """
         stamp = _epoch(now)
         values = ({"healthy": True, "failures": 0, "last_ok": stamp} if ok else
-                  {"healthy": False, "failures": 1, "last_error": (error or "")[:500],
+                  {"healthy": False, "failures": 1, "last_error": clip(error or "", 500),
                    "last_error_at": stamp})
         stmt = _insert(self.backend, source_health).values(source=source, **values)
         update = dict(values)
