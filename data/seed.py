@@ -14,6 +14,7 @@ import pandas as pd
 
 from data.errors import StorageError
 from data.storage import Repository
+from data.store_guard import boot_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,23 +53,26 @@ def seed_store(repo: Repository, sample_path: str | Path, *, now: datetime | Non
 
 def init_portfolio(repo: Repository, holdings: dict[str, float],
                    portfolio: str = "default") -> bool:
-    """Write the configured sample portfolio on first start only; later the user owns it."""
-    if not repo.claim_meta(PORTFOLIO_KEY, portfolio):
-        return False
-    for symbol, quantity in holdings.items():
-        repo.set_holding(symbol, quantity, portfolio)
-    return True
+    """Write the configured sample portfolio on first start only; later the user owns it.
+
+    The claim and the holdings are one transaction: a kill in between used to leave the claim
+    without the holdings, and the sample portfolio was lost for good.
+    """
+    return repo.claim_portfolio(PORTFOLIO_KEY, holdings, portfolio)
 
 
 def open_store(settings) -> Repository:  # noqa: ANN001 - settings.Settings (no import cycle)
     """Open (migrate) the store, seed it from the sample and write the sample portfolio once.
 
-    Used by every entry point (app, gunicorn workers, ``python -m data.scheduler``): seeding and
-    the sample portfolio are run-once guards in the store, so they may race on a fresh store.
+    Used by every entry point (app, gunicorn workers, ``python -m data.scheduler``). Processes
+    opening one fresh store together take turns (the store's start-up lock); each step is
+    resumable (seeding claims its key after its rows, the portfolio is one transaction), so a
+    kill at any instant leaves a fresh store or a complete one.
     """
     repo = Repository.from_url(settings.store.url)
     seed = Path(settings.store.seed_file)
-    seed_store(repo, seed if seed.is_absolute() else ROOT / seed)
-    init_portfolio(repo, settings.portfolio.holdings, settings.portfolio.name)
-    repo.sync_assets({s: a.model_dump() for s, a in settings.assets.items()})
+    with boot_lock(repo.engine):
+        seed_store(repo, seed if seed.is_absolute() else ROOT / seed)
+        init_portfolio(repo, settings.portfolio.holdings, settings.portfolio.name)
+        repo.sync_assets({s: a.model_dump() for s, a in settings.assets.items()})
     return repo

@@ -23,6 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
+from data import store_guard
 from data.errors import StorageError
 from data.redaction import clip
 from data.models import Quote
@@ -125,7 +126,7 @@ def migrate(engine: sa.Engine) -> None:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except SQLAlchemyError as exc:
-        raise StorageError(f"store migration failed: {exc.__class__.__name__}") from exc
+        raise StorageError(f"store migration failed: {store_guard.describe(exc, engine)}") from exc
 
 
 # Newest close per symbol (in a time window). A GROUP BY reads every row of the table (~35 ms
@@ -169,22 +170,54 @@ class Repository:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
         self.backend = engine.dialect.name
+        self.last_write_error: str | None = None
 
     @classmethod
     def from_url(cls, url: str) -> Repository:
-        """Create the engine, migrate the schema and return a repository."""
-        if url.startswith("sqlite:///") and ":memory:" not in url:
-            Path(url[len("sqlite:///"):]).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        """Create the engine, migrate the schema (once, under the start-up lock), return a repo.
+
+        Raises:
+            StorageError: one line naming the cause and the store (directory not creatable,
+                zero-length file, not a database, read-only, unreachable server).
+        """
+        store_guard.prepare_sqlite_file(url)
         engine = create_engine(url)
-        migrate(engine)
+        with store_guard.boot_lock(engine):
+            store_guard.check_not_empty(url)
+            migrate(engine)
         return cls(engine)
 
-    def _run(self, fn):
+    def _run(self, fn, *, write: bool = False):
         try:
             with self.engine.begin() as conn:
-                return fn(conn)
+                result = fn(conn)
         except SQLAlchemyError as exc:
-            raise StorageError(f"store error ({self.backend}): {exc.__class__.__name__}") from exc
+            error = StorageError(f"store error ({self.backend}): "
+                                 f"{store_guard.describe(exc, self.engine)}")
+            if write:  # /api/health reports the store read-only / full from real writes
+                self.last_write_error = str(error)
+            raise error from exc
+        if write:
+            self.last_write_error = None
+        return result
+
+    def _write(self, fn):
+        return self._run(fn, write=True)
+
+    def probe_write(self) -> str | None:
+        """Commit one tiny write (a meta stamp); the error text when the store refuses it.
+
+        Catches a read-only or unreachable store and a full disk (the WAL append fails); a
+        failed real write stays in ``last_write_error`` until a real write succeeds.
+        """
+        stamp = str(pd.Timestamp.now(tz="UTC").value)
+        stmt = _insert(self.backend, meta).values(key="health_probe", value=stamp)
+        stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={"value": stamp})
+        try:
+            self._run(lambda conn: conn.execute(stmt))
+        except StorageError as exc:
+            return str(exc)
+        return None
 
     # ---- prices -------------------------------------------------------------------------
     def upsert_prices(self, frame: pd.DataFrame, *, interval: str = "1d",
@@ -238,7 +271,7 @@ class Repository:
                 total += len(conn.execute(stmt, chunk).all())
             return total
 
-        return self._run(write)
+        return self._write(write)
 
     def load_prices(self, symbols: Iterable[str] | None = None, *, interval: str = "1d",
                     start: datetime | None = None, end: datetime | None = None) -> pd.DataFrame:
@@ -312,7 +345,7 @@ class Repository:
                 where=ex.ts >= quotes.c.ts)
             return conn.execute(stmt, rows).rowcount or 0
 
-        return self._run(write)
+        return self._write(write)
 
     def load_quotes(self) -> pd.DataFrame:
         """Latest quote per symbol: symbol, price_usd, change_24h_pct, ts, source, fetched_at."""
@@ -368,12 +401,34 @@ class Repository:
             conn.execute(stmt.on_conflict_do_update(
                 index_elements=["portfolio", "symbol"], set_={"quantity": quantity}))
 
-        self._run(write)
+        self._write(write)
+
+    def claim_portfolio(self, key: str, holdings_by_symbol: Mapping[str, float],
+                        portfolio: str = "default") -> bool:
+        """Write a portfolio and its run-once key in ONE transaction; False if already claimed.
+
+        A kill at any instant leaves both or neither: the key is never without the holdings.
+        """
+        claim = _insert(self.backend, meta).values(key=key, value=portfolio)
+        rows = [{"portfolio": portfolio, "symbol": s, "quantity": float(q)}
+                for s, q in holdings_by_symbol.items()]
+
+        def write(conn: sa.Connection) -> bool:
+            if not conn.execute(claim.on_conflict_do_nothing()).rowcount:
+                return False
+            if rows:
+                stmt = _insert(self.backend, holdings)
+                conn.execute(stmt.on_conflict_do_update(
+                    index_elements=["portfolio", "symbol"],
+                    set_={"quantity": stmt.excluded.quantity}), rows)
+            return True
+
+        return self._write(write)
 
     def remove_holding(self, symbol: str, portfolio: str = "default") -> bool:
         """Delete one holding; return whether it existed."""
         q = holdings.delete().where(holdings.c.portfolio == portfolio, holdings.c.symbol == symbol)
-        return bool(self._run(lambda c: c.execute(q).rowcount))
+        return bool(self._write(lambda c: c.execute(q).rowcount))
 
     def sync_assets(self, universe: Mapping[str, Mapping[str, str]]) -> None:
         """Write the configured universe (symbol -> name, category, kind) to the assets table."""
@@ -388,7 +443,7 @@ class Repository:
             if rows:
                 conn.execute(stmt, rows)
 
-        self._run(write)
+        self._write(write)
 
     # ---- source health & meta -----------------------------------------------------------
     def record_source_status(self, source: str, *, ok: bool, now: datetime,
@@ -406,7 +461,7 @@ class Repository:
         if not ok:
             update["failures"] = source_health.c.failures + 1
         stmt = stmt.on_conflict_do_update(index_elements=["source"], set_=update)
-        self._run(lambda conn: conn.execute(stmt))
+        self._write(lambda conn: conn.execute(stmt))
 
     def load_source_health(self) -> list[dict]:
         """One dict per provider that has been called: healthy, failures, last_ok, last_error."""
@@ -428,4 +483,4 @@ class Repository:
     def claim_meta(self, key: str, value: str) -> bool:
         """Set a key only if absent; return True if this call set it (a run-once guard)."""
         stmt = _insert(self.backend, meta).values(key=key, value=value).on_conflict_do_nothing()
-        return bool(self._run(lambda c: c.execute(stmt).rowcount))
+        return bool(self._write(lambda c: c.execute(stmt).rowcount))

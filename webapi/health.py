@@ -20,9 +20,13 @@ def get_health():
         sources = {row["source"]: row for row in repo.load_source_health()}
     except DataError as exc:
         return json_error(str(exc), 503)
+    # A store that reads but cannot write (disk full, read-only file) is not healthy: probe it,
+    # and report a failed real write (the scheduler's, a holding) too.
+    write_error = repo.probe_write() or repo.last_write_error
     return jsonify({
-        "status": "ok",
-        "store": {"backend": repo.backend, "prices": counts, "quotes": len(repo.load_quotes())},
+        "status": "degraded" if write_error else "ok",
+        "store": {"backend": repo.backend, "prices": counts, "quotes": len(repo.load_quotes()),
+                  "writable": write_error is None, "error": write_error},
         "cache": {"backend": "redis" if settings.cache.redis_url else "filesystem"},
         "scheduler": services.scheduler_state(),
         "sources": {
