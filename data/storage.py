@@ -119,7 +119,7 @@ def migrate(engine: sa.Engine) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(_MIGRATIONS))
     try:
-        with engine.begin() as conn:
+        with store_guard.ddl_transaction(engine) as conn:
             if conn.dialect.name == "postgresql":
                 # Serialise concurrent first starts (several workers) on one advisory lock.
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(727274)"))
@@ -184,6 +184,9 @@ class Repository:
         engine = create_engine(url)
         with store_guard.boot_lock(engine):
             store_guard.check_not_empty(url)
+            path = store_guard.sqlite_file(url)
+            if path is not None and not path.exists():
+                store_guard.create_store_file(path, migrate)
             migrate(engine)
         return cls(engine)
 

@@ -1,7 +1,9 @@
 """Opening a store safely: its file, one-at-a-time first start, and errors that say what broke.
 
-* ``prepare_sqlite_file`` creates the store's directory and refuses a zero-length file (SQLite
-  would silently treat it as a new, empty store and the app would re-seed over a lost one).
+* ``prepare_sqlite_file`` creates the store's directory; ``create_store_file`` creates a new
+  SQLite store migrated under a temporary name and renamed into place, so ``check_not_empty``
+  can refuse a zero-length store file (SQLite would silently treat it as a new, empty store and
+  the app would re-seed over a lost one).
 * ``boot_lock`` serialises the first-start work (migrations, seeding, the sample portfolio) of
   processes opening one store together (gunicorn workers): a file lock next to a SQLite file,
   a session advisory lock on PostgreSQL. A killed holder releases it (the OS drops the file
@@ -15,7 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -58,8 +61,8 @@ def prepare_sqlite_file(url: str) -> None:
 def check_not_empty(url: str) -> None:
     """A store file that exists with 0 bytes lost its content: never start a new store there.
 
-    A fresh SQLite store is created with its first page written (WAL mode writes the header),
-    so 0 bytes means truncation (a full disk, a bad copy), unless its WAL still holds pages.
+    New stores appear complete (``create_store_file``), so 0 bytes means truncation (a full
+    disk, a bad copy), unless its WAL still holds pages.
     Called under ``boot_lock`` so a store another worker is creating is never caught mid-way.
     """
     path = sqlite_file(url)
@@ -70,6 +73,23 @@ def check_not_empty(url: str) -> None:
         return
     raise StorageError(f"store file {path} is empty (0 bytes): it is not a store. Restore it "
                        f"from a backup, or delete it to start a new store")
+
+
+def create_store_file(path: Path, migrate: Callable[[sa.Engine], None]) -> None:
+    """Create a new SQLite store at ``path`` atomically: migrated next to it, then renamed.
+
+    A store file therefore only ever appears complete (schema at head), so a zero-length or
+    half-migrated file at ``path`` can only mean damage, never an interrupted first start.
+    """
+    temp = path.with_name(path.name + ".creating")
+    for leftover in (temp, *(temp.with_name(temp.name + s) for s in ("-journal", "-wal", "-shm"))):
+        leftover.unlink(missing_ok=True)  # an earlier first start killed half-way
+    engine = sa.create_engine(f"sqlite:///{temp}", poolclass=sa.pool.NullPool)
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
+    os.replace(temp, path)
 
 
 def where(engine: sa.Engine) -> str:
@@ -85,6 +105,33 @@ def describe(exc: BaseException, engine: sa.Engine) -> str:
     cause = str(orig).strip().splitlines()[0] if orig is not None and str(orig).strip() else (
         exc.__class__.__name__)
     return f"{clip(cause, 200)} ({where(engine)})"
+
+
+@contextlib.contextmanager
+def ddl_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A connection in one transaction that also covers DDL (for migrations).
+
+    Python's sqlite3 commits before each CREATE/ALTER on its own, so a kill mid-migration used
+    to leave half a schema that no later start could migrate ("table prices already exists").
+    For a SQLite file this opens a separate connection that issues BEGIN itself (SQLAlchemy's
+    documented pysqlite recipe), so the whole upgrade commits or none of it does.
+    """
+    if engine.dialect.name != "sqlite" or sqlite_file(str(engine.url)) is None:
+        with engine.begin() as conn:
+            yield conn
+        return
+    ddl_engine = sa.create_engine(engine.url, poolclass=sa.pool.NullPool,
+                                  connect_args={"timeout": 30, "isolation_level": None})
+
+    @sa.event.listens_for(ddl_engine, "begin")
+    def _explicit_begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    try:
+        with ddl_engine.begin() as conn:
+            yield conn
+    finally:
+        ddl_engine.dispose()
 
 
 @contextlib.contextmanager
