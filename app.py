@@ -68,6 +68,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=None, help="port (default 8000)")
     parser.add_argument("--config", default=None, help="config file (default config.yaml)")
     parser.add_argument("--demo", action="store_true", help="simulated live feed (no network)")
+    parser.add_argument("--check", action="store_true",
+                        help="check the bind and open (migrate, seed) the store, then exit "
+                             "(gunicorn.conf.py runs it before starting workers)")
     return parser.parse_args(argv)
 
 
@@ -84,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
                 k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None})
         settings = settings.model_copy(update=overrides)
         security.check_bind(settings.server.host, os.environ)
+        if args.check:
+            open_store(settings).engine.dispose()
+            return 0
         app = setup_before_serving(create_app(settings))
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)  # noqa: T201 - the one CLI line
