@@ -3,9 +3,9 @@
 One ``install(app, settings, environ)`` puts every guard on the Flask server under Dash, in
 the order a request meets them:
 
-1. ``Host`` must be a loopback name, the bind address or one of ``server.allowed_hosts``
-   (400): a page on another site that re-points its own name at 127.0.0.1 (DNS rebinding)
-   sends its own name as ``Host``.
+1. ``Host`` must be a loopback name, an IP address, the bind address or one of
+   ``server.allowed_hosts`` (400): a page on another site that re-points its own name at
+   127.0.0.1 (DNS rebinding) sends its own name as ``Host``.
 2. A browser request that changes state (POST, PUT, PATCH, DELETE with an ``Origin`` or
    ``Referer``) must come from this origin (403): another web page cannot drive the API.
 3. A server listening beyond loopback without credentials answers nothing but 503, whatever
@@ -117,6 +117,16 @@ def _hostname(netloc: str) -> str:
         return ""
 
 
+def _is_ip(name: str) -> bool:
+    # DNS rebinding needs a name the attacker controls: a browser that sends an address as
+    # Host connected to that address itself, and cross-site writes still meet the Origin check.
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
 def _listens_locally(environ: Mapping) -> bool:
     """Whether the server that received this request listens on loopback (or a unix socket)."""
     sock = environ.get("gunicorn.socket")
@@ -148,7 +158,8 @@ class _Guards:
     def host_allowed(self) -> bool:
         name = _hostname(request.host)
         bound = str(request.environ.get("SERVER_NAME", "")).lower()
-        return name in self.hosts or (name == bound and bound not in WILDCARD_BINDS)
+        return (name in self.hosts or _is_ip(name)
+                or (name == bound and bound not in WILDCARD_BINDS))
 
     def foreign_origin(self) -> str | None:
         """The origin of a cross-site browser request that changes state, else None."""

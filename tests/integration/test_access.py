@@ -36,7 +36,8 @@ def _holding_writes(client, headers: dict) -> list[int]:
 
 
 @pytest.mark.parametrize("host", ["evil.example", "evil.example:8000", "127.0.0.1.nip.io",
-                                  "192.168.1.5:8000", "localhost.evil.example", "[::2]:8000"])
+                                  "localhost.evil.example", "192.168.1.5.evil.example:8000",
+                                  "xn--80ak6aa92e.com", "localhost:8000@evil.example"])
 def test_access_foreign_host_is_refused_and_changes_nothing(client, repo, settings, host):
     before = repo.load_holdings(settings.portfolio.name)
     assert client.get("/api/portfolio", headers={"Host": host}).status_code == 400
@@ -45,8 +46,9 @@ def test_access_foreign_host_is_refused_and_changes_nothing(client, repo, settin
     assert repo.load_holdings(settings.portfolio.name) == before
 
 
+# An address as Host cannot be rebound (the browser connected to it itself): LAN use works.
 @pytest.mark.parametrize("host", ["localhost", "localhost:8000", "127.0.0.1:8000", "[::1]:8000",
-                                  "LOCALHOST:8000"])
+                                  "LOCALHOST:8000", "192.168.1.5:8000", "[fd00::5]:8000"])
 def test_access_loopback_hosts_are_served(client, host):
     assert client.get("/api/portfolio", headers={"Host": host}).status_code == 200
 
