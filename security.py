@@ -31,10 +31,10 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
-from werkzeug.exceptions import HTTPException
 from limits import parse
 from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from werkzeug.exceptions import HTTPException
 
 from data.errors import ConfigError
 from data.redaction import register_secret

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from data.errors import StorageError
-from data.redaction import clip
 from data.holdings import BACKFILL_PREFIX
+from data.redaction import clip
 from data.storage import meta
 
 logger = logging.getLogger(__name__)

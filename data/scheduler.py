@@ -31,9 +31,9 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from data.errors import AppError, ConfigError
-from data.redaction import clip
 from data.jobs import JobSet, build_jobs, job_outcome
 from data.locks import LeaderLock, make_leader_lock, owner_id
+from data.redaction import clip
 from data.scheduler_state import (
     describe_scheduler,
     prune_states,

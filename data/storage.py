@@ -25,8 +25,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from data import store_guard
 from data.errors import StorageError
-from data.redaction import clip
 from data.models import Quote
+from data.redaction import clip
 
 logger = logging.getLogger(__name__)
 

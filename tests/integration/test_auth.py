@@ -10,8 +10,8 @@ import sys
 import pytest
 
 from app import create_app
-from security import check_bind, is_loopback
 from data.errors import ConfigError
+from security import check_bind, is_loopback
 from tests.conftest import ROOT
 
 CREDS = {"BTCFOLIO_AUTH_USER": "alice", "BTCFOLIO_AUTH_PASSWORD": "s3cret-pass-2026"}
