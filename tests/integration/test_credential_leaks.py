@@ -22,12 +22,12 @@ from data.redaction import clip, register_secret
 from data.storage import Repository
 from tests.integration.helpers import source
 
-KEY = "CG-partialLEAKcanary0123456789xyz"  # 33 characters, like a CoinGecko demo key
+KEY = "CG-q7Zx9Kk2Wv4Hj8Tn3Bd6Yp1Lm5Rs0Q"  # 33 characters, like a CoinGecko demo key
 CMC_KEY = "cmc-redirectLEAKcanary-5d2b7f3a9c1e"
 NOW = datetime(2025, 8, 13, 12, 0, tzinfo=timezone.utc)
 
 
-def _pieces(key: str, size: int = 6) -> set[str]:
+def _pieces(key: str, size: int = 7) -> set[str]:
     return {key[i:i + size] for i in range(len(key) - size + 1)}
 
 
