@@ -218,7 +218,8 @@ def _scheduler_pids(master: int) -> list[int]:
 def test_serving_runs_one_scheduler_beside_the_workers_and_restarts_it(tmp_path):
     fake = FakeCoinGecko().start()
     port = _free_port()
-    env = _env(tmp_path, **provider_env(fake.url), BTCFOLIO__DEMO="true",
+    env = _env(tmp_path, **provider_env(fake.url), BTCFOLIO__SOURCES__COINGECKO__ENABLED="true",
+               BTCFOLIO__DEMO="true",
                BTCFOLIO__REFRESH__INTERVAL_SECONDS="2", BTCFOLIO__CACHE__QUOTE_TTL_SECONDS="1",
                BTCFOLIO_WORKERS="2")
     proc = _gunicorn(["-c", "gunicorn.conf.py", "-b", f"127.0.0.1:{port}"], env,
