@@ -11,7 +11,7 @@ the order a request meets them:
 3. A server listening beyond loopback without credentials answers nothing but 503, whatever
    started it (``python app.py`` refuses earlier; ``gunicorn -b 0.0.0.0 app:server`` lands here).
 4. Basic auth when credentials are set (constant-time compare); failed logins are throttled
-   per client (429 with ``Retry-After``, the ``limits`` library's moving window).
+   per client and process (429 with ``Retry-After``, the ``limits`` library's moving window).
 5. Bodies: at most ``MAX_REQUEST_BYTES`` everywhere (413); a Dash callback body must match the
    callback it names (``dash_guard``), else 400.
 6. Errors Dash raises on requests it does not understand (a forged callback value, an unknown
@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
 from limits import parse
-from limits.storage import MemoryStorage, storage_from_string
+from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from werkzeug.exceptions import HTTPException
 
@@ -150,9 +150,9 @@ class _Guards:
         server = settings.server
         extra = set(getattr(server, "allowed_hosts", ()) or ())
         self.hosts = frozenset(h.lower() for h in LOOPBACK_NAMES | {server.host} | extra)
-        storage = (storage_from_string(settings.cache.redis_url) if settings.cache.redis_url
-                   else MemoryStorage())
-        self.limiter = MovingWindowRateLimiter(storage)
+        # Per process: with N workers a guesser gets at most N x the limit, and a Redis outage
+        # can never turn a login into a 500.
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
         self.warned_open_bind = False
 
     def host_allowed(self) -> bool:
