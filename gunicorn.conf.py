@@ -111,7 +111,11 @@ def _supervise_scheduler(log) -> None:  # noqa: ANN001 - gunicorn logger
         proc = subprocess.Popen([sys.executable, "-m", "data.scheduler"], cwd=ROOT,
                                 env=os.environ.copy())
         _scheduler["proc"] = proc
-        code = proc.wait()
+        # Poll, never a blocking wait: the master reaps its children itself (SIGCHLD), and a
+        # blocking waitpid here missed the exit of a killed scheduler.
+        while proc.poll() is None and not _scheduler["stopping"]:
+            time.sleep(0.5)
+        code = proc.returncode
         if _scheduler["stopping"]:
             return
         log.error("scheduler process exited with code %s; restarting in 5 s", code)
