@@ -143,7 +143,8 @@ def boot_lock(engine: sa.Engine) -> Iterator[None]:
             unreachable.
     """
     if engine.dialect.name == "sqlite":
-        path = sqlite_file(engine.url.render_as_string(hide_password=False))
+        # url.database, not the rendered URL: rendering percent-encodes "file:" URI names.
+        path = sqlite_file(f"sqlite:///{engine.url.database or ''}")
         if path is None:
             yield
             return

@@ -80,6 +80,7 @@ def test_read_only_store_names_cause_and_file_and_health_is_degraded(tmp_path, r
     assert health["store"]["writable"] is False
     assert "readonly database" in health["store"]["error"] and path in health["store"]["error"]
     assert client.get("/api/portfolio").status_code == 200  # reads still served
+    assert not (ROOT / "file%3A").exists()  # the start-up lock sits next to the store file
 
 
 def test_full_store_makes_health_degraded(settings, repo):
