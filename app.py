@@ -9,8 +9,6 @@ this module starts nothing).
 from __future__ import annotations
 
 import argparse
-import hmac
-import ipaddress
 import logging
 import os
 import signal
@@ -21,13 +19,12 @@ from pathlib import Path
 
 import dash
 import dash_bootstrap_components as dbc
-from flask import Response, redirect, request
+from flask import redirect, request
 
-import hardening
+import security
 import services
 from data import clock
 from data.errors import AppError, ConfigError
-from data.redaction import register_secret
 from data.scheduler import health_provider, should_start_embedded, start_embedded
 from data.seed import open_store
 from data.storage import Repository
@@ -38,55 +35,6 @@ from webapi import register_api
 logger = logging.getLogger("btcfolio")
 ROOT = Path(__file__).resolve().parent
 DASHBOARD_PATH = "/portfolio/dashboard"
-AUTH_USER_ENV, AUTH_PASSWORD_ENV = "BTCFOLIO_AUTH_USER", "BTCFOLIO_AUTH_PASSWORD"
-
-
-def auth_credentials(environ: Mapping[str, str]) -> tuple[str, str] | None:
-    """HTTP basic-auth credentials from the environment (both variables, or none)."""
-    user, password = environ.get(AUTH_USER_ENV), environ.get(AUTH_PASSWORD_ENV)
-    if not (user and password):
-        return None
-    register_secret(password)
-    return user, password
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost and 127.0.0.0/8 / ::1."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_bind(host: str, environ: Mapping[str, str]) -> None:
-    """Refuse to serve beyond loopback without basic-auth credentials.
-
-    Raises:
-        ConfigError: host is not loopback (e.g. 0.0.0.0, ::, a LAN address, "") and the auth
-            variables are not both set.
-    """
-    if not is_loopback(host) and not auth_credentials(environ):
-        shown = host or "an empty host (all interfaces)"
-        raise ConfigError(f"server.host: refusing to bind {shown} (not loopback) without auth: "
-                          f"set {AUTH_USER_ENV} and {AUTH_PASSWORD_ENV}")
-
-
-def _install_basic_auth(server, credentials: tuple[str, str]) -> None:
-    """Require the credentials on every route: pages, assets, Dash callbacks and /api."""
-    user, password = credentials
-
-    @server.before_request
-    def _require_auth():
-        auth = request.authorization
-        ok = (auth is not None and auth.type == "basic"
-              and hmac.compare_digest((auth.username or "").encode(), user.encode())
-              and hmac.compare_digest((auth.password or "").encode(), password.encode()))
-        if ok:
-            return None
-        return Response("authentication required\n", 401,
-                        {"WWW-Authenticate": 'Basic realm="btcfolio"'})
 
 
 def create_app(settings: Settings, repo: Repository | None = None, *,
@@ -108,10 +56,8 @@ def create_app(settings: Settings, repo: Repository | None = None, *,
     )
     app.layout = dbc.Container([dash.page_container], fluid=True, className="px-0")
     server = app.server
-    credentials = auth_credentials(os.environ if environ is None else environ)
-    if credentials:
-        _install_basic_auth(server, credentials)
-    hardening.install(server)
+    # Host/origin checks, the bind guard, basic auth and body limits run before anything else.
+    security.install(app, settings, os.environ if environ is None else environ)
     register_api(server)
     install_not_found_status(app)
 
@@ -130,6 +76,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=None, help="port (default 8000)")
     parser.add_argument("--config", default=None, help="config file (default config.yaml)")
     parser.add_argument("--demo", action="store_true", help="simulated live feed (no network)")
+    parser.add_argument("--check", action="store_true",
+                        help="check the bind and open (migrate, seed) the store, then exit "
+                             "(gunicorn.conf.py runs it before starting workers)")
     return parser.parse_args(argv)
 
 
@@ -146,7 +95,10 @@ def main(argv: list[str] | None = None) -> int:
             overrides["server"] = settings.server.model_copy(update={
                 k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None})
         settings = settings.model_copy(update=overrides)
-        check_bind(settings.server.host, os.environ)
+        security.check_bind(settings.server.host, os.environ)
+        if args.check:
+            open_store(settings).engine.dispose()
+            return 0
         busy = port_in_use_message(settings.server.host, settings.server.port)
         if busy:
             print(f"cannot start: {busy}", file=sys.stderr)  # noqa: T201 - the one CLI line

@@ -33,6 +33,9 @@ class _Strict(BaseModel):
 class ServerSettings(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+    # Host names the server answers besides loopback names and the bind address (security.py):
+    # the public name behind a reverse proxy, a LAN address. Other Host headers get a 400.
+    allowed_hosts: tuple[str, ...] = ()
 
 
 class StoreSettings(_Strict):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Collection
 
 # Above this a quantity is a typo, not a holding (the whole BTC supply is 2.1e7).
@@ -29,7 +30,14 @@ def validate_symbol(symbol: object, universe: Collection[str]) -> str:
         raise HoldingInputError("symbol", "choose an asset")
     if not symbol.isprintable():  # a tab, NUL or newline is not a typo of a configured symbol
         raise HoldingInputError("symbol", "the symbol contains control characters")
-    canonical = symbol.strip().upper()
+    text = symbol.strip()
+    if not text.isascii():
+        # str.upper() folds look-alikes onto ASCII ("ſol" -> "SOL", "ﬀ" -> "FF"), so a
+        # non-ASCII symbol is refused before any case folding; NFKC only suggests the intent.
+        folded = unicodedata.normalize("NFKC", text).upper()
+        hint = f" (did you mean {folded}?)" if folded.isascii() and folded in universe else ""
+        raise HoldingInputError("symbol", f"symbols are plain ASCII letters and digits{hint}")
+    canonical = text.upper()
     if canonical not in universe:
         raise HoldingInputError(
             "symbol", f"{canonical[:32]} is not an asset of the configured universe")

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from data.errors import StorageError
 from data.holdings import BACKFILL_PREFIX
+from data.redaction import clip
 from data.storage import meta
 
 logger = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ def set_backfill_state(repo, symbol: str, state: str, *, now: datetime,  # noqa:
     """Overwrite the recorded state of one symbol's backfill request (one transaction)."""
     key = BACKFILL_PREFIX + symbol
     value = json.dumps({"state": state, "updated_at": now.isoformat(),
-                        **({"error": error[:300]} if error else {})})
+                        **({"error": clip(error, 300)} if error else {})})
     try:
         with repo.engine.begin() as conn:
             updated = conn.execute(meta.update().where(meta.c.key == key).values(value=value))

@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
 
@@ -29,7 +29,7 @@ from data.errors import (
     RateLimitError,
     TransientError,
 )
-from data.redaction import SECRET_PARAM_NAMES
+from data.redaction import SECRET_PARAM_NAMES, clip
 
 logger = logging.getLogger(__name__)
 
@@ -74,21 +74,21 @@ def _body_message(response: requests.Response) -> str:
     try:
         body = response.json()
     except ValueError:
-        return response.text[:120].strip()
+        return clip(response.text, 120).strip()
     if isinstance(body, dict):
         if isinstance(body.get("error"), dict) and "status" in body["error"]:
             body = body["error"]  # CoinGecko: {"error": {"status": {error_code, ...}}}
         status = body.get("status")
         if isinstance(status, dict) and status.get("error_message"):
-            return str(status["error_message"])
+            return clip(str(status["error_message"]), 120)
         for outer in ("chart", "finance", "quoteResponse"):
             inner = body.get(outer)
             err = inner.get("error") if isinstance(inner, dict) else None
             if isinstance(err, dict):
-                return str(err.get("description") or err.get("code"))
+                return clip(str(err.get("description") or err.get("code")), 120)
         if body.get("error"):
-            return str(body["error"])
-    return str(body)[:120]
+            return clip(str(body["error"]), 120)
+    return clip(str(body), 120)
 
 
 def raise_for_status(response: requests.Response, *, provider: str, url_redacted: str) -> None:
@@ -128,7 +128,8 @@ def get_response(session: requests.Session, url: str, params: Mapping[str, Any] 
     deadline = time.monotonic() + timeout
     try:
         response = session.get(url, params=dict(params or {}), headers=dict(headers or {}),
-                               timeout=timeout, stream=True)
+                               timeout=timeout, stream=True, allow_redirects=False)
+        response = _follow_same_origin(session, response, url, headers, timeout=timeout, **kw)
         _read_body(response, deadline)
     except _DeadlinePassed as exc:
         raise TransientError(f"{provider}: answer took longer than {timeout:g}s in total on "
@@ -141,6 +142,44 @@ def get_response(session: requests.Session, url: str, params: Mapping[str, Any] 
         raise TransientError(f"{provider}: request failed on {where}: "
                              f"{exc.__class__.__name__}", **kw) from exc
     raise_for_status(response, provider=provider, url_redacted=shown)
+    return response
+
+
+MAX_REDIRECTS = 5
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or default
+
+
+def _follow_same_origin(session: requests.Session, response: requests.Response, url: str,
+                        headers: Mapping[str, str] | None, *, timeout: float, provider: str,
+                        url_redacted: str) -> requests.Response:
+    """Follow redirects within the provider's origin; refuse one to another origin.
+
+    requests re-sends custom headers on a redirect (it strips only ``Authorization``), so
+    CoinGecko's and CoinMarketCap's key headers would reach whatever host a redirect names.
+    """
+    for _ in range(MAX_REDIRECTS):
+        if not response.is_redirect:
+            return response
+        target = urljoin(response.url, response.headers.get("Location", ""))
+        response.close()
+        if _origin(target) != _origin(url):
+            scheme, host, port = _origin(target)
+            raise BadResponseError(
+                f"{provider}: {short_url(url_redacted)} redirected to another origin "
+                f"({scheme}://{host}:{port}); not followed, the request carries credentials",
+                provider=provider, status=response.status_code, url_redacted=url_redacted)
+        response = session.get(target, headers=dict(headers or {}), timeout=timeout,
+                               stream=True, allow_redirects=False)
+    if response.is_redirect:
+        response.close()
+        raise BadResponseError(f"{provider}: more than {MAX_REDIRECTS} redirects from "
+                               f"{short_url(url_redacted)}", provider=provider,
+                               status=response.status_code, url_redacted=url_redacted)
     return response
 
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from data.universe import effective_universe
+from data.redaction import clip
 
 logger = logging.getLogger(__name__)
 
@@ -181,4 +182,4 @@ def job_outcome(result: Any) -> tuple[str, str | None]:
     errors = [a.error for a in assets if getattr(a, "error", None)]
     if not errors:
         return "ok", None
-    return ("error" if len(errors) == len(assets) else "partial"), "; ".join(errors)[:300]
+    return ("error" if len(errors) == len(assets) else "partial"), clip("; ".join(errors), 300)

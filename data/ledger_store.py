@@ -275,3 +275,39 @@ def newest_close_ts(repo: Repository, symbol: str) -> datetime | None:
     q = sa.text("SELECT max(ts) FROM prices WHERE symbol = :s AND interval = '1d'")
     value = repo._run(lambda c: c.execute(q, {"s": symbol}).scalar())
     return None if value is None else datetime.fromtimestamp(int(value), timezone.utc)
+
+
+def claim_with_openings(repo: Repository, key: str, portfolio: str, holdings: dict[str, float],
+                        *, sample_flag_key: str) -> bool:
+    """First start: claim ``key`` and write the opening balances (and the sample flag) in ONE
+    transaction; False when the key was already claimed or the portfolio already holds assets.
+
+    A kill at any instant leaves both or neither (issue 18: the claim used to be written first).
+    """
+    from data.storage import meta
+
+    if balances(repo, portfolio):
+        repo.claim_meta(key, portfolio)
+        return False
+    stamp = opening_ts(repo, holdings)
+    now = int(time.time())
+    rows = []
+    for symbol, quantity in holdings.items():
+        entry = Entry(type="ADJUSTMENT", subtype="opening", ts=stamp, trade_date=stamp.date(),
+                      asset=symbol, quantity=_decimal(quantity), external_id=f"opening:{symbol}",
+                      note="opening balance")
+        rows.append(_row(replace(entry, dedupe_hash=dedupe_hash(entry, portfolio)), portfolio, now))
+
+    def write(conn: sa.Connection) -> bool:
+        claim = _insert(repo.backend, meta).values(key=key, value=portfolio)
+        if not conn.execute(claim.on_conflict_do_nothing()).rowcount:
+            return False
+        if rows:
+            conn.execute(_insert(repo.backend, entries_table).on_conflict_do_nothing(
+                index_elements=["portfolio", "dedupe_hash"]), rows)
+            _bump_version(repo, conn, portfolio)
+            flag = _insert(repo.backend, meta).values(key=sample_flag_key, value=portfolio)
+            conn.execute(flag.on_conflict_do_nothing())
+        return True
+
+    return repo._run(write, write=True)

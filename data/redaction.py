@@ -57,6 +57,15 @@ def redact(text: str) -> str:
     return _SECRET_PARAM.sub(lambda m: f"{m.group(1)}={MASK}", text)
 
 
+def clip(text: str, limit: int) -> str:
+    """text redacted, then cut to ``limit`` characters.
+
+    Always in this order: cutting first can split a key, and a partial key no longer matches
+    the registered secret (21 of 33 characters of a key once reached /api/health that way).
+    """
+    return redact(text)[:limit]
+
+
 def _redact_record(record: logging.LogRecord) -> None:
     try:
         message = record.getMessage()

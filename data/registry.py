@@ -45,6 +45,7 @@ from data.errors import (
 )
 from data.models import Quote
 from data.ratelimit import ProviderRateLimiter, rates_from_settings
+from data.redaction import clip
 from data.resilience import CircuitBreaker, RetryPolicy, call_with_retries
 
 logger = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ class HistoryResult:
 
 def one_line(exc: BaseException) -> str:
     """An error as one short line (no traceback, no newlines)."""
-    return " ".join(str(exc).split())[:600] or exc.__class__.__name__
+    return clip(" ".join(str(exc).split()), 600) or exc.__class__.__name__
 
 
 @dataclass

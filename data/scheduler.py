@@ -35,6 +35,7 @@ from data import clock
 from data.errors import AppError, ConfigError
 from data.jobs import JobSet, build_jobs, job_outcome
 from data.locks import LeaderLock, make_leader_lock, owner_id
+from data.redaction import clip
 from data.scheduler_state import (
     describe_scheduler,
     prune_states,
@@ -240,7 +241,7 @@ class SchedulerRunner:
             with self._info_lock:
                 info = self._info.setdefault(name, {"runs": 0})
                 info.update(last_run=started.isoformat(), outcome=outcome,
-                            error=error[:300] if error else None,
+                            error=clip(error, 300) if error else None,
                             seconds=round((self._clock() - started).total_seconds(), 3))
                 info["runs"] += 1
             self._wake.set()

@@ -15,6 +15,7 @@ import pandas as pd
 from data.errors import StorageError
 from data.storage import Repository
 from data.store_setup import prepare_store
+from data.store_guard import boot_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,30 +62,28 @@ def init_portfolio(repo: Repository, holdings: dict[str, float],
     The seeded holdings are marked as the sample (``SAMPLE_FLAG_KEY``) so the page labels them.
     The holdings become opening-balance entries dated at the start of the stored history
     (the first bundled close), so the demo history shows them held throughout.
+    The claim, the opening entries and the sample flag are ONE transaction: a kill in between
+    used to leave the claim without the holdings, and the sample portfolio was lost for good.
     """
-    from data.ledger_store import write_openings
+    from data.ledger_store import claim_with_openings
 
-    if not repo.claim_meta(PORTFOLIO_KEY, portfolio):
-        return False
-    if repo.load_holdings(portfolio):
-        return False
-    if not holdings:
-        return True  # an empty configured portfolio (holdings: {}) starts empty
-    write_openings(repo, portfolio, holdings)
-    repo.claim_meta(SAMPLE_FLAG_KEY, portfolio)
-    return True
+    return claim_with_openings(repo, PORTFOLIO_KEY, portfolio, holdings,
+                               sample_flag_key=SAMPLE_FLAG_KEY)
 
 
 def open_store(settings) -> Repository:  # noqa: ANN001 - settings.Settings (no import cycle)
     """Open (migrate) the store, seed it from the sample and write the sample portfolio once.
 
-    Used by every entry point (app, gunicorn workers, ``python -m data.scheduler``): seeding and
-    the sample portfolio are run-once guards in the store, so they may race on a fresh store.
+    Used by every entry point (app, gunicorn workers, ``python -m data.scheduler``). Processes
+    opening one fresh store together take turns (the store's start-up lock); each step is
+    resumable (seeding claims its key after its rows, the portfolio is one transaction), so a
+    kill at any instant leaves a fresh store or a complete one.
     """
     prepare_store(settings.store.url)  # folder or PostgreSQL database; clear error if not
     repo = Repository.from_url(settings.store.url)
     seed = Path(settings.store.seed_file)
-    seed_store(repo, seed if seed.is_absolute() else ROOT / seed)
-    init_portfolio(repo, settings.portfolio.holdings, settings.portfolio.name)
-    repo.sync_assets({s: a.model_dump() for s, a in settings.assets.items()})
+    with boot_lock(repo.engine):
+        seed_store(repo, seed if seed.is_absolute() else ROOT / seed)
+        init_portfolio(repo, settings.portfolio.holdings, settings.portfolio.name)
+        repo.sync_assets({s: a.model_dump() for s, a in settings.assets.items()})
     return repo

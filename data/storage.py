@@ -23,8 +23,10 @@ from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
+from data import store_guard
 from data.errors import StorageError
 from data.models import Quote
+from data.redaction import clip
 
 logger = logging.getLogger(__name__)
 
@@ -111,14 +113,14 @@ def migrate(engine: sa.Engine) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(_MIGRATIONS))
     try:
-        with engine.begin() as conn:
+        with store_guard.ddl_transaction(engine) as conn:
             if conn.dialect.name == "postgresql":
                 # Serialise concurrent first starts (several workers) on one advisory lock.
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(727274)"))
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except SQLAlchemyError as exc:
-        raise StorageError(f"store migration failed: {exc.__class__.__name__}") from exc
+        raise StorageError(f"store migration failed: {store_guard.describe(exc, engine)}") from exc
 
 
 # Newest close per symbol (in a time window). A GROUP BY reads every row of the table (~35 ms
@@ -162,22 +164,57 @@ class Repository:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
         self.backend = engine.dialect.name
+        self.last_write_error: str | None = None
 
     @classmethod
     def from_url(cls, url: str) -> Repository:
-        """Create the engine, migrate the schema and return a repository."""
-        if url.startswith("sqlite:///") and ":memory:" not in url:
-            Path(url[len("sqlite:///"):]).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        """Create the engine, migrate the schema (once, under the start-up lock), return a repo.
+
+        Raises:
+            StorageError: one line naming the cause and the store (directory not creatable,
+                zero-length file, not a database, read-only, unreachable server).
+        """
+        store_guard.prepare_sqlite_file(url)
         engine = create_engine(url)
-        migrate(engine)
+        with store_guard.boot_lock(engine):
+            store_guard.check_not_empty(url)
+            path = store_guard.sqlite_file(url)
+            if path is not None and not path.exists():
+                store_guard.create_store_file(path, migrate)
+            migrate(engine)
         return cls(engine)
 
-    def _run(self, fn):
+    def _run(self, fn, *, write: bool = False):
         try:
             with self.engine.begin() as conn:
-                return fn(conn)
+                result = fn(conn)
         except SQLAlchemyError as exc:
-            raise StorageError(f"store error ({self.backend}): {exc.__class__.__name__}") from exc
+            error = StorageError(f"store error ({self.backend}): "
+                                 f"{store_guard.describe(exc, self.engine)}")
+            if write:  # /api/health reports the store read-only / full from real writes
+                self.last_write_error = str(error)
+            raise error from exc
+        if write:
+            self.last_write_error = None
+        return result
+
+    def _write(self, fn):
+        return self._run(fn, write=True)
+
+    def probe_write(self) -> str | None:
+        """Commit one tiny write (a meta stamp); the error text when the store refuses it.
+
+        Catches a read-only or unreachable store and a full disk (the WAL append fails); a
+        failed real write stays in ``last_write_error`` until a real write succeeds.
+        """
+        stamp = str(pd.Timestamp.now(tz="UTC").value)
+        stmt = _insert(self.backend, meta).values(key="health_probe", value=stamp)
+        stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={"value": stamp})
+        try:
+            self._run(lambda conn: conn.execute(stmt))
+        except StorageError as exc:
+            return str(exc)
+        return None
 
     # ---- prices -------------------------------------------------------------------------
     def upsert_prices(self, frame: pd.DataFrame, *, interval: str = "1d",
@@ -231,7 +268,7 @@ class Repository:
                 total += len(conn.execute(stmt, chunk).all())
             return total
 
-        return self._run(write)
+        return self._write(write)
 
     def load_prices(self, symbols: Iterable[str] | None = None, *, interval: str = "1d",
                     start: datetime | None = None, end: datetime | None = None) -> pd.DataFrame:
@@ -305,7 +342,7 @@ class Repository:
                 where=ex.ts >= quotes.c.ts)
             return conn.execute(stmt, rows).rowcount or 0
 
-        return self._run(write)
+        return self._write(write)
 
     def load_quotes(self) -> pd.DataFrame:
         """Latest quote per symbol: symbol, price_usd, change_24h_pct, ts, source, fetched_at."""
@@ -382,7 +419,7 @@ class Repository:
             if rows:
                 conn.execute(stmt, rows)
 
-        self._run(write)
+        self._write(write)
 
     # ---- source health & meta -----------------------------------------------------------
     def record_source_status(self, source: str, *, ok: bool, now: datetime,
@@ -393,14 +430,14 @@ class Repository:
         """
         stamp = _epoch(now)
         values = ({"healthy": True, "failures": 0, "last_ok": stamp} if ok else
-                  {"healthy": False, "failures": 1, "last_error": (error or "")[:500],
+                  {"healthy": False, "failures": 1, "last_error": clip(error or "", 500),
                    "last_error_at": stamp})
         stmt = _insert(self.backend, source_health).values(source=source, **values)
         update = dict(values)
         if not ok:
             update["failures"] = source_health.c.failures + 1
         stmt = stmt.on_conflict_do_update(index_elements=["source"], set_=update)
-        self._run(lambda conn: conn.execute(stmt))
+        self._write(lambda conn: conn.execute(stmt))
 
     def load_source_health(self) -> list[dict]:
         """One dict per provider that has been called: healthy, failures, last_ok, last_error."""
@@ -422,4 +459,4 @@ class Repository:
     def claim_meta(self, key: str, value: str) -> bool:
         """Set a key only if absent; return True if this call set it (a run-once guard)."""
         stmt = _insert(self.backend, meta).values(key=key, value=value).on_conflict_do_nothing()
-        return bool(self._run(lambda c: c.execute(stmt).rowcount))
+        return bool(self._write(lambda c: c.execute(stmt).rowcount))

@@ -71,6 +71,8 @@ def parse_assets(raw: str | None, known: Mapping[str, object], default: list[str
     """assets: comma-separated configured symbols (case-insensitive), no duplicates."""
     if raw is None:
         return default
+    if not raw.isascii():  # before upper(): "ſol".upper() is "SOL"
+        raise InvalidInputError("assets: symbols are plain ASCII letters and digits")
     symbols = [part.strip().upper() for part in raw.split(",")]
     if not all(symbols):
         raise InvalidInputError("assets: empty symbol in the list")

@@ -28,9 +28,14 @@ def get_health():
         return json_error(str(exc), 503)
     # Only whether each key is present is read (secrets come from the environment).
     sources = source_states(settings, rows, os.environ)
+    # A store that reads but cannot write (disk full, read-only file) is not healthy: probe it,
+    # and report a failed real write (the scheduler's, a holding) too.
+    write_error = repo.probe_write() or repo.last_write_error
+    status = overall_status(sources, history)
     return jsonify({
-        "status": overall_status(sources, history),
-        "store": {"backend": repo.backend, "prices": counts, "quotes": quotes},
+        "status": "degraded" if write_error and status == "ok" else status,
+        "store": {"backend": repo.backend, "prices": counts, "quotes": quotes,
+                  "writable": write_error is None, "error": write_error},
         "cache": {"backend": "redis" if settings.cache.redis_url else "filesystem"},
         "scheduler": services.scheduler_state(),
         "sources": sources,

@@ -27,6 +27,7 @@ import pandas as pd
 
 from data.adapters.base import PriceAdapter, Quote, make_price_frame
 from data.errors import AuthError, BadResponseError, NotFoundError, RateLimitError
+from data.redaction import clip
 
 logger = logging.getLogger(__name__)
 
@@ -52,13 +53,13 @@ def check_body(payload: Any, *, what: str) -> None:
         if re.search(r"rate limit", text, re.I):
             raise RateLimitError(f"alphavantage: {what}: rate limited", **kw)
         if re.search(r"api ?key|premium", text, re.I):
-            raise AuthError(f"alphavantage: {what}: {text[:100]}", **kw)
-        raise BadResponseError(f"alphavantage: {what}: {text[:100]}", **kw)
+            raise AuthError(f"alphavantage: {what}: {clip(text, 100)}", **kw)
+        raise BadResponseError(f"alphavantage: {what}: {clip(text, 100)}", **kw)
     error = payload.get("Error Message")
     if error:
         if re.search(r"apikey", str(error), re.I):
             raise AuthError(f"alphavantage: {what}: API key invalid or missing", **kw)
-        raise BadResponseError(f"alphavantage: {what}: {str(error)[:120]}", **kw)
+        raise BadResponseError(f"alphavantage: {what}: {clip(str(error), 120)}", **kw)
 
 
 def _field(row: dict, name: str) -> Any:

@@ -9,11 +9,12 @@ import sys
 
 import pytest
 
-from app import check_bind, create_app, is_loopback
+from app import create_app
 from data.errors import ConfigError
+from security import check_bind, is_loopback
 from tests.conftest import ROOT
 
-CREDS = {"BTCFOLIO_AUTH_USER": "alice", "BTCFOLIO_AUTH_PASSWORD": "s3cret-pass"}
+CREDS = {"BTCFOLIO_AUTH_USER": "alice", "BTCFOLIO_AUTH_PASSWORD": "s3cret-pass-2026"}
 
 
 def _basic(user: str, password: str) -> dict[str, str]:
@@ -40,8 +41,8 @@ def test_auth_public_bind_without_credentials_refuses_to_start(tmp_path):
 @pytest.mark.parametrize(("host", "environ"), [
     ("0.0.0.0", {}), ("::", {}), ("", {}), ("192.168.1.5", {}), ("example.org", {}),
     ("0.0.0.0", {"BTCFOLIO_AUTH_USER": "alice"}),  # half-configured auth is no auth
-    ("0.0.0.0", {"BTCFOLIO_AUTH_PASSWORD": "s3cret-pass"}),
-    ("0.0.0.0", {"BTCFOLIO_AUTH_USER": "", "BTCFOLIO_AUTH_PASSWORD": "s3cret-pass"})])
+    ("0.0.0.0", {"BTCFOLIO_AUTH_PASSWORD": "s3cret-pass-2026"}),
+    ("0.0.0.0", {"BTCFOLIO_AUTH_USER": "", "BTCFOLIO_AUTH_PASSWORD": "s3cret-pass-2026"})])
 def test_auth_public_bind_needs_both_credentials(host, environ):
     with pytest.raises(ConfigError, match="refusing to bind"):
         check_bind(host, environ)
@@ -80,18 +81,21 @@ def test_auth_every_route_of_the_url_map_requires_credentials(settings, repo):
     assert any(url.startswith("/_dash-component-suites/") for url in dash_internal)
     assert any(url.startswith("/assets/") for _, url in routes)
     assert any(url.startswith("/api/") for _, url in routes)
+    # Each try from its own address: failed logins are throttled per client (tested below).
+    addresses = (f"10.0.{i // 250}.{i % 250 + 1}" for i in range(100_000))
     for method, url in routes:
-        for headers in ({}, _basic("alice", "wrong"), _basic("mallory", "s3cret-pass"),
+        for headers in ({}, _basic("alice", "wrong"), _basic("mallory", "s3cret-pass-2026"),
                         {"Authorization": "Bearer s3cret-pass"}):
-            resp = client.open(url, method=method, headers=headers, json={})
+            resp = client.open(url, method=method, headers=headers, json={},
+                               environ_base={"REMOTE_ADDR": next(addresses)})
             assert resp.status_code == 401, (method, url, headers)
             assert resp.headers["WWW-Authenticate"].startswith("Basic")
             assert b"s3cret" not in resp.data
-        resp = client.open(url, method=method, headers=_basic("alice", "s3cret-pass"), json={})
+        resp = client.open(url, method=method, headers=_basic("alice", "s3cret-pass-2026"), json={})
         assert resp.status_code != 401, (method, url)
     for path in ("/", "/portfolio/dashboard", "/api/portfolio", "/api/health",
                  "/assets/style.css", "/_dash-layout"):  # and with them the app really answers
-        assert client.get(path, headers=_basic("alice", "s3cret-pass")).status_code in (200, 302)
+        assert client.get(path, headers=_basic("alice", "s3cret-pass-2026")).status_code in (200, 302)
 
 
 def test_auth_not_required_on_loopback_without_credentials(settings, repo):
