@@ -26,8 +26,9 @@ def _wait(predicate, timeout: float = LIMIT) -> None:
 
 
 def test_opt001_panels_render_and_switch_rebalances_to_the_mix(dash_duo, settings, repo,
-                                                               tmp_path):
-    dash_duo.start_server(create_app(settings, repo))
+                                                               tmp_path, now):
+    # At the sample's last day: a month later every price is stale and nothing is traded.
+    dash_duo.start_server(create_app(settings, repo, clock=lambda: now))
     dash_duo.wait_for_contains_text("#dashboard-low-correlation", "to BTC over 90 d",
                                     timeout=LIMIT)
     dash_duo.wait_for_contains_text("#dashboard-mix-table", "Div. ratio", timeout=LIMIT)

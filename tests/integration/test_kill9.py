@@ -210,7 +210,9 @@ def test_kill9_of_the_app_mid_backfill_then_restart_matches_an_uninterrupted_run
                  and min(sum(1 for b in _bars(ref_url) if b[0] == s) for s in BACKFILLED)
                  >= 1000, 60, "the uninterrupted backfill")
         assert app.stop() == 0
-        reference = _bars(ref_url)
+        # Only the backfilled symbols: gap healing (its own job) adds rows of the others on its
+        # own schedule, which a kill moves in time without losing anything of the backfill.
+        reference = [b for b in _bars(ref_url) if b[0] in BACKFILLED]
         assert len(reference) == len(set(reference))
 
         url = f"sqlite:///{tmp_path / 'store.db'}"
@@ -222,7 +224,7 @@ def test_kill9_of_the_app_mid_backfill_then_restart_matches_an_uninterrupted_run
                  "the first symbol backfilled")
         os.kill(app.proc.pid, signal.SIGKILL)
         app.proc.wait(timeout=10)
-        partial = _bars(url)
+        partial = [b for b in _bars(url) if b[0] in BACKFILLED]
         assert fake.calls()["history"] > calls
         assert len(partial) == len(set(partial)), "duplicated rows after kill -9"
         assert set(partial) < set(reference), "the kill came too late to interrupt the backfill"
@@ -237,7 +239,7 @@ def test_kill9_of_the_app_mid_backfill_then_restart_matches_an_uninterrupted_run
             raise AssertionError(f"{len(missing)} rows lost, e.g. {sorted(missing)[:3]}") from None
         finally:
             assert app.stop() == 0
-        final = _bars(url)
+        final = [b for b in _bars(url) if b[0] in BACKFILLED]
         assert len(final) == len(set(final)), "duplicated rows after the restart"
         assert final == reference
     finally:
