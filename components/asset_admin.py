@@ -86,8 +86,8 @@ def first_run_panel() -> html.Div:
         html.Div([
             dbc.Button("Clear the sample", id=ids.FIRST_RUN_CLEAR_SAMPLE, color="dark",
                        size="sm"),
-            dbc.Button("Keep as mine", id=ids.FIRST_RUN_KEEP_SAMPLE, color="dark",
-                       outline=True, size="sm"),
+            # A light button: a dark outline on the info blue was barely readable (screenshot).
+            dbc.Button("Keep as mine", id=ids.FIRST_RUN_KEEP_SAMPLE, color="light", size="sm"),
         ], className="d-inline-flex flex-wrap gap-2 ms-md-2 mt-2 mt-md-0"),
     ], color="info", className="py-2 mb-3 small"), id=ids.FIRST_RUN_SAMPLE, hidden=True)
     return html.Div([empty, sample, html.Div(id=ids.FIRST_RUN_STATUS,

@@ -14,18 +14,19 @@ import threading
 import time
 from collections import Counter
 
-from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
+
+from tests.provider_server import LocalProvider
 
 QUOTES_PATH = "/api/v3/simple/price"
 HISTORY_RE = re.compile(r"^/api/v3/coins/([^/]+)/market_chart/range$")
 
 
-class FakeCoinGecko:
+class FakeCoinGecko(LocalProvider):
     """A counting fake provider; ``calls()`` returns a Counter of request paths."""
 
     def __init__(self) -> None:
-        self.server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+        super().__init__()
         self._counts: Counter = Counter()
         self._lock = threading.Lock()
         self.history_delay = 0.0   # seconds each history answer is held back (slow provider)
@@ -34,20 +35,7 @@ class FakeCoinGecko:
         self.long_history_delay = 0.0
         self.history_started = threading.Event()
         self.unknown_ids: set[str] = set()   # coin ids answered with CoinGecko's 404
-        self.server.expect_request(re.compile(".*")).respond_with_handler(self._handle)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.port}"
-
-    def start(self) -> FakeCoinGecko:
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        if self.server.is_running():
-            self.server.clear()
-            self.server.stop()
+        self.route_all()
 
     def calls(self) -> Counter:
         """Requests received so far, by kind ("quotes", "history", "other")."""

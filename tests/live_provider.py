@@ -30,8 +30,9 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pandas as pd
-from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
+
+from tests.provider_server import LocalProvider
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CLOSES = FIXTURES / "prices" / "closes_2023-06-01_on.csv"
@@ -62,7 +63,7 @@ def _json(body: object, status: int = 200, headers: dict | None = None) -> Respo
                     content_type="application/json")
 
 
-class LiveMarket:
+class LiveMarket(LocalProvider):
     """CoinGecko + Yahoo on one local port (see the module docstring)."""
 
     def __init__(self, now: Callable[[], datetime], *, rate_limit_every: int = 0,
@@ -71,25 +72,12 @@ class LiveMarket:
         self.closes = closes if closes is not None else load_closes()
         self.rate_limit_every = rate_limit_every
         self.retry_after = retry_after
-        self.server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+        super().__init__()
         self._lock = threading.Lock()
         self._calls: Counter = Counter()
         self.log: list[tuple[float, str, str]] = []  # (time.monotonic(), provider, kind)
         self._coingecko_seen = 0
-        self.server.expect_request(re.compile(".*")).respond_with_handler(self._handle)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.port}"
-
-    def start(self) -> LiveMarket:
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        if self.server.is_running():
-            self.server.clear()
-            self.server.stop()
+        self.route_all()
 
     def calls(self) -> Counter:
         """Requests so far by (provider, kind): kind is quotes, history, 429, other."""

@@ -25,10 +25,10 @@ import time
 from collections import Counter
 from datetime import datetime, timezone
 
-from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from tests.integration.helpers import fixture_json
+from tests.provider_server import LocalProvider
 
 CRUMB = "standinCrumb"
 HISTORY_RE = re.compile(r"^/api/v3/coins/([^/]+)/market_chart/range$")
@@ -51,28 +51,15 @@ def synthetic_price(day: int) -> float:
     return round(0.16 * math.exp(0.7 * math.sin(day / 53.0) + 0.06 * math.sin(day / 3.1)), 6)
 
 
-class ProviderStandIn:
+class ProviderStandIn(LocalProvider):
     """CoinGecko and Yahoo on one local port; ``calls`` counts requests by path kind."""
 
     def __init__(self) -> None:
-        self.server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+        super().__init__()
         self.calls: Counter = Counter()
         self._lock = threading.Lock()
         self._limited: set[str] = set()   # coins whose first history call got its 429
-        self.server.expect_request(re.compile(".*")).respond_with_handler(self._handle)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.port}"
-
-    def start(self) -> ProviderStandIn:
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        if self.server.is_running():
-            self.server.clear()
-            self.server.stop()
+        self.route_all()
 
     def env(self) -> dict[str, str]:
         """Settings overrides: CoinGecko and Yahoo here; the keyed providers off."""
