@@ -74,12 +74,11 @@ def _kinds(settings: Settings) -> dict[str, str]:
     return {symbol: asset.kind for symbol, asset in settings.assets.items()}
 
 
-def _unit_valuation(repo: Repository, settings: Settings, symbols: list[str],
+def _unit_valuation(latest: pd.DataFrame, settings: Settings, symbols: list[str],
                     now: datetime) -> PortfolioValuation:
     """One unit of each symbol valued by the valuation's as-of rules (its prices, times, flags)."""
-    return value_portfolio({s: 1.0 for s in symbols}, repo.load_latest_prices(),
-                           asset_kinds=_kinds(settings), now=now,
-                           limits=StalenessLimits.from_settings(settings.staleness))
+    return value_portfolio({s: 1.0 for s in symbols}, latest, asset_kinds=_kinds(settings),
+                           now=now, limits=StalenessLimits.from_settings(settings.staleness))
 
 
 _FITS = ResultCache()
@@ -152,14 +151,15 @@ def optimize_portfolio(repo: Repository, settings: Settings, request: OptimizeRe
         DataError: the store cannot be read.
     """
     holdings = repo.load_holdings(settings.portfolio.name)
-    valuation = value_portfolio(holdings, repo.load_latest_prices(), asset_kinds=_kinds(settings),
-                                now=now, limits=StalenessLimits.from_settings(settings.staleness))
+    latest = repo.load_latest_prices()
+    valuation = value_portfolio(holdings, latest, asset_kinds=_kinds(settings), now=now,
+                                limits=StalenessLimits.from_settings(settings.staleness))
     symbols = list(settings.assets) if request.universe == "all" else sorted(
         {BENCHMARK, *(s for s, q in holdings.items() if q > 0)})
     mix, estimate = _fit(repo, settings, request, symbols)
     current = {str(s): float(w) for s, w in zip(valuation.assets["symbol"],
                                                 valuation.assets["weight"], strict=True)}
-    unit = _unit_valuation(repo, settings, sorted({*mix.weights, *holdings}), now)
+    unit = _unit_valuation(latest, settings, sorted({*mix.weights, *holdings}), now)
     try:
         frozen = not_traded(valuation, unit, mix, estimate, request.include_stale)
         plan, no_plan = _plan(valuation, unit, mix, frozen, request, settings), None

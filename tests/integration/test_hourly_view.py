@@ -138,6 +138,14 @@ def test_value_chart_offers_24h_and_7d_at_hourly_resolution(hourly_env):
     step = pd.Timestamp(day.data[0].x[1]) - pd.Timestamp(day.data[0].x[0])
     assert step == timedelta(hours=1)
     assert len(daily.data[0].x) > 365                      # the daily view is unchanged
+    # Acceptance: the 24 h line is the stand-in's hourly bars valued as /api/portfolio/history.
+    app = flask.Flask(__name__)
+    register_api(app)
+    services.init(settings, repo)
+    rows = app.test_client().get("/api/portfolio/history?interval=1h&days=1").get_json()
+    assert list(day.data[0].y) == pytest.approx([r["value_btc"] for r in rows["history"]],
+                                                rel=1e-12)
+    assert len(set(day.data[0].y)) > 12                    # it moves with the hourly bars
 
 
 def test_hourly_job_never_asks_for_assets_without_an_hourly_source(hourly_env, provider, caplog):

@@ -86,21 +86,34 @@ def test_fees_are_solved_so_btc_lands_on_its_target_share():
 def test_lots_and_minimum_trade_skip_with_reason_and_keep_value():
     # SPY 0.007 BTC a share (lot 1), minimum trade $1,000 (0.01 BTC).
     prices = _prices({**PRICES, "SPY": 0.007})           # V = 1 + 0.5 + 0.35 = 1.85
-    target = {"BTC": 0.5, "ETH": 0.2, "SPY": 0.3}        # SPY 0.555 BTC = 79.29 shares
+    target = {"BTC": 0.5, "ETH": 0.2, "SPY": 0.3}        # SPY 0.555 BTC = 29.2857 more shares
     plan = rebalance_to_weights(HOLDINGS, prices, target, lot_sizes={"SPY": 1},
                                 min_trade_usd=1_000)
     rows = _rows(plan)
     assert rows["SPY"] == ("buy", pytest.approx(29.0))    # floor(29.2857)
-    assert rows["ETH"][0] == "sell"
-    residue = (0.555 - 0.35 - 29 * 0.007)
+    residue = 0.555 - 0.35 - 29 * 0.007                  # 0.002 BTC of SPY not bought
     assert plan.rounding_btc == pytest.approx(residue, rel=1e-9)
+    # ETH (no lot size) absorbs it: it was to go 0.5 -> 0.37 BTC, it goes to 0.372, so BTC
+    # is exactly on its target and ETH misses by the residue.
+    assert rows["ETH"] == ("sell", pytest.approx((0.5 - 0.37 - residue) / 0.05))
+    assert plan.btc_share_after == pytest.approx(0.5, abs=1e-12)
+    assert _weights(plan.after)["ETH"] == pytest.approx(0.2 + residue / 1.85, rel=1e-9)
     assert plan.after["value_btc"].sum() == pytest.approx(1.85, rel=1e-12)
-    assert abs(plan.btc_share_after - 0.5) <= plan.rounding_btc / 1.85 + 1e-12
     small = rebalance_to_weights(HOLDINGS, prices, target, lot_sizes={"SPY": 1},
                                  min_trade_usd=30_000)
     assert set(small.skipped["symbol"]) == {"SPY", "ETH"}
     assert small.skipped["reason"].str.startswith("below the minimum trade").all()
     assert small.trades.empty and small.after["quantity"].tolist() == [1.0, 10.0, 50.0]
+
+
+def test_without_an_asset_free_of_lots_btc_takes_the_rounding():
+    prices = _prices({**PRICES, "SPY": 0.007})
+    plan = rebalance_to_weights({"BTC": 1.0, "SPY": 50.0}, prices, {"BTC": 0.5, "SPY": 0.5},
+                                lot_sizes={"SPY": 1})
+    # 1.35 BTC: SPY to 0.675 BTC = 96.43 shares, so 46 bought; 0.003 BTC stays in BTC.
+    assert _rows(plan)["SPY"] == ("buy", pytest.approx(46.0))
+    assert plan.rounding_btc == pytest.approx(0.675 - 0.35 - 46 * 0.007, rel=1e-9)
+    assert plan.target_gap == pytest.approx(plan.rounding_btc / 1.35, rel=1e-9)
 
 
 def test_frozen_holding_keeps_its_value_and_the_rest_share_what_is_left():
@@ -139,7 +152,7 @@ def cases(draw):
     return holdings, prices, weights, lots
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(cases(), st.floats(0, 300), st.floats(0, 5_000), st.floats(0, 0.01))
 def test_property_conservation_minimum_trade_and_whole_lots(case, fee_bps, min_usd, min_btc):
     holdings, prices, weights, lots = case
@@ -161,13 +174,13 @@ def test_property_conservation_minimum_trade_and_whole_lots(case, fee_bps, min_u
         if row.symbol in lots:
             n = row.quantity / lots[row.symbol]
             assert abs(n - round(n)) <= 1e-6 and round(n) >= 1
-    # Without rounding every weight is met; with it, no weight misses by more than what was
-    # left untraded (plus the fees' share), and the BTC share misses by at most that.
+    # Without rounding every weight is met. With it, the untraded value ends in one asset
+    # without a lot size (BTC lands on its target) or, when none can take it, in BTC: no
+    # weight misses by more than that value (its BTC cost, fees included).
     after_total = float(plan.after["value_btc"].sum())
-    slack = plan.rounding_btc / (1 - fee_bps / 1e4) / after_total + 1e-9
-    # An untraded buy leaves its BTC cost, fee included, in BTC.
-    btc_slack = plan.rounding_btc / (1 - fee_bps / 1e4) / after_total + 1e-9
-    assert abs(plan.btc_share_after - weights["BTC"]) <= btc_slack
+    slack = plan.rounding_btc / (1 - fee_bps / 1e4) ** 2 / after_total + 1e-9
     got = _weights(plan.after)
-    for symbol, w in weights.items():
-        assert math.isclose(got.get(symbol, 0.0), w, abs_tol=slack)
+    for symbol, w in {**weights, **got}.items():
+        assert math.isclose(got.get(symbol, 0.0), weights.get(symbol, 0.0), abs_tol=slack)
+    if plan.rounding_btc == 0:
+        assert plan.btc_share_after == pytest.approx(weights["BTC"], abs=1e-9)
