@@ -180,7 +180,7 @@ def test_property_conservation_minimum_trade_and_whole_lots(case, fee_bps, min_u
     after_total = float(plan.after["value_btc"].sum())
     slack = plan.rounding_btc / (1 - fee_bps / 1e4) ** 2 / after_total + 1e-9
     got = _weights(plan.after)
-    for symbol, w in {**weights, **got}.items():
+    for symbol in {**weights, **got}:
         assert math.isclose(got.get(symbol, 0.0), weights.get(symbol, 0.0), abs_tol=slack)
     if plan.rounding_btc == 0:
         assert plan.btc_share_after == pytest.approx(weights["BTC"], abs=1e-9)
