@@ -186,13 +186,10 @@ def update_rebalance(target_pct, _version, _tick, to_mix, method, asset_cap, cat
         return dbc.Alert("Enter a target BTC share between 0 and 100 %.", color="warning",
                          className="py-2 mb-0 small"), None
     try:
-        if to_mix:  # the trades to the optimizer's suggested mix
-            trades, skipped, share_after, excluded = (
-                mix.mix_trades(target_pct, method, asset_cap, category_cap), None, None, {})
-        else:
-            plan = rebalance_now(services.read_context(), target_pct / 100)
-            trades, skipped, share_after, excluded = (
-                plan.trades, plan.plan.skipped, plan.plan.btc_share_after, plan.excluded)
+        plan = (mix.mix_rebalance(target_pct, method, asset_cap, category_cap) if to_mix
+                else rebalance_now(services.read_context(), target_pct / 100))
+        trades, skipped, share_after, excluded = (
+            plan.trades, plan.plan.skipped, plan.plan.btc_share_after, plan.excluded)
     except (DataError, ValueError) as exc:
         return dbc.Alert(f"No rebalance: {exc}", color="warning", className="py-2 mb-0 small"), None
     key = tables.rebalance_key(trades, skipped, excluded)

@@ -33,7 +33,7 @@ class Rebalance:
         return self.plan.trades
 
 
-def _excluded(valuation: PortfolioValuation, include_stale: bool) -> dict[str, str]:
+def stale_or_unpriced(valuation: PortfolioValuation, include_stale: bool) -> dict[str, str]:
     """Held symbols the plan must not trade, with the reason."""
     out = {s: "no price yet" for s in valuation.unpriced}
     if include_stale:
@@ -60,7 +60,7 @@ def plan_rebalance(valuation: PortfolioValuation, target_btc_share: float, *,
         ValueError: an option out of range, a stale BTC price, or no plan possible (e.g. only
             BTC held and a target below 1).
     """
-    excluded = _excluded(valuation, include_stale)
+    excluded = stale_or_unpriced(valuation, include_stale)
     prices = valuation.assets[["symbol", "price_btc", "price_usd"]]
     if not (prices["symbol"] == BTC).any():
         btc_row = pd.DataFrame({"symbol": [BTC], "price_btc": [1.0],
