@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 TTL_SECONDS = 600
 MAX_SESSIONS = 2000
 MAX_ENTRY_BYTES = 4 * 1024 * 1024
+KEEP_VERSIONS = 3
 _SID = re.compile(r"[A-Za-z0-9_-]{22,43}\Z")
 _MAX_VERSION = 2**31
 _NAMESPACE = "view:"
@@ -46,11 +47,17 @@ _CACHE_ERRORS = (RedisError, OSError, EOFError, ValueError, TypeError, Attribute
 
 @dataclass(frozen=True)
 class SessionView:
-    """What the server remembers of one session: its version and the state sent with it."""
+    """One session's stored views and the one its key names (None: not among them).
+
+    ``versions``: the session's last ``KEEP_VERSIONS`` views, oldest first. More than one is
+    kept because a browser may drop an answer (a tick fired while the previous one was still
+    on its way): the key it sends then names the view before, which still gets a delta.
+    """
 
     sid: str
-    version: int
-    state: dict[str, Any]
+    version: int | None
+    state: dict[str, Any] | None
+    versions: tuple[tuple[int, dict[str, Any]], ...] = ()
 
     @property
     def key(self) -> dict[str, Any]:
@@ -110,8 +117,11 @@ class ViewStates:
         return _NAMESPACE + sid
 
     def load(self, key: object) -> SessionView | None:
-        """The stored view the browser's ``key`` names, or None (unknown, expired, evicted,
-        another version, malformed or forged key, or the cache failing)."""
+        """The session the browser's ``key`` names, None for a malformed or forged key.
+
+        ``state`` is the stored view of that version, None when it is not (or no longer)
+        stored: expired, evicted, unknown session, or the cache failing.
+        """
         parsed = parse_key(key)
         if parsed is None:
             return None
@@ -120,22 +130,22 @@ class ViewStates:
             entry = self.backend.get(self._cache_key(sid))
         except _CACHE_ERRORS as exc:
             logger.warning("view state read failed: %s", exc.__class__.__name__)
-            return None
-        if (not isinstance(entry, dict) or entry.get("v") != version
-                or not isinstance(entry.get("state"), dict)):
-            return None
-        return SessionView(sid, version, entry["state"])
+            entry = None
+        versions = _versions(entry)
+        state = dict(versions).get(version)
+        return SessionView(sid, version if state is not None else None, state, versions)
 
-    def save(self, sid: str | None, state: dict[str, Any]) -> SessionView:
-        """Store ``state`` as the session's new view under a new version.
+    def save(self, session: SessionView | None, state: dict[str, Any]) -> SessionView:
+        """Store ``state`` as the session's newest view under a new version.
 
-        ``sid`` None (or not a session id) starts a new session. A state that cannot be kept
-        (too large, cache down) is still answered: the next refresh then renders in full.
+        ``session`` None starts a new session. A state that cannot be kept (too large, cache
+        down) is still answered: the next refresh then renders in full.
         """
-        if sid is None or not _SID.match(sid):
-            sid = new_sid()
-        view = SessionView(sid, secrets.randbelow(_MAX_VERSION - 1) + 1, state)
-        entry = {"v": view.version, "state": state}
+        sid = session.sid if session is not None else new_sid()
+        version = secrets.randbelow(_MAX_VERSION - 1) + 1
+        kept = (session.versions if session is not None else ())[-(KEEP_VERSIONS - 1):]
+        view = SessionView(sid, version, state, (*kept, (version, state)))
+        entry = {"versions": list(view.versions)}
         try:
             size = len(pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
             if size > self.max_entry_bytes:
@@ -147,3 +157,12 @@ class ViewStates:
         except _CACHE_ERRORS as exc:
             logger.warning("view state write failed: %s", exc.__class__.__name__)
         return view
+
+
+def _versions(entry: object) -> tuple[tuple[int, dict[str, Any]], ...]:
+    """The (version, view) pairs of a stored entry (none for anything of another shape)."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("versions"), list):
+        return ()
+    return tuple((v, state) for v, state in (
+        item for item in entry["versions"] if isinstance(item, tuple) and len(item) == 2)
+        if isinstance(v, int) and isinstance(state, dict))

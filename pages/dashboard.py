@@ -85,7 +85,7 @@ def update_dashboard(_tick, sats, _version, page, key, params, rebalance_key):
     except (DataError, ValueError) as exc:
         # The next tick renders in full: the banner shown is no longer the stored view's.
         return {**dashboard_view.error_update(f"Cannot value the portfolio: {exc}"), "key": None}
-    old = previous.state if previous else None
+    old = previous.state if previous is not None else None
     view = dashboard_view.build_view(data, old, sats=bool(sats), page=_page(page),
                                      fill=_fill_text(ctx))
     live = dashboard_view.live_update(view, old) or {}
@@ -94,8 +94,7 @@ def update_dashboard(_tick, sats, _version, page, key, params, rebalance_key):
         live["rebalance"] = rebalance
     if not live:
         raise PreventUpdate  # nothing changed: dash answers 204, the key stays valid
-    live["key"] = (states.save(previous.sid if previous else None, view).key
-                   if live.keys() - {"rebalance"} else key)
+    live["key"] = states.save(previous, view).key if live.keys() - {"rebalance"} else key
     return live
 
 
