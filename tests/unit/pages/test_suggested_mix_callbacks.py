@@ -13,9 +13,8 @@ from analytics.selection import select_low_btc_correlation
 from app import create_app
 from components import tables
 from queries.diversification import universe_correlation
-from webapi import register_api
-
 from tests.unit.pages.dashboard_support import page_params
+from webapi import register_api
 
 
 @pytest.fixture
