@@ -95,6 +95,17 @@ def rebalance_now(ctx: ReadContext, target_btc_share: float, *, include_stale: b
     Raises:
         NoPriceError, DataError: as ``current_valuation``; ValueError: as ``plan_rebalance``.
     """
+    return rebalance_valued(ctx, current_valuation(ctx), target_btc_share,
+                            include_stale=include_stale, **options)
+
+
+def rebalance_valued(ctx: ReadContext, valuation: PortfolioValuation, target_btc_share: float,
+                     *, include_stale: bool = False, **options) -> Rebalance:
+    """``rebalance_now`` on a valuation the caller already has (a refresh values once).
+
+    Raises:
+        ValueError: as ``plan_rebalance``.
+    """
     options.setdefault("min_trade_usd", ctx.settings.rebalance.min_trade_usd)
-    return plan_rebalance(current_valuation(ctx), target_btc_share, include_stale=include_stale,
+    return plan_rebalance(valuation, target_btc_share, include_stale=include_stale,
                           lot_sizes=ctx.settings.lot_sizes(), **options)

@@ -13,6 +13,7 @@ from analytics.selection import select_low_btc_correlation
 from app import create_app
 from components import tables
 from queries.diversification import universe_correlation
+from tests.unit.pages.dashboard_support import page_params
 from webapi import register_api
 
 
@@ -76,8 +77,8 @@ def test_suggested_mix_shows_proposal_and_current_mix(page):
 
 def test_rebalance_switch_shows_the_trades_to_the_suggested_mix(page):
     from pages import _optimize_panels as mix
-    plain, _ = page.update_rebalance(50, None, 0, False, "risk_parity", 25, 40, None)
-    to_mix, _ = page.update_rebalance(50, None, 0, True, "risk_parity", 25, 40, None)
+    plain, _ = page.update_rebalance(page_params(50, False, "risk_parity", 25, 40), None)
+    to_mix, _ = page.update_rebalance(page_params(50, True, "risk_parity", 25, 40), None)
     plan = mix.mix_rebalance(50, "risk_parity", 25, 40)
     assert str(to_mix) != str(plain)
     assert _texts(to_mix) == _texts(tables.rebalance_table(
