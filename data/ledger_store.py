@@ -14,9 +14,12 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from uuid import uuid4
 
+import numpy as np
+import pandas as pd
 import sqlalchemy as sa
 
 from analytics.ledger import CASH, Entry, canonical_quantity, dedupe_hash, replay
+from analytics.ledger_arrays import LedgerColumns, floats
 from data.storage import Repository, _insert
 
 metadata = sa.MetaData()
@@ -155,6 +158,41 @@ def load_entries(repo: Repository, portfolio: str) -> list[Entry]:
     return repo._run(lambda c: [reader.entry(tuple(r)) for r in c.execute(q)])
 
 
+_REPLAY = ("id", "ts", "trade_date", "type", "subtype", "account", "asset", "quantity",
+           "counter_asset", "counter_quantity", "fee_asset", "fee_quantity", "to_account")
+_EPOCH = date(1970, 1, 1).toordinal()
+
+
+def _replay_entry(row: tuple) -> Entry:
+    """The replay fields of a row (``_REPLAY``) as an entry (no note, external id or batch)."""
+    entry_id, ts, day, kind, subtype, account, asset, qty, counter, cqty, fee, fqty, to = row
+    return Entry(type=kind, ts=datetime.fromtimestamp(int(ts), timezone.utc),
+                 trade_date=date.fromisoformat(day), asset=asset, quantity=Decimal(qty),
+                 account=account, subtype=subtype, counter_asset=counter,
+                 counter_quantity=None if cqty is None else Decimal(cqty), fee_asset=fee,
+                 fee_quantity=None if fqty is None else Decimal(fqty), to_account=to,
+                 id=int(entry_id))
+
+
+def load_columns(repo: Repository, portfolio: str) -> LedgerColumns:
+    """A portfolio's ledger as columns in replay order: what valuation and performance read.
+
+    Only the fields the replay uses are read, straight into arrays (no record per entry);
+    ``entry(i)`` builds row i's exact record when the exact replay needs it.
+    """
+    q = (sa.select(*[_T[c] for c in _REPLAY]).where(_T.portfolio == portfolio)
+         .order_by(_T.trade_date, _T.ts, _T.id))
+    rows = repo._run(lambda c: c.execute(q).all())
+    cols = list(zip(*rows, strict=True)) if rows else [()] * len(_REPLAY)
+    ids, _, days, kinds, subtypes, accounts, assets, qty, counter, cqty, fee, fqty, to = cols
+    return LedgerColumns(
+        ids=ids, day=np.array(days, dtype="datetime64[D]").astype(np.int64) + _EPOCH,
+        type=np.array(kinds, dtype=str), subtype=subtypes, account=accounts, asset=assets,
+        quantity=floats(qty), counter_asset=counter, counter_quantity=floats(cqty),
+        fee_asset=fee, fee_quantity=floats(fqty), to_account=to,
+        entry=lambda i: _replay_entry(tuple(rows[i])))
+
+
 def delete_entry(repo: Repository, portfolio: str, entry_id: int) -> bool:
     """Delete one entry; return whether it existed."""
     q = entries_table.delete().where(_T.portfolio == portfolio, _T.id == entry_id)
@@ -268,6 +306,29 @@ def closes_fingerprint(repo: Repository, symbols: Iterable[str]) -> tuple:
                 ).bindparams(sa.bindparam("symbols", expanding=True))
     return tuple(repo._run(lambda c: c.execute(q, {"symbols": sorted(symbols)}).one()))
 
+
+
+_CLOSES = sa.text("SELECT ts, close FROM prices WHERE symbol = :s AND interval = '1d' "
+                  "ORDER BY ts")
+
+
+def load_daily_closes(repo: Repository, symbols: Iterable[str]) -> pd.DataFrame:
+    """Wide daily USD closes: index ts (UTC), one column per symbol with a close, NaN gaps.
+
+    What ``Repository.load_closes`` returns, reading only (ts, close) pairs: the ledger's
+    valuation reads 5 years of 20+ assets on a cold request.
+    """
+    wanted = sorted(set(symbols))
+    found = {s: rows for s, rows in repo._run(
+        lambda c: [(s, c.execute(_CLOSES, {"s": s}).all()) for s in wanted]) if rows}
+    ts = {s: np.array([r[0] for r in rows], dtype=np.int64) for s, rows in found.items()}
+    index = np.unique(np.concatenate(list(ts.values()))) if ts else np.zeros(0, np.int64)
+    wide = np.full((len(index), len(found)), np.nan)
+    for j, (s, rows) in enumerate(found.items()):
+        wide[np.searchsorted(index, ts[s]), j] = [r[1] for r in rows]
+    return pd.DataFrame(wide, columns=list(found),
+                        index=pd.DatetimeIndex(pd.to_datetime(index, unit="s", utc=True),
+                                               name="ts"))
 
 
 def newest_close_ts(repo: Repository, symbol: str) -> datetime | None:
