@@ -107,35 +107,39 @@ class Moves:
     assets: list[str]
 
 
-def _codes(values: Iterable, table: dict) -> np.ndarray:
-    return np.array([table.setdefault(v, len(table)) for v in values], dtype=np.int64)
+def _codes(values: Sequence[str | None], table: dict[str, int]) -> np.ndarray:
+    """Each name's code in ``table`` (new names added), -1 for none."""
+    for name in sorted(set(values) - set(table) - {None, ""}):
+        table[name] = len(table)
+    lookup = {**table, None: -1, "": -1}
+    return np.fromiter(map(lookup.__getitem__, values), np.int64, len(values))
 
 
-def _legs(c: LedgerColumns) -> list[tuple]:
-    """(rows, slot, accounts, assets, quantity, magnitude, flow, role) of each kind of leg."""
-    t, q = c.type, c.quantity
+def _legs(c: LedgerColumns, names: dict[str, int], accounts: dict[str, int]) -> list[tuple]:
+    """(rows, slot, account codes, asset codes, quantity, magnitude, flow, role) per kind of leg."""
+    t, q, fee = c.type, c.quantity, c.fee_quantity
     if len(t) and not np.isin(t, TYPES).all():
         raise ValueError(f"unknown ledger entry type {t[~np.isin(t, TYPES)][0]!r}")
-    fee = c.fee_quantity
-    has_fee = np.array([bool(a) for a in c.fee_asset], dtype=bool) & (fee != 0)
+    account, asset = _codes(c.account, accounts), _codes(c.asset, names)
+    to, fee_asset = _codes(c.to_account, accounts), _codes(c.fee_asset, names)
+    to = np.where(to < 0, account, to)
+    has_fee = (fee_asset >= 0) & (fee != 0)
     split = (t == "ADJUSTMENT") & np.array([s == "split" for s in c.subtype], dtype=bool)
     transfer = t == "TRANSFER"
     from_amount = np.array([s == "fee_from_amount" for s in c.subtype], dtype=bool)
-    same_fee = has_fee & np.array([f == a for f, a in zip(c.fee_asset, c.asset, strict=True)],
-                                  dtype=bool)
-    kept = np.where(transfer & from_amount & same_fee, fee, 0.0)   # fee out of the amount
+    kept = np.where(transfer & from_amount & has_fee & (fee_asset == asset),
+                    fee, 0.0)   # a transfer's fee taken out of its amount
     sign = np.where((t == "WITHDRAWAL") | (t == "FEE") | transfer, -1.0, 1.0)
     flow = np.isin(t, ("DEPOSIT", "WITHDRAWAL")) | ((t == "ADJUSTMENT") & ~split)
     role = np.select([transfer, split, t == "FEE"], [TRANSFER, SPLIT, PAID], PLAIN)
-    first = (np.arange(len(t)), 1, c.account, c.asset, np.where(split, 0.0, sign * q + kept),
+    first = (np.arange(len(t)), 1, account, asset, np.where(split, 0.0, sign * q + kept),
              np.abs(q) + kept, flow, role)
     f = np.flatnonzero(has_fee)
-    fees = (f, 0, [c.account[i] for i in f], [c.fee_asset[i] for i in f], -fee[f], fee[f],
-            False, PAID)
+    fees = (f, 0, account[f], fee_asset[f], -fee[f], fee[f], False, PAID)
     tr, trade = np.flatnonzero(transfer), np.flatnonzero(t == "TRADE")
-    second = (np.concatenate([trade, tr]), 2,
-              [c.account[i] for i in trade] + [c.to_account[i] or c.account[i] for i in tr],
-              [c.counter_asset[i] or CASH for i in trade] + [c.asset[i] for i in tr],
+    counter = _codes([c.counter_asset[i] or CASH for i in trade], names)
+    second = (np.concatenate([trade, tr]), 2, np.concatenate([account[trade], to[tr]]),
+              np.concatenate([counter, asset[tr]]),
               np.concatenate([-c.counter_quantity[trade], q[tr] - kept[tr]]),
               np.concatenate([c.counter_quantity[trade], q[tr] + kept[tr]]),
               False, np.concatenate([np.full(len(trade), PLAIN), np.full(len(tr), TRANSFER)]))
@@ -144,25 +148,25 @@ def _legs(c: LedgerColumns) -> list[tuple]:
 
 def expand(c: LedgerColumns) -> Moves:
     """Every movement of every entry, as ``analytics.ledger.replay`` orders them."""
-    parts = _legs(c)
+    names: dict[str, int] = {}
+    accounts: dict[str, int] = {}
+    parts = _legs(c, names, accounts)
     rows = np.concatenate([p[0] for p in parts]).astype(np.int64)
     seq = 3 * rows + np.concatenate([np.full(len(p[0]), p[1]) for p in parts])
     order = np.argsort(seq, kind="stable")
 
-    def column(i: int, dtype=None) -> np.ndarray:  # noqa: ANN001
+    def column(i: int, dtype) -> np.ndarray:  # noqa: ANN001
         return np.concatenate([np.broadcast_to(np.asarray(p[i], dtype=dtype), len(p[0]))
                                for p in parts])[order]
 
-    accounts = [a for p in parts for a in p[2]]
-    assets = [a for p in parts for a in p[3]]
-    keys: dict[tuple[str, str], int] = {}
-    names: dict[str, int] = {}
-    key = _codes(zip(accounts, assets, strict=True), keys)[order]
-    rows = rows[order]
-    moves = Moves(rows, c.day[rows], key, _codes(assets, names)[order], column(4, float),
-                  column(5, float), column(6, bool), column(7, np.int64),
-                  np.where(column(7, np.int64) == SPLIT, c.quantity[rows], 0.0),
-                  list(keys), list(names))
+    asset = column(3, np.int64)
+    pairs, key = np.unique(column(2, np.int64) * len(names) + asset, return_inverse=True)
+    rows, role = rows[order], column(7, np.int64)
+    account_names, asset_names = list(accounts), list(names)
+    moves = Moves(rows, c.day[rows], key.reshape(-1), asset, column(4, float), column(5, float),
+                  column(6, bool), role, np.where(role == SPLIT, c.quantity[rows], 0.0),
+                  [(account_names[k // len(names)], asset_names[k % len(names)])
+                   for k in pairs.tolist()], asset_names)
     _apply_splits(moves)
     return moves
 

@@ -20,7 +20,7 @@ from analytics.ledger_arrays import PAID, SPLIT, TRANSFER
 METHODS = ("fifo", "lifo", "hifo", "average")
 
 
-@dataclass
+@dataclass(slots=True)
 class Lot:
     """Quantity still held from one acquisition and its remaining cost."""
 
@@ -80,9 +80,10 @@ def dispose(pos: Position, qty: float, proceeds_btc: float, proceeds_usd: float,
     Selling more than the open lots hold (a missing buy) closes what there is: the rest has
     no known cost, so it realises its whole proceeds (the ledger flags the negative balance).
     """
-    left, cost_btc, cost_usd = qty, 0.0, 0.0
-    while left > 1e-15 and pos.lots:
-        lot = _next_lot(pos.lots, method)
+    left, cost_btc, cost_usd, lots = qty, 0.0, 0.0, pos.lots
+    oldest = method in ("fifo", "average")
+    while left > 1e-15 and lots:
+        lot = lots[0] if oldest else _next_lot(lots, method)
         take = min(lot.quantity, left)
         share = take / lot.quantity
         cost_btc += lot.cost_btc * share
@@ -92,7 +93,7 @@ def dispose(pos: Position, qty: float, proceeds_btc: float, proceeds_usd: float,
         lot.quantity -= take
         left -= take
         if lot.quantity <= 1e-15:
-            _drop(pos.lots, lot)
+            _drop(lots, lot)
     pos.realised_btc += proceeds_btc - cost_btc
     pos.realised_usd += proceeds_usd - cost_usd
 
