@@ -180,13 +180,18 @@ def load_columns(repo: Repository, portfolio: str) -> LedgerColumns:
     Only the fields the replay uses are read, straight into arrays (no record per entry);
     ``entry(i)`` builds row i's exact record when the exact replay needs it.
     """
-    q = (sa.select(*[_T[c] for c in _REPLAY]).where(_T.portfolio == portfolio)
-         .order_by(_T.trade_date, _T.ts, _T.id))
+    q = sa.select(*[_T[c] for c in _REPLAY]).where(_T.portfolio == portfolio)
     rows = repo._run(lambda c: c.execute(q).all())
     cols = list(zip(*rows, strict=True)) if rows else [()] * len(_REPLAY)
-    ids, _, days, kinds, subtypes, accounts, assets, qty, counter, cqty, fee, fqty, to = cols
+    day = np.array(cols[2], dtype="datetime64[D]").astype(np.int64) + _EPOCH
+    order = np.lexsort((np.array(cols[0], dtype=np.int64), np.array(cols[1], dtype=np.int64),
+                        day))  # replay order, sorted here: cheaper than ORDER BY on 3 columns
+    if not np.array_equal(order, np.arange(len(rows))):
+        rows = [rows[i] for i in order.tolist()]
+        cols = list(zip(*rows, strict=True))
+    ids, _, _, kinds, subtypes, accounts, assets, qty, counter, cqty, fee, fqty, to = cols
     return LedgerColumns(
-        ids=ids, day=np.array(days, dtype="datetime64[D]").astype(np.int64) + _EPOCH,
+        ids=ids, day=day[order],
         type=np.array(kinds, dtype=str), subtype=subtypes, account=accounts, asset=assets,
         quantity=floats(qty), counter_asset=counter, counter_quantity=floats(cqty),
         fee_asset=fee, fee_quantity=floats(fqty), to_account=to,
