@@ -31,10 +31,10 @@ import pandas as pd
 from analytics.covariance import btc_covariance
 from analytics.optimizer import Caps, optimize_mix
 from analytics.returns import annualized_volatility, max_drawdown
+from analytics.units import BTC
 
 logger = logging.getLogger(__name__)
 
-BTC = "BTC"
 STRATEGIES = ("current", "optimized", "btc_target")
 FREQUENCIES = {"monthly": "MS", "quarterly": "QS"}
 MAX_CARRY = 7          # days an as-of close may be carried (weekends, holidays)

@@ -28,11 +28,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
+from analytics.units import USD
+
 TYPES = ("TRADE", "DEPOSIT", "WITHDRAWAL", "TRANSFER", "INCOME", "FEE", "ADJUSTMENT")
 ADJUSTMENT_SUBTYPES = ("opening", "correction", "split")
 TRANSFER_SUBTYPES = ("fee_on_top", "fee_from_amount")
 INCOME_SUBTYPES = ("interest", "dividend", "staking", "mining", "airdrop", "other")
-CASH = "USD"  # cash is a position like any other, priced 1 USD
+CASH = USD  # cash is a position like any other, priced 1 USD
 DEFAULT_ACCOUNT = "default"
 ZERO = Decimal(0)
 

@@ -26,11 +26,11 @@ from scipy.optimize import minimize
 
 from analytics.categories import UNCATEGORIZED
 from analytics.covariance import DAYS_PER_YEAR, CovarianceEstimate
+from analytics.units import BTC
 
 logger = logging.getLogger(__name__)
 
 METHODS = ("min_variance", "max_diversification", "risk_parity")
-BTC = "BTC"
 # Every constraint holds to this after polishing (the acceptance bound is 1e-9).
 CONSTRAINT_TOLERANCE = 1e-12
 

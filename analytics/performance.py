@@ -26,9 +26,7 @@ import pandas as pd
 from pyxirr import InvalidPaymentsError, xirr
 
 from analytics.ledger import CASH, Entry, Replay, replay
-
-BTC = "BTC"
-SATS = 100_000_000
+from analytics.units import BTC
 
 
 class MissingPriceError(ValueError):

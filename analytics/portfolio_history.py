@@ -29,8 +29,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analytics.btc_converter import BTC, NO_PRICE, OK, STALE, BTCConverter, NoPriceError
+from analytics.btc_converter import BTCConverter
 from analytics.returns import cumulative_returns
+from analytics.staleness import NO_PRICE, OK, STALE, NoPriceError
+from analytics.units import BTC
 
 logger = logging.getLogger(__name__)
 

@@ -23,20 +23,8 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from analytics.btc_converter import (
-    BTC,
-    DEFAULT_CACHE,
-    DEFAULT_LIMITS,
-    NO_PRICE,
-    OK,
-    STALE,
-    AsOfRows,
-    BTCConverter,
-    ConversionCache,
-    NoPriceError,
-    StalenessLimits,
-    to_utc_index,
-)
+from analytics.asof import AsOfRows, to_utc_index
+from analytics.btc_converter import AsOfCache, BTCConverter
 from analytics.portfolio_history import ValueHistory, portfolio_value_history
 from analytics.returns import (
     PERIODS,
@@ -47,13 +35,21 @@ from analytics.returns import (
     max_drawdown,
     period_returns,
 )
+from analytics.staleness import (
+    DEFAULT_LIMITS,
+    NO_PRICE,
+    OK,
+    STALE,
+    NoPriceError,
+    StalenessLimits,
+)
+from analytics.units import BTC, SATS_PER_BTC
 
 logger = logging.getLogger(__name__)
 
-SATS_PER_BTC = 100_000_000
 ASSET_COLUMNS = ["symbol", "quantity", "price_usd", "price_btc", "value_btc", "value_usd",
                  "value_sats", "weight", "price_ts", "source", "stale"]
-__all__ = ["SATS_PER_BTC", "PortfolioReport", "PortfolioValuation", "StalenessLimits",
+__all__ = ["PortfolioReport", "PortfolioValuation", "StalenessLimits",
            "calculate_portfolio_value_in_btc", "return_decomposition",
            "revalue", "value_portfolio"]
 
@@ -97,8 +93,7 @@ def value_portfolio(holdings: Mapping[str, float], latest: pd.DataFrame, *,
     Raises:
         NoPriceError (a ValueError): no BTC price at or before ``now``.
     """
-    # The latest frame changes on every refresh: caching it would only fill the cache.
-    conv = BTCConverter(latest=latest, asset_kinds=asset_kinds, limits=limits, cache=None)
+    conv = BTCConverter(latest=latest, asset_kinds=asset_kinds, limits=limits)
     at = to_utc_index(now)[0]
     btc = conv.asof_rows([BTC], at)
     if btc.status[0] == NO_PRICE:
@@ -224,7 +219,7 @@ def calculate_portfolio_value_in_btc(holdings: Mapping[str, float], closes: pd.D
                                      latest: pd.DataFrame, *, asset_kinds: Mapping[str, str],
                                      now: datetime, limits: StalenessLimits = DEFAULT_LIMITS,
                                      risk_window_days: int = 365,
-                                     cache: ConversionCache | None = DEFAULT_CACHE
+                                     cache: AsOfCache | None = None
                                      ) -> PortfolioReport:
     """Value holdings in BTC now and over their daily history, with BTC returns and risk.
 
@@ -236,7 +231,7 @@ def calculate_portfolio_value_in_btc(holdings: Mapping[str, float], closes: pd.D
         now: the current time (staleness of the latest prices).
         limits: staleness limits (``StalenessLimits.from_settings(settings.staleness)``).
         risk_window_days: trailing days used for volatility and drawdown.
-        cache: as-of cache shared across refreshes (history is not recomputed when unchanged).
+        cache: as-of cache shared across refreshes (none by default).
 
     Raises:
         NoPriceError (a ValueError): no BTC price, or a holding without any price.

@@ -23,11 +23,10 @@ import numpy as np
 import pandas as pd
 
 from analytics.trade_rounding import SKIPPED_COLUMNS, check_lot_sizes, round_legs
+from analytics.units import BTC, SATS_PER_BTC
 
 logger = logging.getLogger(__name__)
 
-BTC = "BTC"
-SATS_PER_BTC = 100_000_000
 # Shares are ratios of float sums: a share within this of the band edge counts as inside.
 SHARE_TOLERANCE = 1e-12
 TRADE_COLUMNS = ["symbol", "side", "quantity", "price_btc", "value_btc", "value_sats",

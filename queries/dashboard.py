@@ -12,8 +12,6 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from analytics.btc_converter import BTCConverter
-from analytics.portfolio_history import portfolio_value_history
 from analytics.portfolio_value import PortfolioValuation
 from data.holdings import backfill_state
 from queries.context import ReadContext

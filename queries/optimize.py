@@ -14,13 +14,13 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from analytics.btc_converter import StalenessLimits
 from analytics.categories import categories_from_assets
-from analytics.correlation import BENCHMARK
 from analytics.covariance import CovarianceEstimate, btc_covariance
 from analytics.optimizer import Caps, MixRisk, OptimizedMix, optimize_mix, risk_of_weights
 from analytics.portfolio_value import PortfolioValuation, value_portfolio
 from analytics.rebalancing import RebalancePlan, rebalance_to_btc
+from analytics.staleness import StalenessLimits
+from analytics.units import BTC
 from data.storage import Repository
 from settings import Settings
 
@@ -70,7 +70,7 @@ def _unit_valuation(repo: Repository, settings: Settings, symbols: list[str],
 
 def _trades(holdings: Mapping[str, float], prices: pd.DataFrame, mix: OptimizedMix,
             request: OptimizeRequest) -> RebalancePlan:
-    others = {s: w for s, w in mix.weights.items() if s != BENCHMARK and w > 0}
+    others = {s: w for s, w in mix.weights.items() if s != BTC and w > 0}
     total = sum(others.values())
     weights = {s: w / total for s, w in others.items()} if total > 0 else None
     return rebalance_to_btc(holdings, prices, mix.caps.target_btc_pct,
@@ -91,8 +91,8 @@ def optimize_portfolio(repo: Repository, settings: Settings, request: OptimizeRe
     valuation = value_portfolio(holdings, repo.load_latest_prices(), asset_kinds=_kinds(settings),
                                 now=now, limits=StalenessLimits.from_settings(settings.staleness))
     symbols = list(settings.assets) if request.universe == "all" else sorted(
-        {BENCHMARK, *(s for s, q in holdings.items() if q > 0)})
-    newest = repo.load_closes([BENCHMARK]).index.max()
+        {BTC, *(s for s, q in holdings.items() if q > 0)})
+    newest = repo.load_closes([BTC]).index.max()
     if pd.isna(newest):
         raise ValueError("no BTC close stored: nothing to estimate risk from")
     closes = repo.load_closes(symbols, start=newest - timedelta(days=request.lookback_days + 1))
@@ -117,8 +117,8 @@ def current_at_target(current: Mapping[str, float], target: float) -> dict[str, 
 
     With nothing but BTC held the non-BTC part is empty (BTC keeps its own share).
     """
-    others = {s: w for s, w in current.items() if s != BENCHMARK and w > 0}
+    others = {s: w for s, w in current.items() if s != BTC and w > 0}
     total = sum(others.values())
     if total <= 0:
         return dict(current)
-    return {BENCHMARK: target, **{s: w / total * (1.0 - target) for s, w in others.items()}}
+    return {BTC: target, **{s: w / total * (1.0 - target) for s, w in others.items()}}

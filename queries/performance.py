@@ -16,6 +16,7 @@ from analytics.ledger import Entry
 from analytics.lots import cost_basis
 from analytics.performance import build_grid
 from analytics.performance_report import performance_report
+from analytics.units import BTC, USD
 from data import ledger_store
 from data.storage import Repository
 
@@ -39,8 +40,8 @@ def _cached(key: tuple, compute):
 
 def _symbols(entries: list[Entry]) -> list[str]:
     found = ({e.asset for e in entries} | {e.counter_asset for e in entries if e.counter_asset}
-             | {e.fee_asset for e in entries if e.fee_asset} | {"BTC"})
-    return sorted(found - {"USD"})
+             | {e.fee_asset for e in entries if e.fee_asset} | {BTC})
+    return sorted(found - {USD})
 
 
 def load_ledger(repo: Repository, portfolio: str) -> tuple[str, list[Entry]]:
@@ -64,7 +65,7 @@ def holdings_cost_btc(repo: Repository, settings) -> dict[str, float]:  # noqa: 
     """
     portfolio, method = settings.portfolio.name, settings.ledger.cost_basis
     version, entries = load_ledger(repo, portfolio)
-    newest = ledger_store.newest_close_ts(repo, "BTC")
+    newest = ledger_store.newest_close_ts(repo, BTC)
     if not entries or newest is None:
         return {}
 
@@ -102,9 +103,9 @@ def performance(repo: Repository, settings, *, start: date | None,  # noqa: ANN0
         closes = repo.load_closes(symbols)
         last = end
         if last is None:
-            if "BTC" not in closes.columns or closes["BTC"].dropna().empty:
+            if BTC not in closes.columns or closes[BTC].dropna().empty:
                 raise ValueError("no BTC close stored yet")
-            last = closes["BTC"].dropna().index.max().date()
+            last = closes[BTC].dropna().index.max().date()
         return performance_report(entries, closes, start=start, end=last,
                                   method=method or "fifo")
 

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 import services
-from analytics.btc_converter import StalenessLimits
 from analytics.portfolio_value import value_portfolio
+from analytics.staleness import StalenessLimits
 from data.storage import Repository
 from webapi.payloads import portfolio_payload
 from webapi.portfolio_history import bp

@@ -12,14 +12,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analytics.btc_converter import BTCConverter, ConversionCache, NoPriceError
+from analytics.btc_converter import BTCConverter
 from analytics.portfolio_history import portfolio_value_history
 from analytics.portfolio_value import (
     calculate_portfolio_value_in_btc,
     revalue,
     value_portfolio,
 )
+from analytics.staleness import NoPriceError
 from data.seed import read_sample
+from queries.price_cache import ConversionCache
 from webapi.payloads import history_payload, portfolio_payload
 
 SAMPLE = Path(__file__).resolve().parents[3] / "data" / "sample" / "prices_daily.csv"
