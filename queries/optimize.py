@@ -73,7 +73,7 @@ def _trades(holdings: Mapping[str, float], prices: pd.DataFrame, mix: OptimizedM
     others = {s: w for s, w in mix.weights.items() if s != BTC and w > 0}
     total = sum(others.values())
     weights = {s: w / total for s, w in others.items()} if total > 0 else None
-    return rebalance_to_btc(holdings, prices, mix.caps.target_btc_pct,
+    return rebalance_to_btc(holdings, prices, mix.caps.target_btc_share,
                             fee_bps=request.fee_bps, min_trade_btc=request.min_trade_btc,
                             target_weights=weights)
 
@@ -104,7 +104,7 @@ def optimize_portfolio(repo: Repository, settings: Settings, request: OptimizeRe
     unit = _unit_valuation(repo, settings, sorted({*mix.weights, *holdings}), now)
     prices = unit.assets[["symbol", "price_btc", "price_usd"]]
     plan = _trades({s: holdings[s] for s in valuation.assets["symbol"]}, prices, mix, request)
-    at_target = current_at_target(current, mix.caps.target_btc_pct)
+    at_target = current_at_target(current, mix.caps.target_btc_share)
     return OptimizeResult(mix=mix, estimate=estimate, current_weights=current,
                           current_risk=risk_of_weights(estimate, current),
                           current_at_target=at_target,
