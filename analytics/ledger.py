@@ -106,12 +106,6 @@ def canonical_quantity(value: Decimal) -> str:
     return _norm(value) or "0"
 
 
-def is_flow(entry: Entry) -> bool:
-    """Whether the entry is money in or out of the portfolio (performance treats it so)."""
-    return entry.type in ("DEPOSIT", "WITHDRAWAL") or (
-        entry.type == "ADJUSTMENT" and entry.subtype != "split")
-
-
 def sort_key(entry: Entry) -> tuple:
     """Replay order: trade date, then time, then storage order."""
     return (entry.trade_date, entry.ts, entry.id if entry.id is not None else 0)

@@ -71,7 +71,7 @@ def test_architecture_pages_and_webapi_read_the_store_only_through_queries():
             used = {f"{n.module}.{a.name}" for n in ast.walk(tree)
                     if isinstance(n, ast.ImportFrom) and n.module in direct for a in n.names}
             calls = {u for u in used if u.rsplit(".", 1)[1] in {
-                "value_portfolio", "BTCConverter", "portfolio_value_history", "rebalance_to_btc"}}
+                "value_portfolio", "BTCConverter", "value_quantities", "rebalance_to_btc"}}
             if calls:
                 offenders[str(path.relative_to(ROOT))] = sorted(calls)
     assert offenders == {}
