@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,9 +17,9 @@ from analytics.portfolio_value import revalue, value_portfolio
 from analytics.staleness import NoPriceError
 from data.seed import read_sample
 from queries.price_cache import ConversionCache
+from tests.support.sample import SAMPLE
 from webapi.payloads import history_payload, portfolio_payload
 
-SAMPLE = Path(__file__).resolve().parents[3] / "data" / "sample" / "prices_daily.csv"
 KINDS = {"BTC": "crypto", "ETH": "crypto", "SOL": "crypto", "MATIC": "crypto", "USDC": "crypto",
          "SPY": "equity"}
 NOW = pd.Timestamp("2024-01-08 12:05", tz="UTC")

@@ -16,7 +16,7 @@ from analytics.portfolio_value import value_portfolio
 from app import create_app
 from queries.dashboard import backfill_text, performance_and_allocation
 from queries.rebalance import plan_rebalance
-from tests.conftest import SAMPLE
+from tests.support.sample import SAMPLE
 
 
 @pytest.fixture
