@@ -31,10 +31,10 @@ import pandas as pd
 from analytics.covariance import btc_covariance
 from analytics.optimizer import Caps, optimize_mix
 from analytics.returns import annualized_volatility, max_drawdown
+from analytics.units import BTC
 
 logger = logging.getLogger(__name__)
 
-BTC = "BTC"
 STRATEGIES = ("current", "optimized", "btc_target")
 FREQUENCIES = {"monthly": "MS", "quarterly": "QS"}
 MAX_CARRY = 7          # days an as-of close may be carried (weekends, holidays)
@@ -168,20 +168,20 @@ def constant_mix(weights: Mapping[str, float]) -> WeightFn:
     return lambda _date: fixed
 
 
-def btc_target_mix(current: Mapping[str, float], target_btc_pct: float) -> dict[str, float]:
+def btc_target_mix(current: Mapping[str, float], target_btc_share: float) -> dict[str, float]:
     """BTC at the target, the rest in the current non-BTC proportions.
 
     Raises:
         ValueError: target outside [0, 1], or below 1 with nothing but BTC held.
     """
-    if not 0.0 <= target_btc_pct <= 1.0:
-        raise ValueError(f"target_btc_pct must be in [0, 1], got {target_btc_pct}")
+    if not 0.0 <= target_btc_share <= 1.0:
+        raise ValueError(f"target_btc_share must be in [0, 1], got {target_btc_share}")
     others = {s: float(w) for s, w in current.items() if s != BTC and w > 0}
     total = sum(others.values())
-    if target_btc_pct < 1.0 and total <= 0:
+    if target_btc_share < 1.0 and total <= 0:
         raise ValueError("only BTC is held: no mix for the non-BTC part")
-    rest = 1.0 - target_btc_pct
-    return {BTC: float(target_btc_pct),
+    rest = 1.0 - target_btc_share
+    return {BTC: float(target_btc_share),
             **({s: w / total * rest for s, w in others.items()} if rest > 0 else {})}
 
 

@@ -51,6 +51,7 @@ def categories_from_assets(assets: Mapping[str, object]) -> dict[str, str]:
     return out
 
 
+# No page or API reads it yet: kept for issue 15 (category weights of the diversification view).
 def category_weights(assets: pd.DataFrame, categories: Mapping[str, str], *,
                      order: Sequence[str] = DEFAULT_CATEGORIES) -> pd.DataFrame:
     """Sum the BTC value of the holdings per category.

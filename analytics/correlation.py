@@ -19,10 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analytics.units import BTC
+
 logger = logging.getLogger(__name__)
 
 MIN_OBS = 20
-BENCHMARK = "BTC"
+BENCHMARK = BTC  # every correlation is read against BTC
 
 
 @dataclass(frozen=True)

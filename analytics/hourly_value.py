@@ -16,14 +16,15 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-BTC = "BTC"
+from analytics.asof import positions
+from analytics.units import BTC
 
 
 def _asof(observations: pd.Series, grid: pd.DatetimeIndex) -> np.ndarray:
     """The newest value at or before each grid time (NaN before the first)."""
     clean = observations.dropna().sort_index()
     clean = clean[~clean.index.duplicated(keep="last")]
-    pos = clean.index.searchsorted(grid, side="right") - 1
+    pos = positions(clean.index, grid)
     values = clean.to_numpy(dtype="float64")
     return np.where(pos >= 0, values[np.maximum(pos, 0)] if len(values) else np.nan, np.nan)
 

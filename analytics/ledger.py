@@ -28,11 +28,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
+from analytics.units import USD
+
 TYPES = ("TRADE", "DEPOSIT", "WITHDRAWAL", "TRANSFER", "INCOME", "FEE", "ADJUSTMENT")
 ADJUSTMENT_SUBTYPES = ("opening", "correction", "split")
 TRANSFER_SUBTYPES = ("fee_on_top", "fee_from_amount")
 INCOME_SUBTYPES = ("interest", "dividend", "staking", "mining", "airdrop", "other")
-CASH = "USD"  # cash is a position like any other, priced 1 USD
+CASH = USD  # cash is a position like any other, priced 1 USD
 DEFAULT_ACCOUNT = "default"
 ZERO = Decimal(0)
 
@@ -102,12 +104,6 @@ def _norm(value: Decimal | None) -> str | None:
 def canonical_quantity(value: Decimal) -> str:
     """The text a quantity is stored and exported as (exact, no exponent, no trailing zeros)."""
     return _norm(value) or "0"
-
-
-def is_flow(entry: Entry) -> bool:
-    """Whether the entry is money in or out of the portfolio (performance treats it so)."""
-    return entry.type in ("DEPOSIT", "WITHDRAWAL") or (
-        entry.type == "ADJUSTMENT" and entry.subtype != "split")
 
 
 def sort_key(entry: Entry) -> tuple:

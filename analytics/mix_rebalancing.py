@@ -259,7 +259,7 @@ def rebalance_to_weights(holdings: Mapping[str, float], prices: pd.DataFrame,
         frozen: non-BTC symbols never traded (they keep their value).
 
     Returns:
-        RebalancePlan with ``target_btc_pct`` = BTC's target weight; ``skipped`` and
+        RebalancePlan with ``target_btc_share`` = BTC's target weight; ``skipped`` and
         ``rounding_btc`` (value the lots and minimum trade left untraded) cover both sides.
 
     Raises:
@@ -294,6 +294,6 @@ def rebalance_to_weights(holdings: Mapping[str, float], prices: pd.DataFrame,
     return RebalancePlan(
         trades=_trade_rows(legs, btc_net, table, btc_usd, fee),
         before=_holdings_frame(qty, table), after=_holdings_frame(new_qty, table),
-        btc_usd=btc_usd, target_btc_pct=weights.get(BTC, 0.0),
+        btc_usd=btc_usd, target_btc_share=weights.get(BTC, 0.0),
         fees_btc=sold * fee + bought * fee / (1.0 - fee), skipped=skipped,
         rounding_btc=untraded)

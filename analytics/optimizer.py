@@ -1,7 +1,7 @@
 """The mix of non-BTC assets that diversifies best in BTC terms, BTC fixed at a target (pure).
 
-Weights are fractions of the whole portfolio: BTC gets exactly ``target_btc_pct``, the other
-assets share ``1 - target_btc_pct``, long only. The caps apply to the assets other than BTC:
+Weights are fractions of the whole portfolio: BTC gets exactly ``target_btc_share``, the other
+assets share ``1 - target_btc_share``, long only. The caps apply to the assets other than BTC:
 each asset at most ``max_per_asset``, each category's non-BTC assets together at most
 ``max_per_category`` (BTC's own category counts only its other members). In BTC terms BTC
 never moves, so the risk of a mix is that of its non-BTC part under the covariance of
@@ -26,11 +26,11 @@ from scipy.optimize import minimize
 
 from analytics.categories import UNCATEGORIZED
 from analytics.covariance import DAYS_PER_YEAR, CovarianceEstimate
+from analytics.units import BTC
 
 logger = logging.getLogger(__name__)
 
 METHODS = ("min_variance", "max_diversification", "risk_parity")
-BTC = "BTC"
 # Every constraint holds to this after polishing (the acceptance bound is 1e-9).
 CONSTRAINT_TOLERANCE = 1e-12
 
@@ -47,7 +47,7 @@ class InfeasibleConstraintError(ValueError):
 class Caps:
     """Long-only caps on the non-BTC part (fractions of the whole portfolio)."""
 
-    target_btc_pct: float = 0.5
+    target_btc_share: float = 0.5
     max_per_asset: float = 0.25
     max_per_category: float = 0.4
 
@@ -80,22 +80,27 @@ def _category_matrix(symbols: list[str], categories: Mapping[str, str]) -> tuple
     return names, member
 
 
+# Caps field -> the name of the constraint in errors (the public API's query parameter).
+_PARAMETERS = {"target_btc_share": "target_btc_pct", "max_per_asset": "max_per_asset",
+               "max_per_category": "max_per_category"}
+
+
 def check_feasible(n_assets_by_category: Mapping[str, int], caps: Caps) -> None:
     """Raise InfeasibleConstraintError when the caps cannot hold the non-BTC share.
 
     Raises:
-        InfeasibleConstraintError: naming ``target_btc_pct``, ``max_per_asset`` or
-            ``max_per_category``.
+        InfeasibleConstraintError: naming the API parameter (``target_btc_pct``,
+            ``max_per_asset`` or ``max_per_category``).
     """
-    rest = 1.0 - caps.target_btc_pct
-    for name in ("target_btc_pct", "max_per_asset", "max_per_category"):
-        value = getattr(caps, name)
+    rest = 1.0 - caps.target_btc_share
+    for field, name in _PARAMETERS.items():
+        value = getattr(caps, field)
         if not (math.isfinite(value) and 0.0 <= value <= 1.0):
             raise InfeasibleConstraintError(name, f"{name} must be in [0, 1], got {value}")
     n = sum(n_assets_by_category.values())
     if rest > 0 and n == 0:
         raise InfeasibleConstraintError(
-            "target_btc_pct", f"target_btc_pct={caps.target_btc_pct} leaves {rest:g} to "
+            "target_btc_pct", f"target_btc_pct={caps.target_btc_share} leaves {rest:g} to "
             "other assets, but no other asset has enough history")
     if n * caps.max_per_asset < rest - CONSTRAINT_TOLERANCE:
         raise InfeasibleConstraintError(
@@ -116,7 +121,7 @@ def capped_equal_weights(member: np.ndarray, caps: Caps) -> np.ndarray:
     room = np.minimum(caps.max_per_category, counts * caps.max_per_asset)
     per_asset = member.T @ np.where(counts > 0, room / np.maximum(counts, 1), 0.0)
     total = per_asset.sum()
-    return per_asset * ((1.0 - caps.target_btc_pct) / total) if total > 0 else per_asset
+    return per_asset * ((1.0 - caps.target_btc_share) / total) if total > 0 else per_asset
 
 
 def polish(x: np.ndarray, member: np.ndarray, caps: Caps) -> np.ndarray:
@@ -125,7 +130,7 @@ def polish(x: np.ndarray, member: np.ndarray, caps: Caps) -> np.ndarray:
     Clip to [0, max_per_asset], scale down categories over their cap, then put the missing or
     surplus share on the assets with room, in proportion to that room (or to their weight).
     """
-    rest = 1.0 - caps.target_btc_pct
+    rest = 1.0 - caps.target_btc_share
     x = np.clip(x, 0.0, caps.max_per_asset)
     over = member @ x
     scale = np.where(over > caps.max_per_category, caps.max_per_category / np.maximum(over, 1e-300),
@@ -143,7 +148,7 @@ def polish(x: np.ndarray, member: np.ndarray, caps: Caps) -> np.ndarray:
 
 
 def _violation(x: np.ndarray, member: np.ndarray, caps: Caps) -> float:
-    rest = 1.0 - caps.target_btc_pct
+    rest = 1.0 - caps.target_btc_share
     return float(max(abs(x.sum() - rest), -x.min(initial=0.0),
                      (x - caps.max_per_asset).max(initial=0.0),
                      (member @ x - caps.max_per_category).max(initial=0.0)))
@@ -193,7 +198,7 @@ def solve_weights(cov: np.ndarray, member: np.ndarray, caps: Caps, method: str,
                   ) -> tuple[np.ndarray, bool]:
     """SLSQP on the non-BTC weights from the capped equal-weight start; polished answer."""
     n = cov.shape[0]
-    rest = 1.0 - caps.target_btc_pct
+    rest = 1.0 - caps.target_btc_share
     start = capped_equal_weights(member, caps)
     if n == 0 or rest <= 0:
         return np.zeros(n), True
@@ -244,7 +249,7 @@ def optimize_mix(estimate: CovarianceEstimate, categories: Mapping[str, str], *,
     violation = _violation(x, member, caps)
     if violation > 1e-9:
         raise ValueError(f"optimizer answer misses a constraint by {violation:.3g}")
-    weights = {BTC: float(caps.target_btc_pct), **{s: float(w) for s, w in zip(symbols, x,
+    weights = {BTC: float(caps.target_btc_share), **{s: float(w) for s, w in zip(symbols, x,
                                                                               strict=True)}}
     return OptimizedMix(method=method, caps=caps, weights=weights, risk=mix_risk(cov, x),
                         converged=converged)

@@ -34,9 +34,7 @@ from analytics.ledger_arrays import (
     expand,
     negative_balances,
 )
-
-BTC = "BTC"
-SATS = 100_000_000
+from analytics.units import BTC
 
 
 class MissingPriceError(ValueError):

@@ -16,7 +16,6 @@ from analytics.ledger import Entry
 from analytics.ledger_arrays import LedgerColumns
 from analytics.lots import cost_basis
 from analytics.performance import (
-    SATS,
     Grid,
     annualise,
     build_grid,
@@ -26,6 +25,7 @@ from analytics.performance import (
     previous_day,
     xirr_rate,
 )
+from analytics.units import SATS_PER_BTC
 
 
 def _num(x: float | None) -> float | None:
@@ -103,8 +103,9 @@ def performance_report(entries: Sequence[Entry] | LedgerColumns, closes: pd.Data
                        f"twr_{unit}_annualised": _num(part["twr_annualised"]),
                        f"mwr_{unit}": _num(part["mwr"])})
     report.update({
-        "hodl_btc": float(hodl[-1]), "vs_hodl_btc": vs_hodl, "vs_hodl_sats": round(vs_hodl * SATS),
-        "value_sats_end": round(btc["end"] * SATS),
+        "hodl_btc": float(hodl[-1]), "vs_hodl_btc": vs_hodl,
+        "vs_hodl_sats": round(vs_hodl * SATS_PER_BTC),
+        "value_sats_end": round(btc["end"] * SATS_PER_BTC),
         "volatility_btc_365": _num(volatility), "max_drawdown_btc": max_drawdown(index),
         "assets": _assets(grid, rows.stop - 1, method),
         "negative_balances": [

@@ -1,4 +1,4 @@
-"""The portfolio's daily value in BTC with holdings held constant (pure: no IO).
+"""The portfolio's daily value in BTC from day-by-day quantities (pure: no IO).
 
 Valuation of day D (a UTC date, timestamp D 00:00): each asset at its as-of daily close of D
 (a stock on Saturday uses Friday's close). An asset whose as-of price is past its staleness
@@ -22,15 +22,15 @@ so an asset dropping in or out does not show as a fake gain or loss.
 from __future__ import annotations
 
 import logging
-import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from analytics.btc_converter import BTC, NO_PRICE, OK, STALE, BTCConverter, NoPriceError
+from analytics.btc_converter import BTCConverter
 from analytics.returns import cumulative_returns
+from analytics.staleness import NO_PRICE, OK, STALE, NoPriceError
+from analytics.units import BTC
 
 logger = logging.getLogger(__name__)
 
@@ -68,30 +68,6 @@ def chain_linked_returns(values: pd.DataFrame) -> pd.Series:
     with np.errstate(divide="ignore", invalid="ignore"):
         out = now_sum / prev_sum - 1.0
     return out.where(prev_sum > 0)
-
-
-def portfolio_value_history(holdings: Mapping[str, float], converter: BTCConverter, *,
-                            start: pd.Timestamp | None = None,
-                            end: pd.Timestamp | None = None) -> ValueHistory:
-    """Value constant holdings on each calendar day from ``start`` to ``end`` (default: all).
-
-    Args:
-        holdings: symbol -> quantity (held constant over the whole range).
-        converter: a converter over the stored daily closes.
-        start: first day (default BTC's first price day).
-        end: last day (default BTC's newest price day).
-
-    Raises:
-        NoPriceError: BTC has no price at all.
-        ValueError: a quantity is not finite.
-    """
-    dates = daily_dates(converter, start=start, end=end)
-    for symbol, qty in holdings.items():
-        if not math.isfinite(qty):
-            raise ValueError(f"quantity of {symbol} must be finite, got {qty}")
-    quantities = pd.DataFrame({s: float(q) for s, q in holdings.items()}, index=dates,
-                              columns=list(holdings))
-    return value_quantities(quantities, converter)
 
 
 def value_quantities(quantities: pd.DataFrame, converter: BTCConverter) -> ValueHistory:

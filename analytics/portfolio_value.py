@@ -1,4 +1,4 @@
-"""Value a portfolio in BTC: the valuation now and the full BTC report (pure).
+"""Value a portfolio in BTC now, and revalue it with other quantities (pure).
 
 The valuation rule (``value_portfolio``, docs/valuation.md): each asset at its own newest
 price at or before *now*, divided by BTC's newest price at or before *now*; stale prices are
@@ -23,39 +23,23 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from analytics.btc_converter import (
-    BTC,
-    DEFAULT_CACHE,
+from analytics.asof import AsOfRows, to_utc_index
+from analytics.btc_converter import BTCConverter
+from analytics.staleness import (
     DEFAULT_LIMITS,
     NO_PRICE,
     OK,
     STALE,
-    AsOfRows,
-    BTCConverter,
-    ConversionCache,
     NoPriceError,
     StalenessLimits,
-    to_utc_index,
 )
-from analytics.portfolio_history import ValueHistory, portfolio_value_history
-from analytics.returns import (
-    PERIODS,
-    Drawdown,
-    annualized_volatility,
-    decompose_btc_return,
-    growth_index,
-    max_drawdown,
-    period_returns,
-)
+from analytics.units import BTC, SATS_PER_BTC
 
 logger = logging.getLogger(__name__)
 
-SATS_PER_BTC = 100_000_000
 ASSET_COLUMNS = ["symbol", "quantity", "price_usd", "price_btc", "value_btc", "value_usd",
                  "value_sats", "weight", "price_ts", "source", "stale"]
-__all__ = ["SATS_PER_BTC", "PortfolioReport", "PortfolioValuation", "StalenessLimits",
-           "calculate_portfolio_value_in_btc", "return_decomposition",
-           "revalue", "value_portfolio"]
+__all__ = ["PortfolioValuation", "StalenessLimits", "revalue", "value_portfolio"]
 
 
 @dataclass(frozen=True)
@@ -97,8 +81,7 @@ def value_portfolio(holdings: Mapping[str, float], latest: pd.DataFrame, *,
     Raises:
         NoPriceError (a ValueError): no BTC price at or before ``now``.
     """
-    # The latest frame changes on every refresh: caching it would only fill the cache.
-    conv = BTCConverter(latest=latest, asset_kinds=asset_kinds, limits=limits, cache=None)
+    conv = BTCConverter(latest=latest, asset_kinds=asset_kinds, limits=limits)
     at = to_utc_index(now)[0]
     btc = conv.asof_rows([BTC], at)
     if btc.status[0] == NO_PRICE:
@@ -168,88 +151,3 @@ def revalue(valuation: PortfolioValuation, quantities: Mapping[str, float]) -> P
                       source=np.array(column("source", valuation.btc_source), dtype=object),
                       stale=np.array(column("stale", valuation.btc_stale), dtype=bool),
                       unpriced=valuation.unpriced)
-
-
-def return_decomposition(converter: BTCConverter, symbols: list[str], *, end: pd.Timestamp,
-                         periods: Mapping[str, int] = PERIODS) -> pd.DataFrame:
-    """Each asset's BTC return over each period, split into USD return and BTC/USD move.
-
-    Prices are the as-of closes at ``end`` and ``end - days``; a pair with a stale or missing
-    end gives NaN returns and ``complete`` False.
-
-    Returns:
-        Long frame: symbol, period, usd_return, btc_usd_return, btc_return, usd_effect,
-        btc_effect, complete (see ``returns.decompose_btc_return``).
-    """
-    labels = list(periods)
-    starts = pd.DatetimeIndex([end - pd.Timedelta(days=periods[k]) for k in labels])
-    ends = pd.DatetimeIndex([end] * len(labels))
-    btc0, btc1 = converter.asof(BTC, starts), converter.asof(BTC, ends)
-    parts = []
-    for symbol in symbols:
-        p0, p1 = converter.asof(symbol, starts), converter.asof(symbol, ends)
-        ok = ((p0["status"].to_numpy() == OK) & (p1["status"].to_numpy() == OK)
-              & (btc0["status"].to_numpy() == OK) & (btc1["status"].to_numpy() == OK))
-        usd = pd.Series(p1["price_usd"].to_numpy() / p0["price_usd"].to_numpy() - 1.0)
-        btc = pd.Series(btc1["price_usd"].to_numpy() / btc0["price_usd"].to_numpy() - 1.0)
-        part = decompose_btc_return(usd.where(ok), btc.where(ok))
-        part.insert(0, "period", labels)
-        part.insert(0, "symbol", symbol)
-        part["complete"] = ok
-        parts.append(part)
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        columns=["symbol", "period", "usd_return", "btc_usd_return", "btc_return",
-                 "usd_effect", "btc_effect", "complete"])
-
-
-@dataclass(frozen=True)
-class PortfolioReport:
-    """Everything the dashboard shows, in BTC terms.
-
-    ``period_returns``: label ("24h", "7d", "30d", "90d", "1y") -> BTC return or None.
-    ``volatility``: annualized (365) std of daily BTC returns over the risk window, or None.
-    ``drawdown``: max drawdown of the BTC growth over the risk window, with its dates.
-    ``decomposition``: see ``return_decomposition``.
-    """
-
-    valuation: PortfolioValuation
-    history: ValueHistory
-    period_returns: dict[str, float | None]
-    volatility: float | None
-    drawdown: Drawdown
-    decomposition: pd.DataFrame
-
-
-def calculate_portfolio_value_in_btc(holdings: Mapping[str, float], closes: pd.DataFrame,
-                                     latest: pd.DataFrame, *, asset_kinds: Mapping[str, str],
-                                     now: datetime, limits: StalenessLimits = DEFAULT_LIMITS,
-                                     risk_window_days: int = 365,
-                                     cache: ConversionCache | None = DEFAULT_CACHE
-                                     ) -> PortfolioReport:
-    """Value holdings in BTC now and over their daily history, with BTC returns and risk.
-
-    Args:
-        holdings: symbol -> quantity (held constant over the history).
-        closes: wide daily USD closes (``Repository.load_closes()``).
-        latest: latest-price candidates (``Repository.load_latest_prices()``).
-        asset_kinds: symbol -> "crypto" | "equity".
-        now: the current time (staleness of the latest prices).
-        limits: staleness limits (``StalenessLimits.from_settings(settings.staleness)``).
-        risk_window_days: trailing days used for volatility and drawdown.
-        cache: as-of cache shared across refreshes (history is not recomputed when unchanged).
-
-    Raises:
-        NoPriceError (a ValueError): no BTC price, or a holding without any price.
-    """
-    valuation = value_portfolio(holdings, latest, asset_kinds=asset_kinds, now=now, limits=limits)
-    converter = BTCConverter(closes, asset_kinds=asset_kinds, limits=limits, cache=cache)
-    history = portfolio_value_history(holdings, converter)
-    returns = history.daily["return_btc"]
-    # Risk window: the growth from its first day (the base) to the last; returns after the base.
-    growth = growth_index(returns)
-    base = returns.index[-1] - pd.Timedelta(days=risk_window_days)
-    return PortfolioReport(
-        valuation=valuation, history=history, period_returns=period_returns(returns),
-        volatility=annualized_volatility(returns.loc[returns.index > base]),
-        drawdown=max_drawdown(growth.loc[growth.index >= base]),
-        decomposition=return_decomposition(converter, list(holdings), end=history.daily.index[-1]))

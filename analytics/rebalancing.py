@@ -23,11 +23,10 @@ import numpy as np
 import pandas as pd
 
 from analytics.trade_rounding import SKIPPED_COLUMNS, check_lot_sizes, round_legs
+from analytics.units import BTC, SATS_PER_BTC
 
 logger = logging.getLogger(__name__)
 
-BTC = "BTC"
-SATS_PER_BTC = 100_000_000
 # Shares are ratios of float sums: a share within this of the band edge counts as inside.
 SHARE_TOLERANCE = 1e-12
 TRADE_COLUMNS = ["symbol", "side", "quantity", "price_btc", "value_btc", "value_sats",
@@ -48,7 +47,7 @@ class RebalancePlan:
     before: pd.DataFrame
     after: pd.DataFrame
     btc_usd: float
-    target_btc_pct: float
+    target_btc_share: float
     fees_btc: float
     skipped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SKIPPED_COLUMNS))
     rounding_btc: float = 0.0
@@ -66,7 +65,7 @@ class RebalancePlan:
     @property
     def target_gap(self) -> float:
         """BTC share after the trades minus the target (non-zero only through rounding)."""
-        return self.btc_share_after - self.target_btc_pct
+        return self.btc_share_after - self.target_btc_share
 
 
 def _btc_share(frame: pd.DataFrame) -> float:
@@ -222,13 +221,13 @@ def _tradeable(others: pd.Series, frozen: Iterable[str], weights: dict[str, floa
 
 
 def rebalance_to_btc(holdings: Mapping[str, float], prices: pd.DataFrame,
-                     target_btc_pct: float = 0.50, *, band: float = 0.0,
+                     target_btc_share: float = 0.50, *, band: float = 0.0,
                      min_trade_btc: float = 0.0, fee_bps: float = 0.0,
                      target_weights: Mapping[str, float] | None = None,
                      frozen: Iterable[str] = (),
                      min_trade_usd: float = 0.0,
                      lot_sizes: Mapping[str, float] | None = None) -> RebalancePlan:
-    """Trades that bring the BTC share of the portfolio's value to ``target_btc_pct``.
+    """Trades that bring the BTC share of the portfolio's value to ``target_btc_share``.
 
     Below target, the other assets are sold (pro rata to value) into BTC; above target, BTC is
     sold into the other assets in proportion to their current value. With ``target_weights``
@@ -244,7 +243,7 @@ def rebalance_to_btc(holdings: Mapping[str, float], prices: pd.DataFrame,
     Args:
         holdings: ``{symbol: quantity}`` (quantities >= 0).
         prices: price frame (see module docstring) covering every held and target symbol.
-        target_btc_pct: target BTC share of the total value, in [0, 1].
+        target_btc_share: target BTC share of the total value, in [0, 1].
         band: no trades when ``|share - target| <= band``.
         min_trade_btc: smallest non-BTC leg kept, in BTC.
         fee_bps: swap cost in basis points of the value sold, in [0, 10000).
@@ -260,7 +259,7 @@ def rebalance_to_btc(holdings: Mapping[str, float], prices: pd.DataFrame,
         ValueError: an argument out of range, a missing price, a portfolio worth nothing, or
             BTC to sell with no other asset (and no target weights) to buy.
     """
-    target = _finite("target_btc_pct", target_btc_pct, 0.0, 1.0)
+    target = _finite("target_btc_share", target_btc_share, 0.0, 1.0)
     band = _finite("band", band, 0.0, math.inf)
     min_trade = _finite("min_trade_btc", min_trade_btc, 0.0, math.inf)
     min_usd = _finite("min_trade_usd", min_trade_usd, 0.0, math.inf)
@@ -276,7 +275,7 @@ def rebalance_to_btc(holdings: Mapping[str, float], prices: pd.DataFrame,
     others = _tradeable(others, frozen, weights)
     if total <= 0:
         raise ValueError("the portfolio is worth nothing: no BTC share to rebalance")
-    plan = {"before": before, "btc_usd": btc_usd, "target_btc_pct": target}
+    plan = {"before": before, "btc_usd": btc_usd, "target_btc_share": target}
     no_trades = RebalancePlan(trades=pd.DataFrame(columns=TRADE_COLUMNS), after=before,
                               fees_btc=0.0, **plan)
     if abs(btc / total - target) <= band + SHARE_TOLERANCE:

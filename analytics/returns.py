@@ -17,7 +17,7 @@ import pandas as pd
 logger = logging.getLogger(__name__)
 
 PERIODS_PER_YEAR = 365
-# Look-back periods of the dashboard, in calendar days.
+# Look-back periods of ``period_returns``, in calendar days.
 PERIODS: dict[str, int] = {"24h": 1, "7d": 7, "30d": 30, "90d": 90, "1y": 365}
 
 
@@ -45,6 +45,7 @@ def cumulative_returns(returns: pd.Series) -> pd.Series:
     return growth_index(returns) - 1.0
 
 
+# No page or API reads it yet: kept for issue 14 (BTC returns per look-back period).
 def period_returns(returns: pd.Series, periods: dict[str, int] | None = None
                    ) -> dict[str, float | None]:
     """Return over each look-back period, ending at the last date of a daily return series.
@@ -102,6 +103,7 @@ def max_drawdown(values: pd.Series) -> Drawdown:
     return Drawdown(depth, peak, trough, recovered.index[0] if len(recovered) else None)
 
 
+# No page or API reads it yet: kept for issue 14 (an asset's BTC return, USD and BTC parts).
 def decompose_btc_return(usd_return: pd.Series | float, btc_usd_return: pd.Series | float
                          ) -> pd.DataFrame:
     """Split an asset's BTC return into its USD return and the move of BTC against USD.

@@ -2,9 +2,9 @@
 
 Measured: ``data.gap_heal.heal_gaps`` over the 12-asset universe on a store whose closes stop
 401 days before "today" (2025-03-24, the last day every real series has), against
-``tests.live_provider.LiveMarket`` (real closes in CoinGecko's and Yahoo's formats, CoinGecko's
-365-day plan window) on 127.0.0.1: the gap search, plan-window split, the calls through the
-registry (retries, breakers; local rate budgets off, as the server does not throttle), bar
+``tests.support.live_provider.LiveMarket`` (real closes in CoinGecko's and Yahoo's formats,
+CoinGecko's 365-day plan window) on 127.0.0.1: the gap search, plan-window split, the calls through
+the registry (retries, breakers; local rate budgets off, as the server does not throttle), bar
 checks and the upserts, plus the re-reads that decide what the next source is asked for.
 Floor: the same bars fetched with one call per provider window chosen by hand (CoinGecko for
 its window, Yahoo for the older days and the equities) and upserted, with no gap search, no
@@ -29,8 +29,8 @@ from data.registry import build_registry
 from data.seed import read_sample
 from data.storage import Repository
 from settings import load_settings
-from tests.conftest import ROOT, SAMPLE
-from tests.live_provider import LiveMarket
+from tests.support.live_provider import LiveMarket
+from tests.support.sample import ROOT, SAMPLE
 
 TODAY = date(2025, 3, 24)
 NOW = datetime.combine(TODAY, time(22, 0), tzinfo=timezone.utc)

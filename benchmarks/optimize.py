@@ -68,13 +68,13 @@ def naive_optimize(cov: pd.DataFrame, categories: dict[str, str], caps: Caps) ->
     """SLSQP with finite-difference gradients from the capped equal-weight start."""
     symbols = list(cov.columns)
     _, member = _category_matrix(symbols, categories)
-    c, rest = cov.to_numpy(), 1 - caps.target_btc_pct
+    c, rest = cov.to_numpy(), 1 - caps.target_btc_share
     res = minimize(lambda x: x @ c @ x, capped_equal_weights(member, caps), method="SLSQP",
                    bounds=[(0, caps.max_per_asset)] * len(symbols),
                    constraints=[{"type": "eq", "fun": lambda x: x.sum() - rest},
                                 {"type": "ineq", "fun": lambda x: caps.max_per_category
                                  - member @ x}], options={"maxiter": 500, "ftol": 1e-14})
-    return {"BTC": caps.target_btc_pct, **dict(zip(symbols, res.x, strict=True))}
+    return {"BTC": caps.target_btc_share, **dict(zip(symbols, res.x, strict=True))}
 
 
 def naive_backtest(closes: pd.DataFrame, holdings: dict[str, float],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analytics.portfolio_value import SATS_PER_BTC
+from analytics.units import SATS_PER_BTC
 
 
 def fmt_btc(value: float) -> str:

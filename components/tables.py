@@ -75,18 +75,3 @@ def _trades_table(trades: pd.DataFrame) -> dbc.Table | html.Div:
         ("Sats", "text-end"), ("USD", "text-end"))]))
     return dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, responsive=True,
                      className="mb-0")
-
-
-def low_correlation_list(correlations: Mapping[str, float], *, threshold: float) -> html.Div:
-    """Assets whose correlation to BTC is below ``threshold``, lowest first."""
-    picks = sorted((v, s) for s, v in correlations.items() if v < threshold)
-    if not picks:
-        return html.Div(f"No asset has a correlation to BTC below {threshold:.1f} "
-                        "over this lookback.", className="text-body-secondary small")
-    return html.Div([
-        html.Div(f"Correlation to BTC below {threshold:.1f}", className="small fw-semibold mb-2"),
-        dbc.ListGroup([dbc.ListGroupItem(
-            [html.Span(s, className="fw-semibold"),
-             html.Span(f"{v:+.2f}", className="float-end font-monospace")], className="py-1")
-            for v, s in picks], flush=True),
-    ])

@@ -8,7 +8,6 @@ still exactly the sample's (anything the user added or changed stays); keeping i
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from data import ledger_store

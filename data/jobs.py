@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from data.universe import effective_universe
 from data.redaction import clip
+from data.universe import effective_universe
 
 logger = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ import pandas as pd
 
 from data.errors import StorageError
 from data.storage import Repository
-from data.store_setup import prepare_store
 from data.store_guard import boot_lock
+from data.store_setup import prepare_store
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -104,7 +104,7 @@ def update_backtest(rebalance, target_pct, _version, theme):
         return figures.empty_figure("Pick a rebalance frequency and a target.", dark=dark), None
     try:
         backtest = backtest_portfolio(services.repository(), services.settings(),
-                                      BacktestRequest(rebalance=rebalance, target_btc_pct=target))
+                                      BacktestRequest(rebalance=rebalance, target_btc_share=target))
     except (DataError, ValueError) as exc:
         return figures.empty_figure(f"No backtest: {exc}", dark=dark), None
     return (optimize_figures.backtest_figure(

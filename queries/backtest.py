@@ -44,7 +44,7 @@ class BacktestRequest:
     rebalance: str = "monthly"
     years: int = 3
     fee_bps: float = 10.0
-    target_btc_pct: float = 0.5
+    target_btc_share: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -76,10 +76,10 @@ def run_backtests(closes: pd.DataFrame, holdings: dict[str, float], categories: 
     current = (value / value.sum()).to_dict()
     dates = rebalance_dates(panel.index, request.rebalance)
     universe = [s for s in held if s != BTC]
-    caps = Caps(target_btc_pct=request.target_btc_pct)
+    caps = Caps(target_btc_share=request.target_btc_share)
     makers = {
         "current": lambda: constant_mix(current),
-        "btc_target": lambda: constant_mix(btc_target_mix(current, request.target_btc_pct)),
+        "btc_target": lambda: constant_mix(btc_target_mix(current, request.target_btc_share)),
         "optimized": lambda: walk_forward_optimizer(closes, categories, caps=caps,
                                                     universe=universe),
     }

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from analytics.btc_converter import StalenessLimits
+from analytics.staleness import StalenessLimits
 from data.universe import Universe, effective_universe
 
 if TYPE_CHECKING:

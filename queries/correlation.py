@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pandas as pd
 
-from analytics.correlation import BENCHMARK, CorrelationResult, correlation_matrix
+from analytics.correlation import CorrelationResult, correlation_matrix
+from analytics.units import BTC
 from queries.context import ReadContext
 
 
@@ -27,11 +28,11 @@ def correlation_window(ctx: ReadContext, symbols: list[str] | None,
         DataError: the store cannot be read.
     """
     if not symbols:
-        symbols = list(dict.fromkeys([BENCHMARK, *ctx.holdings()]))
-    newest = ctx.repo.load_closes([BENCHMARK]).index.max()
+        symbols = list(dict.fromkeys([BTC, *ctx.holdings()]))
+    newest = ctx.repo.load_closes([BTC]).index.max()
     if pd.isna(newest):  # no BTC close at all
         raise NoBenchmarkError("no BTC close stored: no as_of date for the window")
     start = newest - timedelta(days=lookback_days + 1)
-    closes = ctx.repo.load_closes(list(dict.fromkeys([*symbols, BENCHMARK])), start=start)
-    as_of = closes[BENCHMARK].last_valid_index()
+    closes = ctx.repo.load_closes(list(dict.fromkeys([*symbols, BTC])), start=start)
+    as_of = closes[BTC].last_valid_index()
     return correlation_matrix(closes.reindex(columns=symbols), lookback_days, as_of=as_of)

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import pandas as pd
 
-from analytics.correlation import BENCHMARK, rolling_btc_correlation
+from analytics.correlation import rolling_btc_correlation
+from analytics.units import BTC
 from data.storage import Repository
 from settings import Settings
 
@@ -29,13 +30,13 @@ def correlation_drift(repo: Repository, settings: Settings, *, window_days: int 
         DataError: the store cannot be read.
     """
     held = sorted(s for s, q in repo.load_holdings(settings.portfolio.name).items()
-                  if q > 0 and s != BENCHMARK)
-    newest = repo.load_closes([BENCHMARK]).index.max()
+                  if q > 0 and s != BTC)
+    newest = repo.load_closes([BTC]).index.max()
     if pd.isna(newest):
         raise ValueError("no BTC close stored: no window for the correlation")
     start = newest - timedelta(days=days + window_days + 1)
-    closes = repo.load_closes([BENCHMARK, *held], start=start).reindex(
-        columns=[BENCHMARK, *held])
+    closes = repo.load_closes([BTC, *held], start=start).reindex(
+        columns=[BTC, *held])
     rolling = rolling_btc_correlation(closes, window_days)
     shown = rolling.loc[rolling.index > newest - timedelta(days=days)]
     return CorrelationDrift(window_days=window_days, frame=shown)

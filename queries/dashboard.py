@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from analytics.btc_converter import BTC
 from analytics.portfolio_value import PortfolioValuation
+from analytics.units import BTC
 from data.holdings import backfill_state
 from queries.context import ReadContext
 from queries.performance import holdings_cost_btc, performance

@@ -13,8 +13,9 @@ from datetime import timedelta
 import pandas as pd
 
 from analytics.categories import categories_from_assets
-from analytics.correlation import BENCHMARK, CorrelationResult, correlation_matrix
+from analytics.correlation import CorrelationResult, correlation_matrix
 from analytics.selection import Selection, effective_number_of_bets, select_low_btc_correlation
+from analytics.units import BTC
 from data.storage import Repository
 from data.universe import effective_universe
 from settings import Settings
@@ -50,17 +51,17 @@ def universe_correlation(repo: Repository, settings: Settings,
         ValueError: no BTC close stored.
     """
     universe = list(effective_universe(settings, repo))
-    newest = repo.load_closes([BENCHMARK]).index.max()
+    newest = repo.load_closes([BTC]).index.max()
     if pd.isna(newest):
         raise ValueError("no BTC close stored: no window for the correlation")
     closes = repo.load_closes(universe, start=newest - timedelta(days=lookback_days + 1))
     closes = closes.reindex(columns=universe)
-    return correlation_matrix(closes, lookback_days, as_of=closes[BENCHMARK].last_valid_index())
+    return correlation_matrix(closes, lookback_days, as_of=closes[BTC].last_valid_index())
 
 
 def _current_bets(result: CorrelationResult, held: frozenset[str]) -> float | None:
-    chosen = [BENCHMARK, *sorted(s for s in held if s in result.matrix.columns
-                                 and s != BENCHMARK)]
+    chosen = [BTC, *sorted(s for s in held if s in result.matrix.columns
+                                 and s != BTC)]
     try:
         return effective_number_of_bets(result.matrix.loc[chosen, chosen])
     except ValueError:        # not even BTC has a number (too little history)
@@ -69,7 +70,7 @@ def _current_bets(result: CorrelationResult, held: frozenset[str]) -> float | No
 
 def no_number_reasons(repo: Repository, result: CorrelationResult) -> dict[str, str]:
     """Why each asset without a correlation to BTC has none (e.g. its series ended)."""
-    to_btc = result.matrix[BENCHMARK].drop(BENCHMARK)
+    to_btc = result.matrix[BTC].drop(BTC)
     missing = [str(s) for s, v in to_btc.items() if pd.isna(v)]
     if not missing:
         return {}
@@ -77,7 +78,7 @@ def no_number_reasons(repo: Repository, result: CorrelationResult) -> dict[str, 
     last = repo.load_closes(missing).apply(pd.Series.last_valid_index).reindex(missing)
     out = {}
     for symbol in missing:
-        n = int(result.n_obs.at[symbol, BENCHMARK])
+        n = int(result.n_obs.at[symbol, BTC])
         ended = last[symbol]
         if ended is None or pd.isna(ended):
             out[symbol] = "no stored price history"

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from analytics.portfolio_value import SATS_PER_BTC, PortfolioValuation
+from analytics.portfolio_value import PortfolioValuation
+from analytics.units import SATS_PER_BTC
 from queries.context import ReadContext
 from queries.valuation import current_valuation
 

@@ -15,8 +15,10 @@ from analytics.ledger import daily_positions
 from analytics.performance import daily_twr
 from analytics.portfolio_history import ValueHistory, daily_dates, value_quantities
 from analytics.returns import cumulative_returns
+from analytics.units import BTC, USD
 from data import ledger_store
 from queries.context import ReadContext
+from queries.price_cache import AS_OF_CACHE
 
 
 def portfolio_history(ctx: ReadContext) -> ValueHistory:
@@ -28,8 +30,9 @@ def portfolio_history(ctx: ReadContext) -> ValueHistory:
     """
     entries = ledger_store.load_entries(ctx.repo, ctx.settings.portfolio.name)
     symbols = {e.asset for e in entries} | {e.counter_asset for e in entries if e.counter_asset}
-    closes = ctx.repo.load_closes(sorted((symbols | {"BTC"}) - {"USD"}))
-    converter = BTCConverter(closes, asset_kinds=ctx.asset_kinds, limits=ctx.limits)
+    closes = ctx.repo.load_closes(sorted((symbols | {BTC}) - {USD}))
+    converter = BTCConverter(closes, asset_kinds=ctx.asset_kinds, limits=ctx.limits,
+                             cache=AS_OF_CACHE)
     first = min((e.trade_date for e in entries), default=None)
     start = pd.Timestamp(first, tz="UTC") if first else None
     dates = daily_dates(converter, start=start)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from analytics.ledger import Entry, canonical_quantity, replay
+from analytics.units import BTC, SATS_PER_BTC
 from data import ledger_store
 from data.storage import Repository
-
-SATS = 100_000_000
 
 
 def entry_json(entry: Entry) -> dict:
@@ -25,8 +24,8 @@ def entry_json(entry: Entry) -> dict:
         asset = {"quantity": entry.asset, "counter_quantity": entry.counter_asset,
                  "fee_quantity": entry.fee_asset}[side]
         value = getattr(entry, side)
-        if asset == "BTC" and value is not None:
-            out[f"{side}_sats"] = int((value * SATS).to_integral_value())
+        if asset == BTC and value is not None:
+            out[f"{side}_sats"] = int((value * SATS_PER_BTC).to_integral_value())
     return out
 
 

@@ -21,14 +21,14 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from analytics.btc_converter import StalenessLimits
 from analytics.categories import categories_from_assets
-from analytics.correlation import BENCHMARK
 from analytics.covariance import CovarianceEstimate, btc_covariance
 from analytics.mix_rebalancing import rebalance_to_weights
 from analytics.optimizer import Caps, MixRisk, OptimizedMix, optimize_mix, risk_of_weights
 from analytics.portfolio_value import PortfolioValuation, value_portfolio
 from analytics.rebalancing import RebalancePlan
+from analytics.staleness import StalenessLimits
+from analytics.units import BTC
 from data.storage import Repository
 from queries.rebalance import stale_or_unpriced
 from queries.store_cache import ResultCache, store_version
@@ -92,7 +92,7 @@ def _fit(repo: Repository, settings: Settings, request: OptimizeRequest,
            request.caps, request.lookback_days, tuple(sorted(categories.items())))
 
     def compute() -> tuple[OptimizedMix, CovarianceEstimate]:
-        newest = repo.load_closes([BENCHMARK]).index.max()
+        newest = repo.load_closes([BTC]).index.max()
         if pd.isna(newest):
             raise ValueError("no BTC close stored: nothing to estimate risk from")
         closes = repo.load_closes(symbols,
@@ -113,7 +113,7 @@ def not_traded(valuation: PortfolioValuation, unit: PortfolioValuation, mix: Opt
     """
     out = stale_or_unpriced(valuation, include_stale)
     held = set(valuation.assets["symbol"])
-    for symbol in sorted(held - {BENCHMARK} - set(mix.weights)):
+    for symbol in sorted(held - {BTC} - set(mix.weights)):
         reason = estimate.excluded.get(symbol, "not in the optimizer's universe")
         out.setdefault(symbol, f"left out by the optimizer: {reason}")
     wanted = {s for s, w in mix.weights.items() if w > 0 and s not in held}
@@ -155,7 +155,7 @@ def optimize_portfolio(repo: Repository, settings: Settings, request: OptimizeRe
     valuation = value_portfolio(holdings, latest, asset_kinds=_kinds(settings), now=now,
                                 limits=StalenessLimits.from_settings(settings.staleness))
     symbols = list(settings.assets) if request.universe == "all" else sorted(
-        {BENCHMARK, *(s for s, q in holdings.items() if q > 0)})
+        {BTC, *(s for s, q in holdings.items() if q > 0)})
     mix, estimate = _fit(repo, settings, request, symbols)
     current = {str(s): float(w) for s, w in zip(valuation.assets["symbol"],
                                                 valuation.assets["weight"], strict=True)}
@@ -165,7 +165,7 @@ def optimize_portfolio(repo: Repository, settings: Settings, request: OptimizeRe
         plan, no_plan = _plan(valuation, unit, mix, frozen, request, settings), None
     except ValueError as exc:  # e.g. a stale BTC price: the proposal stands, no trades
         frozen, plan, no_plan = {}, None, str(exc)
-    at_target = current_at_target(current, mix.caps.target_btc_pct)
+    at_target = current_at_target(current, mix.caps.target_btc_share)
     return OptimizeResult(mix=mix, estimate=estimate, current_weights=current,
                           current_risk=risk_of_weights(estimate, current),
                           current_at_target=at_target,
@@ -179,8 +179,8 @@ def current_at_target(current: Mapping[str, float], target: float) -> dict[str, 
 
     With nothing but BTC held the non-BTC part is empty (BTC keeps its own share).
     """
-    others = {s: w for s, w in current.items() if s != BENCHMARK and w > 0}
+    others = {s: w for s, w in current.items() if s != BTC and w > 0}
     total = sum(others.values())
     if total <= 0:
         return dict(current)
-    return {BENCHMARK: target, **{s: w / total * (1.0 - target) for s, w in others.items()}}
+    return {BTC: target, **{s: w / total * (1.0 - target) for s, w in others.items()}}

@@ -17,6 +17,7 @@ from analytics.ledger_arrays import LedgerColumns
 from analytics.lots import cost_basis
 from analytics.performance import build_grid
 from analytics.performance_report import performance_report
+from analytics.units import BTC, USD
 from data import ledger_store
 from data.storage import Repository
 
@@ -39,7 +40,7 @@ def _cached(key: tuple, compute):
 
 
 def _symbols(ledger: LedgerColumns) -> list[str]:
-    return sorted((ledger.symbols() | {"BTC"}) - {"USD"})
+    return sorted((ledger.symbols() | {BTC}) - {USD})
 
 
 def load_ledger(repo: Repository, portfolio: str) -> tuple[str, LedgerColumns]:
@@ -58,7 +59,7 @@ def holdings_cost_btc(repo: Repository, settings) -> dict[str, float]:  # noqa: 
     """
     portfolio, method = settings.portfolio.name, settings.ledger.cost_basis
     version, entries = load_ledger(repo, portfolio)
-    newest = ledger_store.newest_close_ts(repo, "BTC")
+    newest = ledger_store.newest_close_ts(repo, BTC)
     if not len(entries) or newest is None:
         return {}
 
@@ -96,9 +97,9 @@ def performance(repo: Repository, settings, *, start: date | None,  # noqa: ANN0
         closes = ledger_store.load_daily_closes(repo, symbols)
         last = end
         if last is None:
-            if "BTC" not in closes.columns or closes["BTC"].dropna().empty:
+            if BTC not in closes.columns or closes[BTC].dropna().empty:
                 raise ValueError("no BTC close stored yet")
-            last = closes["BTC"].dropna().index.max().date()
+            last = closes[BTC].dropna().index.max().date()
         return performance_report(entries, closes, start=start, end=last,
                                   method=method or "fifo")
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from analytics.btc_converter import BTC
 from analytics.portfolio_value import PortfolioValuation, revalue
 from analytics.rebalancing import RebalancePlan, rebalance_to_btc
+from analytics.units import BTC
 from queries.context import ReadContext
 from queries.valuation import current_valuation
 

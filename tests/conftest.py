@@ -1,20 +1,22 @@
-"""Shared fixtures: settings on a temporary store, a seeded repository, a fixed NOW (UTC)."""
+"""Shared fixtures: settings on a temporary store, a seeded repository, the pinned ``now``."""
 
 from __future__ import annotations
 
 import atexit
 import shutil
 import tempfile
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from hypothesis import settings as hypothesis_settings
 from hypothesis.configuration import set_hypothesis_home_dir
 
+from data import clock
 from data.seed import init_portfolio, seed_store
 from data.storage import Repository
 from settings import Settings, load_settings
+from tests.support.sample import NOW, ROOT, SAMPLE
 
 # Hypothesis's default 200 ms deadline per example is a timed assertion: on a busy 2-core CI
 # machine it fails at random (seen: 382 ms once, 14 ms on the re-run). Tests assert behaviour only.
@@ -27,14 +29,18 @@ _HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="btcfolio-hypothesis-")
 set_hypothesis_home_dir(_HYPOTHESIS_HOME)
 atexit.register(shutil.rmtree, _HYPOTHESIS_HOME, ignore_errors=True)
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "data" / "sample" / "prices_daily.csv"
-# The sample's last day plus a few hours: prices are fresh relative to it.
-NOW = datetime(2025, 8, 13, 12, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def now() -> datetime:
+def now(monkeypatch: pytest.MonkeyPatch) -> datetime:
+    """The one pinned "now" of the tests: the sample's last day plus a few hours (``NOW``).
+
+    The process clock (``data.clock``, read by ``services.now()`` and every app or scheduler
+    built with the default clock) is started there for the test and put back after it, so code
+    that reads the clock itself agrees with a test that passes ``now`` explicitly.
+    """
+    monkeypatch.setattr(clock, "_offset", clock._offset)  # restored after the test
+    clock.start_at(NOW)
     return NOW
 
 

@@ -71,7 +71,40 @@ def test_architecture_pages_and_webapi_read_the_store_only_through_queries():
             used = {f"{n.module}.{a.name}" for n in ast.walk(tree)
                     if isinstance(n, ast.ImportFrom) and n.module in direct for a in n.names}
             calls = {u for u in used if u.rsplit(".", 1)[1] in {
-                "value_portfolio", "BTCConverter", "portfolio_value_history", "rebalance_to_btc"}}
+                "value_portfolio", "BTCConverter", "value_quantities", "rebalance_to_btc"}}
             if calls:
                 offenders[str(path.relative_to(ROOT))] = sorted(calls)
     assert offenders == {}
+
+
+def _module_imports(path: Path) -> set[str]:
+    """Full dotted names a module imports (``from a.b import c`` gives a.b and a.b.c)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+    return names
+
+
+def test_architecture_tests_import_support_code_only_from_tests_support():
+    # Shared test code lives in tests/support/: never imported from conftest or a test module.
+    offenders = {}
+    for path in (ROOT / "tests").rglob("*.py"):
+        bad = sorted(m for m in _module_imports(path) if m.startswith("tests.")
+                     and not m.startswith("tests.support"))
+        if bad:
+            offenders[str(path.relative_to(ROOT))] = bad
+    assert offenders == {}
+
+
+def test_architecture_every_analytics_module_is_reached_by_the_app():
+    # A module of analytics/ that only tests import is dead weight (or unwired work).
+    app_code = [p for p in ROOT.rglob("*.py") if p.relative_to(ROOT).parts[0] in {
+        "app.py", "services.py", "serving.py", "settings.py", "security.py", "pages", "webapi",
+        "queries", "components", "data", "analytics"}]
+    imported = set().union(*(_module_imports(p) for p in app_code))
+    modules = {f"analytics.{p.stem}" for p in (ROOT / "analytics").glob("*.py")
+               if p.stem != "__init__"}
+    assert sorted(modules - imported) == []

@@ -41,7 +41,7 @@ def parse_backtest(args) -> BacktestRequest:  # noqa: ANN001 - a werkzeug MultiD
                                "monthly"),
         years=parse_int("years", args.get("years"), 3, 1, 10),
         fee_bps=parse_float("fee_bps", args.get("fee_bps"), 10.0, 0, 10_000, hi_open=True),
-        target_btc_pct=parse_float("target_btc_pct", args.get("target_btc_pct"), 0.5, 0, 1))
+        target_btc_share=parse_float("target_btc_pct", args.get("target_btc_pct"), 0.5, 0, 1))
 
 
 def strategy_payload(result: StrategyResult) -> dict:
@@ -62,7 +62,7 @@ def backtest_payload(backtest: Backtest, req: BacktestRequest) -> dict:
     return {
         "start": f"{backtest.start:%Y-%m-%d}", "end": f"{backtest.end:%Y-%m-%d}",
         "rebalance": req.rebalance, "years": req.years, "fee_bps": req.fee_bps,
-        "target_btc_pct": req.target_btc_pct, "excluded": backtest.excluded,
+        "target_btc_pct": req.target_btc_share, "excluded": backtest.excluded,
         "strategies": {name: strategy_payload(r) for name, r in backtest.results.items()},
     }
 

@@ -8,7 +8,6 @@ from flask import Blueprint, jsonify, request
 
 import services
 from analytics.holding_input import HoldingInputError
-from data import clock
 from data.errors import DataError
 from data.holdings import add_holding, remove_holding
 from webapi.common import json_error

@@ -117,7 +117,7 @@ def get_diversification():
 def parse_optimize(args) -> OptimizeRequest:  # noqa: ANN001 - a werkzeug MultiDict
     """The OptimizeRequest of a query string (strict)."""
     caps = Caps(
-        target_btc_pct=parse_float("target_btc_pct", args.get("target_btc_pct"), 0.5, 0, 1),
+        target_btc_share=parse_float("target_btc_pct", args.get("target_btc_pct"), 0.5, 0, 1),
         max_per_asset=parse_float("max_per_asset", args.get("max_per_asset"), 0.25, 0, 1),
         max_per_category=parse_float("max_per_category", args.get("max_per_category"), 0.4,
                                      0, 1))
@@ -151,7 +151,7 @@ def optimize_payload(result: OptimizeResult, req: OptimizeRequest) -> dict:
     return {
         "as_of": plan["as_of"], "covariance_as_of": result.estimate.as_of.isoformat(),
         "method": req.method, "lookback_days": req.lookback_days, "universe": req.universe,
-        "target_btc_pct": req.caps.target_btc_pct, "max_per_asset": req.caps.max_per_asset,
+        "target_btc_pct": req.caps.target_btc_share, "max_per_asset": req.caps.max_per_asset,
         "max_per_category": req.caps.max_per_category,
         "weights": result.mix.weights, **_risk(result.mix.risk),
         "current": {"weights": result.current_weights, **_risk(result.current_risk)},

@@ -92,7 +92,7 @@ def rebalance_payload(result: Rebalance) -> dict:
     } for t in plan.trades.itertuples(index=False)]
     return {
         "as_of": result.before.as_of.isoformat(),
-        "target_btc_pct": plan.target_btc_pct,
+        "target_btc_pct": plan.target_btc_share,
         "fees_btc": _num(plan.fees_btc),
         "trades": trades,
         "skipped": [{

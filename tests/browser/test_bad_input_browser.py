@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app import create_app
-from tests.browser.test_dashboard import CARD, _card_symbols, _choose, _wait
+from tests.support.browser import CARD, card_symbols, choose, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -16,11 +16,11 @@ def test_dash_bad_input_form_refuses_and_the_page_keeps_working(dash_duo, settin
     before = repo.load_holdings(settings.portfolio.name)
     for quantity, message in (("-5", "greater than zero"), ("1e13", "at most"),
                               ("0.0000000000001", "at least")):
-        _choose(dash_duo, "SLV", quantity)
-        _wait(lambda m=message: m in dash_duo.find_element("#asset-form-error").text)
-        assert "SLV" not in _card_symbols(dash_duo)
+        choose(dash_duo, "SLV", quantity)
+        wait_until(lambda m=message: m in dash_duo.find_element("#asset-form-error").text)
+        assert "SLV" not in card_symbols(dash_duo)
     assert repo.load_holdings(settings.portfolio.name) == before
-    _choose(dash_duo, "SLV", "3")  # the same form still works after the refusals
-    _wait(lambda: "SLV" in _card_symbols(dash_duo))
+    choose(dash_duo, "SLV", "3")  # the same form still works after the refusals
+    wait_until(lambda: "SLV" in card_symbols(dash_duo))
     assert dash_duo.find_element("#asset-form-error").text == ""
     assert dash_duo.get_logs() == []

@@ -21,8 +21,8 @@ from components import ids
 from data.seed import init_portfolio, seed_store
 from data.storage import Repository
 from settings import RefreshSettings, load_settings
-from tests.conftest import ROOT, SAMPLE
-from tests.provider_standin import ProviderStandIn
+from tests.support.provider_standin import ProviderStandIn
+from tests.support.sample import ROOT, SAMPLE
 
 pytestmark = pytest.mark.browser
 CARD = ".asset-card"

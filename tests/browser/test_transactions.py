@@ -9,7 +9,7 @@ from selenium.webdriver.common.by import By
 
 from app import create_app
 from data import ledger_store
-from tests.integration.test_ledger_import import LEDGER_CSV
+from tests.support.ledger import LEDGER_CSV
 
 pytestmark = pytest.mark.browser
 

@@ -12,7 +12,7 @@ from benchmarks.ledger import ledger_csv, naive_import, naive_twr
 from data import ledger_store
 from data.ledger import import_text
 from queries.performance import performance
-from tests.conftest import SAMPLE
+from tests.support.sample import SAMPLE
 
 
 def test_naive_twr_equals_the_report_on_a_generated_ledger(settings, repo):

@@ -8,8 +8,8 @@ import platformdirs
 
 from data.locks import make_leader_lock
 from settings import load_settings
+from tests.support.sample import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "config.yaml"
 
 

@@ -11,7 +11,7 @@ import yaml
 
 from data.errors import ConfigError
 from settings import load_settings
-from tests.conftest import ROOT
+from tests.support.sample import ROOT
 
 
 def _write(tmp_path: Path, mutate) -> Path:

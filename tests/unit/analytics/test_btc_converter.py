@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,16 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analytics.btc_converter import (
-    BTCConverter,
-    ConversionCache,
-    NoPriceError,
-    StalenessLimits,
-    StalePriceError,
-)
+from analytics.btc_converter import BTCConverter
+from analytics.staleness import NoPriceError, StalenessLimits, StalePriceError
 from data.seed import read_sample
+from queries.price_cache import ConversionCache
+from tests.support.sample import SAMPLE
 
-SAMPLE = Path(__file__).resolve().parents[3] / "data" / "sample" / "prices_daily.csv"
 KINDS = {"BTC": "crypto", "ETH": "crypto", "SOL": "crypto", "USDC": "crypto", "MATIC": "crypto",
          "SPY": "equity"}
 

@@ -17,7 +17,7 @@ from analytics.gaps import (
     missing_stretches,
     split_at,
 )
-from tests.conftest import SAMPLE
+from tests.support.sample import SAMPLE
 
 
 def test_gaps_weekend_and_us_holidays_are_not_equity_gaps():

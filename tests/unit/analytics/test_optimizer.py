@@ -37,7 +37,7 @@ def _random_problem(n: int, seed: int) -> tuple[CovarianceEstimate, dict[str, st
 
 def _check_constraints(mix, categories, caps: Caps) -> None:
     w = mix.weights
-    assert w["BTC"] == caps.target_btc_pct
+    assert w["BTC"] == caps.target_btc_share
     assert abs(sum(w.values()) - 1.0) <= 1e-9
     others = {s: v for s, v in w.items() if s != "BTC"}
     assert all(-1e-9 <= v <= caps.max_per_asset + 1e-9 for v in others.values())
@@ -50,7 +50,7 @@ def _check_constraints(mix, categories, caps: Caps) -> None:
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_optimize_mix_meets_every_constraint_to_1e_9(method, seed):
     est, cats = _random_problem(15, seed)
-    caps = Caps(target_btc_pct=0.4, max_per_asset=0.08, max_per_category=0.15)
+    caps = Caps(target_btc_share=0.4, max_per_asset=0.08, max_per_category=0.15)
     mix = optimize_mix(est, cats, method=method, caps=caps)
     _check_constraints(mix, cats, caps)
 
@@ -58,7 +58,7 @@ def test_optimize_mix_meets_every_constraint_to_1e_9(method, seed):
 @pytest.mark.parametrize("seed", [4, 5])
 def test_min_variance_beats_capped_equal_weights_and_random_feasible_mixes(seed):
     est, cats = _random_problem(12, seed)
-    caps = Caps(target_btc_pct=0.5, max_per_asset=0.1, max_per_category=0.2)
+    caps = Caps(target_btc_share=0.5, max_per_asset=0.1, max_per_category=0.2)
     best = optimize_mix(est, cats, caps=caps).risk.volatility_btc
     member = np.array([[cats[s] == c for s in est.symbols] for c in sorted(set(cats.values()))],
                       dtype=float)
@@ -77,7 +77,7 @@ def test_min_variance_two_assets_matches_the_closed_form():
     cov = np.array([[4e-4, 1e-4], [1e-4, 1e-4]])
     est = _estimate(cov, ["GLD", "SPY"])
     mix = optimize_mix(est, {"GLD": "commodities", "SPY": "stocks"},
-                       caps=Caps(target_btc_pct=0.5, max_per_asset=1.0, max_per_category=1.0))
+                       caps=Caps(target_btc_share=0.5, max_per_asset=1.0, max_per_category=1.0))
     share = (cov[1, 1] - cov[0, 1]) / (cov[0, 0] + cov[1, 1] - 2 * cov[0, 1])
     assert mix.weights["GLD"] == pytest.approx(0.5 * share, abs=1e-7)
     assert mix.weights["SPY"] == pytest.approx(0.5 * (1 - share), abs=1e-7)

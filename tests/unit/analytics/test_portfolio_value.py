@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,17 +11,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analytics.btc_converter import BTCConverter, ConversionCache, NoPriceError
-from analytics.portfolio_history import portfolio_value_history
-from analytics.portfolio_value import (
-    calculate_portfolio_value_in_btc,
-    revalue,
-    value_portfolio,
-)
+from analytics.btc_converter import BTCConverter
+from analytics.portfolio_history import daily_dates, value_quantities
+from analytics.portfolio_value import revalue, value_portfolio
+from analytics.staleness import NoPriceError
 from data.seed import read_sample
+from queries.price_cache import ConversionCache
+from tests.support.sample import SAMPLE
 from webapi.payloads import history_payload, portfolio_payload
 
-SAMPLE = Path(__file__).resolve().parents[3] / "data" / "sample" / "prices_daily.csv"
 KINDS = {"BTC": "crypto", "ETH": "crypto", "SOL": "crypto", "MATIC": "crypto", "USDC": "crypto",
          "SPY": "equity"}
 NOW = pd.Timestamp("2024-01-08 12:05", tz="UTC")
@@ -158,9 +155,16 @@ def test_weights_sum_to_one(holdings):
 
 # ---- daily history --------------------------------------------------------------------------
 
+def constant_history(holdings, conv, *, start=None, end=None):
+    """Constant holdings valued on each day of the converter's BTC range (value_quantities)."""
+    dates = daily_dates(conv, start=start, end=end)
+    return value_quantities(pd.DataFrame({s: float(q) for s, q in holdings.items()},
+                                         index=dates, columns=list(holdings)), conv)
+
+
 def test_history_hand_example():
     conv = BTCConverter(CLOSES, asset_kinds=KINDS, cache=ConversionCache())
-    hist = portfolio_value_history({"BTC": 1, "ETH": 10, "SPY": 10, "SOL": 100}, conv)
+    hist = constant_history({"BTC": 1, "ETH": 10, "SPY": 10, "SOL": 100}, conv)
     d = hist.daily
     fri = 1 + 10 * 2000 / 40000 + 10 * 470 / 40000                 # SOL has no price yet
     sat = 1 + 10 * 2520 / 42000 + 10 * 470 / 42000                 # SPY: Friday's close
@@ -180,7 +184,7 @@ def test_history_hand_example():
 
 def test_history_payload_last_days_oldest_first():
     conv = BTCConverter(CLOSES, asset_kinds=KINDS, cache=None)
-    hist = portfolio_value_history({"BTC": 2}, conv)
+    hist = constant_history({"BTC": 2}, conv)
     body = history_payload(hist, 2)
     assert body == {"history": [
         {"date": "2024-01-07", "value_btc": 2.0, "return_btc": 0.0, "stale": []},
@@ -192,7 +196,7 @@ def test_history_payload_last_days_oldest_first():
 def test_history_keeps_matic_at_its_last_price_flagged_after_it_stopped_trading():
     closes = read_sample(SAMPLE).pivot(index="ts", columns="symbol", values="close")
     conv = BTCConverter(closes, asset_kinds=KINDS, cache=None)
-    hist = portfolio_value_history({"BTC": 1, "MATIC": 1000}, conv,
+    hist = constant_history({"BTC": 1, "MATIC": 1000}, conv,
                                    start=ts("2025-03-24"), end=ts("2025-03-27"))
     d = hist.daily
     btc = closes.loc["2025-03-24":"2025-03-27", "BTC"].to_numpy()
@@ -207,48 +211,12 @@ def test_history_keeps_matic_at_its_last_price_flagged_after_it_stopped_trading(
 
 def test_history_of_only_btc_is_flat_and_nothing_valued_is_nan():
     conv = BTCConverter(CLOSES, asset_kinds=KINDS, cache=None)
-    assert portfolio_value_history({"BTC": 0.5}, conv).daily["return_btc"].iloc[1:].eq(0).all()
-    only_sol = portfolio_value_history({"SOL": 1}, conv).daily["value_btc"]
+    assert constant_history({"BTC": 0.5}, conv).daily["return_btc"].iloc[1:].eq(0).all()
+    only_sol = constant_history({"SOL": 1}, conv).daily["value_btc"]
     assert only_sol.isna().tolist() == [True, True, False, False]  # never a silent zero
 
 
-# ---- full report ----------------------------------------------------------------------------
-
-def test_report_reuses_history_on_refresh(latest, monkeypatch):
-    cache = ConversionCache()
-    holdings = {"BTC": 1, "ETH": 10, "SPY": 10}
-    calls = []
-    original = BTCConverter._compute_asof
-    monkeypatch.setattr(BTCConverter, "_compute_asof",
-                        lambda self, s, i: calls.append(s) or original(self, s, i))
-    first = calculate_portfolio_value_in_btc(holdings, CLOSES, latest, asset_kinds=KINDS,
-                                             now=NOW, cache=cache)
-    n_first, misses_first = len(calls), cache.misses
-    uncached = n_first - misses_first  # the latest valuation: it changes every refresh
-    assert misses_first > 0
-    second = calculate_portfolio_value_in_btc(holdings, CLOSES.copy(), latest,
-                                              asset_kinds=KINDS, now=NOW, cache=cache)
-    # The history (same closes, new frame object) is served from the cache.
-    assert cache.misses == misses_first
-    assert len(calls) - n_first == uncached
-    pd.testing.assert_frame_equal(first.history.daily, second.history.daily)
-
-
-def test_report_hand_example(latest):
-    report = calculate_portfolio_value_in_btc({"BTC": 1, "ETH": 10}, CLOSES, latest,
-                                              asset_kinds=KINDS, now=NOW, cache=None)
-    values = [1 + 0.5, 1 + 25200 / 42000, 1 + 22000 / 44000, 1 + 22500 / 45000]
-    assert report.period_returns["24h"] == pytest.approx(values[3] / values[2] - 1)
-    assert report.period_returns["7d"] is None
-    assert report.drawdown.depth == pytest.approx(values[2] / values[1] - 1)
-    assert report.drawdown.peak_date == ts("2024-01-06")
-    assert report.drawdown.trough_date == ts("2024-01-07")
-    eth_24h = report.decomposition.query("symbol == 'ETH' and period == '24h'").iloc[0]
-    assert eth_24h["usd_return"] == pytest.approx(2250 / 2200 - 1)
-    assert eth_24h["btc_usd_return"] == pytest.approx(45000 / 44000 - 1)
-    assert eth_24h["btc_return"] == pytest.approx((2250 / 45000) / (2200 / 44000) - 1)
-    assert report.valuation.total_btc == pytest.approx(1.52)
-
+# ---- more valuations ---------------------------------------------------------------------
 
 def test_value_portfolio_of_no_holdings_is_zero_not_nan(latest):
     val = value_portfolio({}, latest, asset_kinds=KINDS, now=NOW)

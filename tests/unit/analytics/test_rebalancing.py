@@ -132,14 +132,14 @@ def test_rebalance_only_btc_needs_target_weights_to_sell_btc():
 
 
 @pytest.mark.parametrize("kwargs", [
-    {"target_btc_pct": 1.5}, {"target_btc_pct": -0.1}, {"target_btc_pct": math.nan},
-    {"target_btc_pct": math.inf}, {"band": -0.01}, {"fee_bps": 10_000}, {"fee_bps": -1},
+    {"target_btc_share": 1.5}, {"target_btc_share": -0.1}, {"target_btc_share": math.nan},
+    {"target_btc_share": math.inf}, {"band": -0.01}, {"fee_bps": 10_000}, {"fee_bps": -1},
     {"min_trade_btc": -1}, {"target_weights": {"ETH": 0.5}},
     {"target_weights": {"BTC": 1.0}}, {"target_weights": {"XXX": 1.0}},
 ])
 def test_rebalance_rejects_bad_arguments(kwargs):
     with pytest.raises(ValueError):
-        rebalance_to_btc(HOLDINGS, _prices(), **{"target_btc_pct": 0.5, **kwargs})
+        rebalance_to_btc(HOLDINGS, _prices(), **{"target_btc_share": 0.5, **kwargs})
 
 
 def test_rebalance_rejects_negative_quantity_missing_price_and_empty_portfolio():

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import pandas as pd
 import pytest
 
 from analytics.portfolio_value import value_portfolio
+from tests.support.sample import NOW
 
 AS_OF = pd.Timestamp("2025-08-13", tz="UTC")
-NOW = datetime(2025, 8, 13, 12, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture

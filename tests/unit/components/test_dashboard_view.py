@@ -19,7 +19,7 @@ from components.dashboard_view import (
     view_delta,
 )
 from queries.dashboard import DashboardData
-from tests.unit.components.conftest import NOW
+from tests.support.sample import NOW
 
 NAMES = {"BTC": "Bitcoin", "ETH": "Ethereum", "SPY": "S&P 500"}
 CATS = {"BTC": "stable_crypto", "ETH": "stable_crypto", "SPY": "stocks"}

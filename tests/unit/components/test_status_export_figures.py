@@ -12,7 +12,7 @@ import pytest
 
 from components.figures import correlation_heatmap, history_figure
 from components.status import describe_status
-from components.tables import low_correlation_list, rebalance_table
+from components.tables import rebalance_table
 from queries.export import CSV_COLUMNS, escape_cell, holdings_csv
 
 NOW = datetime(2025, 8, 20, 12, 0, tzinfo=timezone.utc)
@@ -91,13 +91,6 @@ def test_history_figure_has_the_flat_held_btc_line():
                                       index=idx))
     assert [t.name for t in fig.data] == ["Portfolio (BTC)", "Held BTC"]
     assert list(fig.data[1].y) == [1.0, 1.0, 1.0]
-
-
-def test_low_correlation_list_keeps_assets_below_the_threshold_lowest_first():
-    div = low_correlation_list({"ETH": 0.8, "GLD": -0.1, "SPY": 0.3, "USDC": 0.5},
-                               threshold=0.5)
-    items = div.children[1].children
-    assert [i.children[0].children for i in items] == ["GLD", "SPY"]
 
 
 def test_rebalance_table_lists_buys_and_sells():

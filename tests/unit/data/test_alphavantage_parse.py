@@ -9,7 +9,7 @@ import pytest
 from data.adapters.alphavantage import AlphaVantageAdapter, check_body
 from data.adapters.base import validate_prices
 from data.errors import AuthError, BadResponseError, NotFoundError, RateLimitError
-from tests.unit.data.fixtures import load
+from tests.support.recorded import load
 
 
 def test_parse_global_quote():

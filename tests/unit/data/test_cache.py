@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
 from data.cache import PriceCache, make_backend
 from data.models import Quote
-
-NOW = datetime(2025, 8, 13, 12, tzinfo=timezone.utc)
+from tests.support.sample import NOW
 
 
 def test_quote_fresh_then_usable_then_stale(tmp_path):

@@ -16,7 +16,7 @@ from data.errors import (
     OutOfWindowError,
     RateLimitError,
 )
-from tests.unit.data.fixtures import load
+from tests.support.recorded import load
 
 
 def test_parse_quotes_reads_price_change_and_update_time():

@@ -8,7 +8,7 @@ import pytest
 
 from data.adapters.coinmarketcap import CoinMarketCapAdapter, check_status
 from data.errors import AuthError, BadResponseError, RateLimitError
-from tests.unit.data.fixtures import load
+from tests.support.recorded import OHLCV, load
 
 
 def test_parse_v2_quote_by_id():
@@ -49,20 +49,6 @@ def test_unknown_error_code_and_missing_status_are_bad_response():
         check_status({"status": {"error_code": 400, "error_message": "Invalid value"}}, what="q")
     with pytest.raises(BadResponseError):
         check_status({"data": {}}, what="q")
-
-
-# Documented shape of /v2/cryptocurrency/ohlcv/historical?id=1 (no recording available: paid).
-OHLCV = {
-    "status": {"error_code": 0, "error_message": None},
-    "data": {"id": 1, "name": "Bitcoin", "symbol": "BTC", "quotes": [
-        {"time_open": "2019-01-02T00:00:00.000Z", "time_close": "2019-01-02T23:59:59.999Z",
-         "quote": {"USD": {"open": 3849.21, "high": 3947.98, "low": 3817.41, "close": 3943.41,
-                           "volume": 5244856835.7, "market_cap": 68849856732.3,
-                           "timestamp": "2019-01-02T23:59:59.999Z"}}},
-        {"time_open": "2019-01-03T00:00:00.000Z", "time_close": "2019-01-03T23:59:59.999Z",
-         "quote": {"USD": {"open": 3931.05, "high": 3935.69, "low": 3826.22, "close": 3836.74,
-                           "volume": 4530215218.8, "market_cap": 66994920902.3,
-                           "timestamp": "2019-01-03T23:59:59.999Z"}}}]}}
 
 
 def test_parse_ohlcv_history_keys_by_time_open_date():

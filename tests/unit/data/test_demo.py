@@ -12,7 +12,7 @@ from data.demo import DEMO_SOURCE, build_demo_job, demo_step, step_covariance, w
 from data.jobs import JobSet
 from data.seed import seed_store
 from data.storage import Repository
-from tests.conftest import SAMPLE
+from tests.support.sample import SAMPLE
 
 
 def _closes():

@@ -8,7 +8,7 @@ from data import first_run
 from data.errors import InvalidInputError
 from data.seed import SAMPLE_FLAG_KEY, init_portfolio, seed_store
 from data.storage import Repository
-from tests.conftest import NOW, SAMPLE
+from tests.support.sample import NOW, SAMPLE
 
 
 @pytest.fixture

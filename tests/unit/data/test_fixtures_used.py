@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-TESTS = Path(__file__).resolve().parents[2]
-FIXTURES = TESTS / "fixtures"
+from tests.support.sample import FIXTURES
+
+TESTS = FIXTURES.parent
 
 
 def _payloads() -> list[Path]:

@@ -19,9 +19,8 @@ from werkzeug import Request, Response
 
 from data.ingest import main
 from data.storage import Repository
-from tests.unit.data.fixtures import load
+from tests.support.recorded import load
 
-ROOT = Path(__file__).resolve().parents[3]
 NOW = datetime(2025, 8, 6, 12, tzinfo=timezone.utc)
 DAYS = pd.date_range("2025-08-01", "2025-08-05", freq="D", tz="UTC")
 WEEKDAYS = [d for d in DAYS if d.weekday() < 5]  # Fri 1st, Mon 4th, Tue 5th
@@ -335,11 +334,8 @@ def test_cached_quotes_are_not_rewritten(repo, tmp_path):
     assert stored["fetched_at"] == pd.Timestamp(t0)  # not refreshed by the cache hit
 
 
-from tests.unit.data.test_storage import store  # noqa: E402,F401 - sqlite + PostgreSQL store
-
-
 @pytest.mark.postgres
-def test_ingest_once_idempotent_on_sqlite_and_postgresql(store):  # noqa: F811
+def test_ingest_once_idempotent_on_sqlite_and_postgresql(store):
     from data.ingest import ingest_once
 
     fake = HistoryFake({"2025-08-01": 100.5, "2025-08-02": 101.25, "2025-08-03": 99.75})

@@ -17,8 +17,8 @@ from analytics.ledger import Entry, dedupe_hash, replay
 from data import ledger_store
 from data.seed import init_portfolio, seed_store
 from data.storage import _MIGRATIONS, Repository, create_engine
-from tests.backends import pg_schema
-from tests.conftest import NOW, SAMPLE
+from tests.support.backends import pg_schema
+from tests.support.sample import NOW, SAMPLE
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -7,7 +7,7 @@ import pytest
 from data.adapters.coingecko import CoinGeckoAdapter
 from data.adapters.yahoofinance import YahooFinanceAdapter
 from data.errors import BadResponseError, NotFoundError, RateLimitError
-from tests.unit.data.fixtures import load
+from tests.support.recorded import load
 
 
 @pytest.mark.parametrize(("name", "price"), [("coins_markets_oas_example.json", 77671.0),

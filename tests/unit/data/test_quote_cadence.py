@@ -10,8 +10,8 @@ from data import ingest
 from data.cache import PriceCache
 from data.jobs import build_jobs
 from settings import load_settings
-from tests.conftest import ROOT
-from tests.live_provider import CRYPTO, LiveMarket, load_closes
+from tests.support.live_provider import CRYPTO, LiveMarket, load_closes
+from tests.support.sample import ROOT
 
 T0 = datetime(2026, 8, 21, 22, 0, tzinfo=timezone.utc)
 PERIOD = 5

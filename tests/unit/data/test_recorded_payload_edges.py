@@ -10,7 +10,7 @@ from data.adapters.base import validate_prices
 from data.adapters.coingecko import CoinGeckoAdapter
 from data.adapters.yahoofinance import YahooFinanceAdapter
 from data.errors import BadResponseError
-from tests.unit.data.fixtures import load
+from tests.support.recorded import load
 
 
 def test_coingecko_2018_quote_without_last_updated_at_is_a_bad_response():

@@ -9,7 +9,7 @@ from data.cache import PriceCache
 from data.errors import ConfigError
 from data.registry import build_registry
 from settings import load_settings
-from tests.conftest import ROOT
+from tests.support.sample import ROOT
 
 
 def _settings(tmp_path, **env):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pandas as pd
 import pytest
@@ -13,8 +13,7 @@ from data.errors import DataError, EmptyDataError, NotFoundError, TransientError
 from data.models import Quote
 from data.registry import Registry
 from data.resilience import RetryPolicy
-
-NOW = datetime(2025, 8, 13, 12, tzinfo=timezone.utc)
+from tests.support.sample import NOW
 
 
 class FakeAdapter:

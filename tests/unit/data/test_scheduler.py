@@ -7,7 +7,6 @@ import threading
 import time
 from collections import Counter
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
@@ -17,9 +16,9 @@ from data.locks import FileLeaderLock, LeaderLock, PostgresLeaderLock, RedisLead
 from data.scheduler import SchedulerRunner, health_provider, should_start_embedded
 from data.storage import Repository
 from settings import load_settings
-from tests.backends import pg_schema, redis_prefix
+from tests.support.backends import pg_schema, redis_prefix
+from tests.support.sample import ROOT
 
-ROOT = Path(__file__).resolve().parents[3]
 FAST = {
     "BTCFOLIO__REFRESH__INTERVAL_SECONDS": "1",
     "BTCFOLIO__SCHEDULER__LOCK_TTL_SECONDS": "1",
@@ -253,8 +252,8 @@ def test_backfill_job_serves_holding_requests_and_records_their_outcome(tmp_path
     from data.holdings import add_holding, backfill_state
     from data.jobs import build_jobs
     from data.seed import seed_store
-    from tests.conftest import SAMPLE
-    from tests.fake_provider import FakeCoinGecko, provider_env
+    from tests.support.fake_provider import FakeCoinGecko, provider_env
+    from tests.support.sample import SAMPLE
 
     fake = FakeCoinGecko().start()
     fake.unknown_ids.add("no-such-coin")

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import pytest
 
@@ -21,9 +20,8 @@ from data.locks import (
     make_leader_lock,
 )
 from settings import load_settings
-from tests.backends import pg_schema, redis_prefix
-
-ROOT = Path(__file__).resolve().parents[3]
+from tests.support.backends import pg_schema, redis_prefix
+from tests.support.sample import ROOT
 
 
 def _hold_in_child(code: str) -> subprocess.Popen:

@@ -2,47 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from datetime import datetime, timezone
 
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 
 from data.models import Quote
 from data.seed import SEED_KEY, read_sample, seed_store
 from data.storage import Repository
-from tests.conftest import NOW, SAMPLE
-
-
-def _pg_url() -> str | None:
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url and os.environ.get("CI") == "true":
-        pytest.fail("CI=true but TEST_DATABASE_URL is not set: PostgreSQL tests must run in CI")
-    return url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path) -> Repository:
-    """An empty migrated store on each backend; PostgreSQL gets a private schema."""
-    if request.param == "sqlite":
-        yield Repository.from_url(f"sqlite:///{tmp_path / 's.db'}")
-        return
-    url = _pg_url()
-    if not url:
-        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)")
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in url else "?"
-    repo = Repository.from_url(f"{url}{sep}options=-csearch_path%3D{schema}")
-    yield repo
-    repo.engine.dispose()
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+from tests.support.sample import NOW, SAMPLE
 
 
 def _bars(closes: list[float], source: str = "coingecko", symbol: str = "BTC") -> pd.DataFrame:

@@ -15,7 +15,7 @@ from data.universe import (
     save_custom_asset,
 )
 from settings import AssetSettings
-from tests.conftest import NOW
+from tests.support.sample import NOW
 
 DOGE = AssetSettings(name="Dogecoin", category="high_vol_crypto", kind="crypto",
                      symbols={"coingecko": "dogecoin", "yahoo": "DOGE-USD"},
@@ -84,7 +84,7 @@ def test_custom_asset_delete_rules(settings, repo):
 
 
 def test_universe_on_postgresql_two_workers_and_the_held_check(settings):
-    from tests.backends import pg_schema
+    from tests.support.backends import pg_schema
 
     with pg_schema() as url:
         pg = settings.model_copy(update={"store": settings.store.model_copy(update={"url": url})})

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from data.view_state import KEEP_VERSIONS, ViewStates, make_view_backend, new_sid, parse_key
-from tests.backends import redis_prefix
+from tests.support.backends import redis_prefix
 
 
 @pytest.fixture(params=["files", "redis"])

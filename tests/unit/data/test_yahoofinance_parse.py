@@ -9,7 +9,7 @@ import pytest
 from data.adapters.base import validate_prices
 from data.adapters.yahoofinance import YahooFinanceAdapter
 from data.errors import AuthError, BadResponseError, NotFoundError
-from tests.unit.data.fixtures import load
+from tests.support.recorded import load
 
 
 def test_parse_crypto_daily_chart_matches_recorded_values():

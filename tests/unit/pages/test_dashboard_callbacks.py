@@ -16,8 +16,8 @@ from analytics.portfolio_value import value_portfolio
 from app import create_app
 from queries.dashboard import backfill_text, performance_and_allocation
 from queries.rebalance import plan_rebalance
-from tests.conftest import SAMPLE
-from tests.unit.pages.dashboard_support import header, page_params, refresh
+from tests.support.dashboard_page import header, page_params, refresh
+from tests.support.sample import SAMPLE
 
 
 @pytest.fixture

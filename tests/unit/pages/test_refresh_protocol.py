@@ -9,7 +9,7 @@ import services
 from app import create_app
 from components import ids
 from data.view_state import KEEP_VERSIONS, ViewStates, make_view_backend, new_sid
-from tests.unit.pages.dashboard_support import header, page_params, refresh
+from tests.support.dashboard_page import header, page_params, refresh
 
 
 @pytest.fixture

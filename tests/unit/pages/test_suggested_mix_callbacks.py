@@ -13,7 +13,7 @@ from analytics.selection import select_low_btc_correlation
 from app import create_app
 from components import tables
 from queries.diversification import universe_correlation
-from tests.unit.pages.dashboard_support import page_params
+from tests.support.dashboard_page import page_params
 from webapi import register_api
 
 

@@ -7,7 +7,7 @@ import pytest
 from queries.health import overall_status, source_states
 from queries.history_fill import summarize
 from settings import load_settings
-from tests.conftest import ROOT
+from tests.support.sample import ROOT
 
 UNIVERSE = ["BTC", "ETH", "SOL", "SPY"]
 
