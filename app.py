@@ -24,10 +24,10 @@ from flask import redirect, request
 import security
 import services
 from data import clock
-from data.errors import AppError, ConfigError
-from data.scheduler import health_provider, should_start_embedded, start_embedded
-from data.seed import open_store
-from data.storage import Repository
+from data.scheduling.runner import health_provider, should_start_embedded, start_embedded
+from data.store.repository import Repository
+from data.store.seed import open_store
+from errors import AppError, ConfigError
 from serving import install_not_found_status, port_in_use_message
 from settings import Settings, load_settings
 from webapi import register_api

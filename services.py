@@ -14,7 +14,7 @@ from data import clock
 from queries.context import ReadContext
 
 if TYPE_CHECKING:
-    from data.storage import Repository
+    from data.store.repository import Repository
     from settings import Settings
 
 _state: dict[str, object] = {}

@@ -17,7 +17,7 @@ import platformdirs
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from data.errors import ConfigError
+from errors import ConfigError
 
 ENV_PREFIX = "BTCFOLIO__"
 CONFIG_ENV = "BTCFOLIO_CONFIG"
@@ -73,7 +73,8 @@ class SchedulerSettings(_Strict):
     backfill_check_seconds: int = Field(60, ge=1)
     health_interval_seconds: int = Field(60, ge=1)
     shutdown_timeout_seconds: float = Field(5, gt=0)
-    # Hourly bars of the held assets (data/hourly.py): fetched this often, kept this long.
+    # Hourly bars of the held assets (data/scheduling/hourly.py): fetched this often,
+    # kept this long.
     hourly_interval_minutes: int = Field(60, ge=5)
     hourly_retention_days: int = Field(7, ge=1, le=90)
 

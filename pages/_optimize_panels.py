@@ -6,7 +6,6 @@ calls ``register_callbacks()``.
 
 from __future__ import annotations
 
-
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, callback
@@ -16,7 +15,7 @@ from analytics.backtest import FREQUENCIES
 from analytics.optimizer import METHODS, Caps, MixRisk
 from components import figures, ids, optimize_figures
 from components.suggested_mix import mix_view
-from data.errors import DataError
+from errors import DataError
 from queries.backtest import BacktestRequest, backtest_portfolio
 from queries.correlation_drift import correlation_drift
 from queries.history_hourly import hourly_history

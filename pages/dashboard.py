@@ -26,8 +26,8 @@ from analytics.correlation import MIN_OBS
 from analytics.holding_input import HoldingInputError
 from components import dashboard_view, diversifiers, figures, ids, performance, status, tables
 from components.layout import page_layout
-from data.errors import DataError
-from data.holdings import deposit_holding, remove_holding
+from data.store.holdings import deposit_holding, remove_holding
+from errors import DataError
 from pages import _dashboard_assets
 from pages import _optimize_panels as mix
 from queries.dashboard import load_dashboard, performance_and_allocation

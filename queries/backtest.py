@@ -25,7 +25,7 @@ from analytics.backtest import (
 )
 from analytics.categories import categories_from_assets
 from analytics.optimizer import Caps
-from data.storage import Repository
+from data.store.repository import Repository
 from settings import Settings
 
 logger = logging.getLogger(__name__)

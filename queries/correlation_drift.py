@@ -8,7 +8,7 @@ from datetime import timedelta
 import pandas as pd
 
 from analytics.correlation import BENCHMARK, rolling_btc_correlation
-from data.storage import Repository
+from data.store.repository import Repository
 from settings import Settings
 
 

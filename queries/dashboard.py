@@ -12,10 +12,8 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from analytics.btc_converter import BTCConverter
-from analytics.portfolio_history import portfolio_value_history
 from analytics.portfolio_value import PortfolioValuation
-from data.holdings import backfill_state
+from data.store.holdings import backfill_state
 from queries.context import ReadContext
 from queries.performance import holdings_cost_btc, performance
 from queries.valuation import current_valuation, price_candidates, prices_btc_24h

@@ -15,7 +15,7 @@ from analytics.ledger import daily_positions
 from analytics.performance import daily_twr
 from analytics.portfolio_history import ValueHistory, daily_dates, value_quantities
 from analytics.returns import cumulative_returns
-from data import ledger_store
+from data.store import ledger_store
 from queries.context import ReadContext
 
 

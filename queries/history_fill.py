@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from data.gap_state import load_progress
+from data.store.gap_state import load_progress
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from analytics.ledger import Entry, canonical_quantity, replay
-from data import ledger_store
-from data.storage import Repository
+from data.store import ledger_store
+from data.store.repository import Repository
 
 SATS = 100_000_000
 

@@ -21,7 +21,7 @@ from analytics.covariance import CovarianceEstimate, btc_covariance
 from analytics.optimizer import Caps, MixRisk, OptimizedMix, optimize_mix, risk_of_weights
 from analytics.portfolio_value import PortfolioValuation, value_portfolio
 from analytics.rebalancing import RebalancePlan, rebalance_to_btc
-from data.storage import Repository
+from data.store.repository import Repository
 from settings import Settings
 
 logger = logging.getLogger(__name__)

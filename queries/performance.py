@@ -16,8 +16,8 @@ from analytics.ledger import Entry
 from analytics.lots import cost_basis
 from analytics.performance import build_grid
 from analytics.performance_report import performance_report
-from data import ledger_store
-from data.storage import Repository
+from data.store import ledger_store
+from data.store.repository import Repository
 
 _CACHE: OrderedDict[tuple, object] = OrderedDict()
 _LOCK = Lock()

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from data.seed import init_portfolio, seed_store
-from data.storage import Repository
+from data.store.repository import Repository
+from data.store.seed import init_portfolio, seed_store
 from settings import Settings, load_settings
 
 # Hypothesis's default 200 ms deadline per example is a timed assertion: on a busy 2-core CI

@@ -8,14 +8,14 @@ from flask import Blueprint, jsonify
 
 import services
 from analytics.asset_input import AssetInputError, validate_asset_symbol
-from data.custom_assets import add_custom_asset
-from data.errors import DataError
-from data.universe import (
+from data.ingest.custom_assets import add_custom_asset
+from data.store.universe import (
     AssetConflictError,
     AssetNotFoundError,
     delete_custom_asset,
     effective_universe,
 )
+from errors import DataError
 from webapi.common import json_error
 from webapi.holdings import _read_json_body  # the one strict JSON body reader of the API
 

@@ -29,7 +29,7 @@ from flask import Blueprint, jsonify, request
 from werkzeug.datastructures import MultiDict
 
 import services
-from data.errors import DataError, InvalidInputError
+from errors import DataError, InvalidInputError
 from queries.correlation import NoBenchmarkError, correlation_window
 from queries.rebalance import plan_rebalance
 from queries.valuation import current_valuation

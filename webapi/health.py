@@ -7,7 +7,7 @@ import os
 from flask import Blueprint, jsonify
 
 import services
-from data.errors import DataError
+from errors import DataError
 from queries.health import overall_status, source_states
 from queries.history_fill import history_fill
 from webapi.common import json_error

@@ -8,9 +8,8 @@ from flask import Blueprint, jsonify, request
 
 import services
 from analytics.holding_input import HoldingInputError
-from data import clock
-from data.errors import DataError
-from data.holdings import add_holding, remove_holding
+from data.store.holdings import add_holding, remove_holding
+from errors import DataError
 from webapi.common import json_error
 
 bp = Blueprint("api_holdings", __name__)

@@ -14,11 +14,11 @@ from flask import Blueprint, jsonify, request
 
 import services
 from analytics.btc_converter import NoPriceError
-from data.errors import DataError
+from errors import DataError
 from queries.history import portfolio_history
 from webapi.common import query_params
-from webapi.payloads import history_payload
 from webapi.history_hourly import hourly_response
+from webapi.payloads import history_payload
 
 logger = logging.getLogger(__name__)
 

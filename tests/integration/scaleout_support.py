@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from data.scheduler_state import describe_scheduler
-from data.storage import Repository
+from data.store.repository import Repository
+from data.store.scheduler_state import describe_scheduler
 from tests.fake_provider import provider_env
 
 ROOT = Path(__file__).resolve().parents[2]

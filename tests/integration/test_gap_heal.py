@@ -7,9 +7,9 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from data.gap_heal import heal_gaps
-from data.gap_state import load_progress
-from data.registry import build_registry
+from data.ingest.gap_heal import heal_gaps
+from data.providers.registry import build_registry
+from data.store.gap_state import load_progress
 from settings import load_settings
 from tests.conftest import ROOT
 from tests.live_provider import LiveMarket
@@ -75,7 +75,7 @@ def test_gap_heal_stores_exactly_the_served_closes_older_days_from_the_next_sour
 
 
 def test_gap_heal_what_no_source_serves_stays_a_gap_said_once(healing, repo, caplog):
-    caplog.set_level(logging.WARNING, logger="data.gap_heal")
+    caplog.set_level(logging.WARNING, logger="data.ingest.gap_heal")
     healing()
     progress = load_progress(repo)
     sol = progress["SOL"]
@@ -113,7 +113,7 @@ def test_gap_heal_fills_an_interior_hole_and_keeps_stored_closes(healing, market
 
 
 def test_gap_heal_coingecko_window_error_is_typed_and_not_a_provider_fault(market, tmp_path):
-    from data.errors import OutOfWindowError
+    from errors import OutOfWindowError
 
     settings = load_settings(ROOT / "config.yaml", market_env(market.url, tmp_path))
     registry = build_registry(settings, {}, None, sleep=lambda s: None)

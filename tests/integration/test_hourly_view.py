@@ -14,9 +14,9 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 import services
-from data.jobs import build_jobs
-from data.seed import init_portfolio, seed_store
-from data.storage import Repository
+from data.scheduling.jobs import build_jobs
+from data.store.repository import Repository
+from data.store.seed import init_portfolio, seed_store
 from settings import load_settings
 from tests.conftest import NOW, ROOT, SAMPLE
 from tests.fake_provider import provider_env

@@ -20,7 +20,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from data.seed import open_store
+from data.store.seed import open_store
 from settings import load_settings
 from tests.backends import pg_schema
 from tests.conftest import ROOT
@@ -29,7 +29,7 @@ OPENER = textwrap.dedent("""
     import os, sys, time
     import sqlalchemy as sa
     from sqlalchemy import event
-    from data import seed, storage
+    from data.store import seed, repository as storage
     from settings import load_settings
 
     instant = sys.argv[1]

@@ -18,7 +18,7 @@ from analytics.btc_converter import (
     StalenessLimits,
     StalePriceError,
 )
-from data.seed import read_sample
+from data.store.seed import read_sample
 
 SAMPLE = Path(__file__).resolve().parents[3] / "data" / "sample" / "prices_daily.csv"
 KINDS = {"BTC": "crypto", "ETH": "crypto", "SOL": "crypto", "USDC": "crypto", "MATIC": "crypto",

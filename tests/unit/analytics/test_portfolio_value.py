@@ -19,7 +19,7 @@ from analytics.portfolio_value import (
     revalue,
     value_portfolio,
 )
-from data.seed import read_sample
+from data.store.seed import read_sample
 from webapi.payloads import history_payload, portfolio_payload
 
 SAMPLE = Path(__file__).resolve().parents[3] / "data" / "sample" / "prices_daily.csv"

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from data.cache import PriceCache, make_backend
 from data.models import Quote
+from data.providers.cache import PriceCache, make_backend
 
 NOW = datetime(2025, 8, 13, 12, tzinfo=timezone.utc)
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from analytics.holding_input import HoldingInputError
-from data.holdings import add_holding, backfill_state, remove_holding
+from data.store.holdings import add_holding, backfill_state, remove_holding
 from settings import AssetSettings
 
 

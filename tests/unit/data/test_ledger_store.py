@@ -14,9 +14,9 @@ from alembic import command
 from alembic.config import Config
 
 from analytics.ledger import Entry, dedupe_hash, replay
-from data import ledger_store
-from data.seed import init_portfolio, seed_store
-from data.storage import _MIGRATIONS, Repository, create_engine
+from data.store import ledger_store
+from data.store.repository import _MIGRATIONS, Repository, create_engine
+from data.store.seed import init_portfolio, seed_store
 from tests.backends import pg_schema
 from tests.conftest import NOW, SAMPLE
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from data.errors import TransientError
-from data.jobs import JobSet, job_outcome, stale_symbols, symbols_without_history
-from data.locks import FileLeaderLock, LeaderLock, PostgresLeaderLock, RedisLeaderLock
-from data.scheduler import SchedulerRunner, health_provider, should_start_embedded
-from data.storage import Repository
+from data.scheduling.jobs import JobSet, job_outcome, stale_symbols, symbols_without_history
+from data.scheduling.locks import FileLeaderLock, LeaderLock, PostgresLeaderLock, RedisLeaderLock
+from data.scheduling.runner import SchedulerRunner, health_provider, should_start_embedded
+from data.store.repository import Repository
+from errors import TransientError
 from settings import load_settings
 from tests.backends import pg_schema, redis_prefix
 
@@ -250,9 +250,9 @@ def test_symbols_without_history_are_the_ones_to_backfill(repo):
 
 
 def test_backfill_job_serves_holding_requests_and_records_their_outcome(tmp_path):
-    from data.holdings import add_holding, backfill_state
-    from data.jobs import build_jobs
-    from data.seed import seed_store
+    from data.scheduling.jobs import build_jobs
+    from data.store.holdings import add_holding, backfill_state
+    from data.store.seed import seed_store
     from tests.conftest import SAMPLE
     from tests.fake_provider import FakeCoinGecko, provider_env
 

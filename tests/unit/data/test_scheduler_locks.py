@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from data.errors import ConfigError
-from data.locks import (
+from data.scheduling.locks import (
     FileLeaderLock,
     PostgresLeaderLock,
     RedisLeaderLock,
     lock_name,
     make_leader_lock,
 )
+from errors import ConfigError
 from settings import load_settings
 from tests.backends import pg_schema, redis_prefix
 
@@ -54,7 +54,7 @@ def test_file_lock_freed_when_holder_is_killed(tmp_path):
     path = tmp_path / "s.lock"
     proc = _hold_in_child(f"""
         import time
-        from data.locks import FileLeaderLock
+        from data.scheduling.locks import FileLeaderLock
         lock = FileLeaderLock({str(path)!r})
         assert lock.acquire()
         print("held", flush=True)
@@ -75,7 +75,7 @@ def test_postgres_lock_is_exclusive_and_freed_when_holder_is_killed():
         name = lock_name(url)
         proc = _hold_in_child(f"""
             import time
-            from data.locks import PostgresLeaderLock
+            from data.scheduling.locks import PostgresLeaderLock
             lock = PostgresLeaderLock({url!r}, {name!r})
             assert lock.acquire() and lock.refresh()
             print("held", flush=True)

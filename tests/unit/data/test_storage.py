@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from data.models import Quote
-from data.seed import SEED_KEY, read_sample, seed_store
-from data.storage import Repository
+from data.store.repository import Repository
+from data.store.seed import SEED_KEY, read_sample, seed_store
 from tests.conftest import NOW, SAMPLE
 
 

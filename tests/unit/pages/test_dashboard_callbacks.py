@@ -210,7 +210,7 @@ def test_update_rebalance_shows_skipped_legs_with_reason(page):
 def test_update_history_fill_says_progress_from_the_stored_rows(page, repo):
     from datetime import datetime, timezone
 
-    from data.gap_state import progress_record, save_progress
+    from data.store.gap_state import progress_record, save_progress
 
     now = datetime(2026, 8, 21, 22, tzinfo=timezone.utc)
     assert page.update_history_fill(0) is None  # nothing healed yet: no line
