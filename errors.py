@@ -1,4 +1,4 @@
-"""Typed errors of btcfolio, raised at the IO boundary.
+"""The one error tree of btcfolio (below everything that raises: imports only redaction).
 
 ```
 AppError
@@ -14,7 +14,8 @@ AppError
     │   └── BadResponseError     undecodable, schema drift, error object inside a 200 body
     ├── EmptyDataError           valid request, zero rows
     ├── StaleDataError           a price exists but is older than its staleness limit
-    ├── InvalidInputError        user input rejected (bad symbol, quantity, parameter)
+    ├── InvalidInputError        user input rejected (bad symbol, quantity, parameter;
+    │                            .field names it) - the one bad-input type, also a ValueError
     └── StorageError             wraps SQLAlchemyError
 ```
 Messages name the provider, symbol and range; they never contain an API key.
@@ -92,8 +93,23 @@ class StaleDataError(DataError):
     """A price exists but is older than its staleness limit."""
 
 
-class InvalidInputError(DataError):
-    """User input was rejected; nothing was changed."""
+class InvalidInputError(DataError, ValueError):
+    """User input was rejected; nothing was changed.
+
+    The one bad-input error: a form field, an API parameter or body, a holding, a custom asset,
+    an interval a provider does not offer. ``field`` names the offending part when there is one
+    ("symbol", "quantity", ...); ``detail`` is the message prefixed with it. A ``ValueError``
+    too, so callers that validate with plain ``ValueError`` handling keep working.
+    """
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+    @property
+    def detail(self) -> str:
+        """``field: message`` (just the message when no field is named)."""
+        return f"{self.field}: {self}" if self.field else str(self)
 
 
 class StorageError(DataError):

@@ -18,13 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from analytics.asset_input import AssetInput, AssetInputError, validate_asset
+from analytics.asset_input import AssetInput, validate_asset
 from data.models import Listing
 from data.providers.registry import Registry, build_registry, one_line
 from data.store.holdings import BACKFILL_PREFIX
 from data.store.repository import Repository
 from data.store.universe import AssetConflictError, effective_universe, save_custom_asset
-from errors import DataError, EmptyDataError, NotFoundError
+from errors import DataError, EmptyDataError, InvalidInputError, NotFoundError
 from settings import AssetSettings
 
 logger = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ def _check_one(registry: Registry, provider: str, candidate: AssetInput, *,
         (what the lookup said, None when prices came back, else why it could not be checked).
 
     Raises:
-        AssetInputError: the provider does not know the id or has no prices for it.
+        InvalidInputError: the provider does not know the id or has no prices for it.
     """
     vendor_id = candidate.symbols[provider]
     adapter = registry.adapters[provider]
@@ -90,8 +90,8 @@ def _check_one(registry: Registry, provider: str, candidate: AssetInput, *,
         registry.fetch_history_from(provider, candidate.symbol,
                                     now - timedelta(days=PROBE_DAYS), now)
     except (NotFoundError, EmptyDataError) as exc:
-        raise AssetInputError("symbols", f"{provider} has no prices for {vendor_id!r} "
-                                         f"({one_line(exc)})") from exc
+        raise InvalidInputError(f"{provider} has no prices for {vendor_id!r} "
+                                f"({one_line(exc)})", field="symbols") from exc
     except DataError as exc:  # unreachable, rate limited, no key: not the id's fault
         return listing, one_line(exc)
     return listing, None
@@ -101,7 +101,7 @@ def probe_asset(registry: Registry, candidate: AssetInput, *, now: datetime) -> 
     """Ask every mapped provider about the candidate's ids (see module docstring).
 
     Raises:
-        AssetInputError: a provider refused its id.
+        InvalidInputError: a provider refused its id.
     """
     listing, verified, unchecked = None, [], []
     for provider in candidate.symbols:
@@ -123,11 +123,12 @@ def _complete(candidate: AssetInput, probe: Probe, categories) -> tuple[str, str
     name = candidate.name or (listing.name if listing else None) or candidate.symbol
     kind = candidate.kind or (listing.kind if listing else None)
     if kind is None:
-        raise AssetInputError("kind", "kind is needed (crypto or equity): no provider could "
-                                      "say what the asset is")
+        raise InvalidInputError("kind is needed (crypto or equity): no provider could "
+                                "say what the asset is", field="kind")
     category = candidate.category or DEFAULT_CATEGORY.get(kind)
     if category not in categories:
-        raise AssetInputError("category", f"category is needed (known: {', '.join(categories)})")
+        raise InvalidInputError(f"category is needed (known: {', '.join(categories)})",
+                                field="category")
     return name[:100], kind, category
 
 
@@ -137,7 +138,7 @@ def add_custom_asset(repo: Repository, settings, body: object, *, now: datetime,
     """Validate, check with the providers, store and request the backfill of a custom asset.
 
     Raises:
-        AssetInputError: invalid input or a provider refused an id (nothing stored).
+        InvalidInputError: invalid input or a provider refused an id (nothing stored).
         AssetConflictError: a custom asset with that symbol exists.
         StorageError: the store failed.
     """

@@ -69,7 +69,7 @@ def add_holding(repo: Repository, settings: Settings, symbol: object, quantity: 
     """Set a position to a quantity (a correction entry); request a backfill if needed.
 
     Raises:
-        HoldingInputError: invalid symbol or quantity (nothing is stored).
+        InvalidInputError: invalid symbol or quantity (nothing is stored).
         StorageError: the store failed.
     """
     canonical, qty = validate_holding(symbol, quantity, effective_universe(settings, repo).keys())
@@ -84,7 +84,7 @@ def deposit_holding(repo: Repository, settings: Settings, symbol: object, quanti
     """Add to a position (a DEPOSIT at today's market price); request a backfill if needed.
 
     Raises:
-        HoldingInputError: invalid symbol or quantity (nothing is stored).
+        InvalidInputError: invalid symbol or quantity (nothing is stored).
         StorageError: the store failed.
     """
     canonical, qty = validate_holding(symbol, quantity, effective_universe(settings, repo).keys())
@@ -99,7 +99,7 @@ def remove_holding(repo: Repository, settings: Settings, symbol: object) -> str 
     """Remove a holding; return its canonical symbol, or None when it was not held.
 
     Raises:
-        HoldingInputError: not an asset of the configured universe.
+        InvalidInputError: not an asset of the configured universe.
     """
     canonical = validate_symbol(symbol, effective_universe(settings, repo).keys())
     removed = ledger_store.withdraw_all(repo, settings.portfolio.name, canonical,

@@ -26,17 +26,17 @@ from analytics.ledger_export import export_csv, export_ghostfolio
 from analytics.ledger_import import RowError, parse_import
 from data.store import ledger_store
 from data.store.repository import Repository
-from errors import AppError
+from errors import AppError, InvalidInputError
 
 logger = logging.getLogger(__name__)
 FORMATS = ("csv", "ghostfolio")
 
 
-class LedgerImportError(ValueError):
-    """A file that cannot be imported; ``errors`` names every bad row, field and reason."""
+class LedgerImportError(InvalidInputError):
+    """A file that cannot be imported (bad input); ``errors`` names every bad row and reason."""
 
     def __init__(self, errors: list[RowError]) -> None:
-        super().__init__(f"{len(errors)} bad row(s): nothing was imported")
+        super().__init__(f"{len(errors)} bad row(s): nothing was imported", field="file")
         self.errors = errors
 
 
