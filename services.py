@@ -1,7 +1,8 @@
-"""Set-once handles for callbacks and API routes: init(settings, repo, clock), repository(), ...
+"""Set-once handles for callbacks and API routes: the settings, the store and the clock.
 
-Set by ``create_app`` and read-only after; per-user state lives in dcc.Store, never here.
-``clock`` is the one clock seam of the read side: tests and benchmarks pass their own.
+Set by ``create_app`` (``init``) and read-only after; per-user state lives in dcc.Store, never
+here. ``clock`` is the one clock seam of the read side (default: the process clock,
+``data.clock``): tests and benchmarks pass their own.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from data import clock
+from data import clock as process_clock
 from queries.context import ReadContext
 
 if TYPE_CHECKING:
@@ -20,13 +21,8 @@ if TYPE_CHECKING:
 _state: dict[str, object] = {}
 
 
-def utcnow() -> datetime:
-    """The process clock (tz-aware UTC): ``data.clock`` (real time, or BTCFOLIO_CLOCK_START)."""
-    return clock.utcnow()
-
-
 def init(settings: Settings, repo: Repository, *,
-         clock: Callable[[], datetime] = utcnow) -> None:
+         clock: Callable[[], datetime] = process_clock.utcnow) -> None:
     """Install the handles (called once per app)."""
     _state["settings"] = settings
     _state["repository"] = repo
@@ -35,7 +31,7 @@ def init(settings: Settings, repo: Repository, *,
 
 def now() -> datetime:
     """The current time of the running app (its clock)."""
-    return _state.get("clock", utcnow)()  # type: ignore[operator]
+    return _state.get("clock", process_clock.utcnow)()  # type: ignore[operator]
 
 
 def read_context() -> ReadContext:
@@ -51,14 +47,3 @@ def repository() -> Repository:
 def settings() -> Settings:
     """The validated settings of the running app."""
     return _state["settings"]  # type: ignore[return-value]
-
-
-def set_scheduler_state_provider(provider) -> None:
-    """Register a zero-argument callable describing the scheduler (set by the entry point)."""
-    _state["scheduler"] = provider
-
-
-def scheduler_state() -> dict:
-    """The scheduler's state for /api/health ("not started" when none runs in this process)."""
-    provider = _state.get("scheduler")
-    return provider() if provider else {"state": "not started"}

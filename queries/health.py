@@ -13,6 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from data import clock
+from data.store.scheduler_state import describe_scheduler, stale_after
+from errors import AppError
 from queries.history_fill import FillSummary
 
 DISABLED, NO_KEY = "disabled", "disabled: no API key"
@@ -51,3 +54,17 @@ def overall_status(sources: Mapping[str, Mapping[str, Any]], history: FillSummar
     if failing or history.filling or history.unfilled:
         return "degraded"
     return "ok"
+
+
+def scheduler_section(repo, settings) -> dict[str, Any]:  # noqa: ANN001 - Repository, Settings
+    """The /api/health ``scheduler`` block, read from the store (any process, any worker).
+
+    Judged by the process clock (``data.clock``), the clock the schedulers stamp their
+    heartbeats with, not a read-side clock a test may have moved. A store that cannot be read
+    gives ``{"state": "unknown", "error": ...}``.
+    """
+    try:
+        return describe_scheduler(repo, now=clock.utcnow(),
+                                  stale_after=stale_after(settings.scheduler))
+    except AppError as exc:
+        return {"state": "unknown", "error": str(exc)}

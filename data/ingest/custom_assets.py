@@ -11,7 +11,6 @@ backfill runs.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Mapping
@@ -21,7 +20,7 @@ from datetime import datetime, timedelta
 from analytics.asset_input import AssetInput, validate_asset
 from data.models import Listing
 from data.providers.registry import Registry, build_registry, one_line
-from data.store.holdings import BACKFILL_PREFIX
+from data.store.backfills import request_backfill
 from data.store.repository import Repository
 from data.store.universe import AssetConflictError, effective_universe, save_custom_asset
 from errors import DataError, EmptyDataError, InvalidInputError, NotFoundError
@@ -160,8 +159,7 @@ def add_custom_asset(repo: Repository, settings, body: object, *, now: datetime,
                           sources=candidate.sources)
     status = "verified" if probe.verified_by else "unchecked"
     save_custom_asset(repo, candidate.symbol, asset, status=status, now=now)
-    repo.claim_meta(BACKFILL_PREFIX + candidate.symbol,
-                    json.dumps({"state": "requested", "requested_at": now.isoformat()}))
+    request_backfill(repo, candidate.symbol, now=now)
     logger.info("custom asset %s added (%s); backfill requested", candidate.symbol, status)
     return AddedAsset(candidate.symbol, name, kind=kind, category=category,
                       symbols=dict(candidate.symbols), sources=candidate.sources, status=status,

@@ -13,7 +13,7 @@ stretch, trailing or interior, is asked of the asset's sources in their configur
   still missing (histories end on different days at different providers).
 
 What no provider can fill stays a gap: recorded with the reasons in the asset's progress row
-(data/store/gap_state.py, shown by /api/health) and logged once, not on every run. Filled bars pass
+(data/store/backfills.py, shown by /api/health) and logged once, not on every run. Filled bars pass
 the same checks as any ingest (data/ingest/validation.py) and never overwrite a stored close.
 """
 
@@ -35,7 +35,7 @@ from analytics.gaps import (
 from data.ingest.pipeline import last_close_before, record_health
 from data.ingest.validation import clean_prices
 from data.providers.registry import Registry, one_line
-from data.store.gap_state import load_progress, progress_record, save_progress
+from data.store.backfills import Backfill, load_progress, progress_record, save_progress
 from errors import DataError, EmptyDataError
 
 logger = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ def heal_gaps(registry: Registry, repo, kinds: Mapping[str, str],  # noqa: ANN00
             result = AssetGaps(symbol, error=f"{symbol}: gap check failed: {one_line(exc)}")
             logger.warning(result.error)
         else:
-            _log_new_gaps(symbol, result.unfillable, before.get(symbol, {}))
+            _log_new_gaps(symbol, result.unfillable, before.get(symbol))
         report.assets.append(result)
     record_health(registry, repo, now)
     return report
@@ -203,9 +203,9 @@ def _ask(run: _Run, symbol: str, provider: str, lo: date, hi: date, reasons: lis
     return True
 
 
-def _log_new_gaps(symbol: str, unfillable: list[list], before: Mapping) -> None:
+def _log_new_gaps(symbol: str, unfillable: list[list], before: Backfill | None) -> None:
     """Say each unfillable stretch once: not again while a later run finds the same one."""
-    known = {(u[0], u[1]) for u in before.get("unfillable") or []}
+    known = {(u[0], u[1]) for u in (before.unfillable if before else ())}
     for first, last, days, why in unfillable:
         if (first, last) not in known:
             logger.warning("%s: %d days %s..%s missing and no source could fill them: %s",

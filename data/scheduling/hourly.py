@@ -12,12 +12,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.exc import SQLAlchemyError
-
-from data.store.repository import prices
-from errors import StorageError
-
 logger = logging.getLogger(__name__)
 
 HOURLY = "1h"
@@ -29,13 +23,7 @@ def prune_hourly(repo, *, now: datetime, retention_days: int) -> int:  # noqa: A
     Raises:
         StorageError: the store cannot be written.
     """
-    cutoff = int((now - timedelta(days=retention_days)).timestamp())
-    stmt = sa.delete(prices).where(prices.c.interval == HOURLY, prices.c.ts < cutoff)
-    try:
-        with repo.engine.begin() as conn:
-            removed = conn.execute(stmt).rowcount
-    except SQLAlchemyError as exc:
-        raise StorageError(f"hourly retention: {exc.__class__.__name__}") from exc
+    removed = repo.delete_prices_before(HOURLY, now - timedelta(days=retention_days))
     if removed:
         logger.info("hourly retention: %d bars older than %d days deleted", removed,
                     retention_days)

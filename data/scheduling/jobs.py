@@ -100,7 +100,7 @@ def build_jobs(settings, repo, environ: Mapping[str, str], *,  # noqa: ANN001
     from data.ingest import gap_heal
     from data.ingest import pipeline as ingest
     from data.providers.cache import PriceCache
-    from data.store import backfill_requests
+    from data.store import backfills
 
     progress = until_cancelled(cancel)
     # Retry backoff sleeps end at once on shutdown, so stopping never waits out a backoff.
@@ -135,7 +135,7 @@ def build_jobs(settings, repo, environ: Mapping[str, str], *,  # noqa: ANN001
 
     def backfill(now: datetime) -> Any:
         # Assets without history (e.g. just added) plus requests recorded by data/store/holdings.py.
-        requested = backfill_requests.pending_backfills(repo)
+        requested = backfills.pending_backfills(repo)
         todo = sorted(set(symbols_without_history(repo, watched(settings, repo)))
                       | set(requested))
         if not todo:
@@ -144,12 +144,12 @@ def build_jobs(settings, repo, environ: Mapping[str, str], *,  # noqa: ANN001
         # killed mid-run resumes them all: "has no history" alone is not enough, as the daily
         # increment may have written a symbol's last days while its backfill was still queued.
         for symbol in todo:
-            backfill_requests.set_backfill_state(repo, symbol, "running", now=now)
+            backfills.set_backfill_state(repo, symbol, "running", now=now)
         start = (now - timedelta(days=cfg.backfill_days)).date()
         report = ingest.ingest_once(registry, repo, todo, now=now, start=start, end=now.date(),
                                     progress=progress,
                                     max_jump_factor=settings.ingest.max_jump_factor)
-        backfill_requests.record_outcomes(repo, todo, report, now=now)
+        backfills.record_outcomes(repo, todo, report, now=now)
         return report
 
     def health(now: datetime) -> Any:

@@ -35,11 +35,11 @@ from data.providers.demo import with_demo
 from data.scheduling.jobs import JobSet, build_jobs, job_outcome
 from data.scheduling.locks import LeaderLock, make_leader_lock, owner_id
 from data.store.scheduler_state import (
-    describe_scheduler,
     prune_states,
     remove_other_leaders,
     remove_state,
     save_state,
+    stale_after,
 )
 from data.store.seed import open_store
 from errors import AppError, ConfigError
@@ -59,11 +59,6 @@ def _scheduler_now() -> datetime:
     # APScheduler times its runs by the system clock; the app's clock (utcnow) may have been
     # started at another instant (data/clock.py), which APScheduler would see as a missed run.
     return datetime.now(timezone.utc)
-
-
-def _stale_after(settings) -> float:  # noqa: ANN001 - Settings
-    cfg = settings.scheduler
-    return 3 * max(cfg.heartbeat_seconds, cfg.standby_poll_seconds) + 5
 
 
 class SchedulerRunner:
@@ -165,7 +160,7 @@ class SchedulerRunner:
             self._step_down()
             self.lock.release()
             try:
-                remove_state(self.repo.engine, self.owner)
+                remove_state(self.repo, self.owner)
             except AppError as exc:
                 logger.warning("scheduler %s: could not remove its state row: %s", self.owner, exc)
             logger.info("scheduler %s stopped", self.owner)
@@ -179,12 +174,12 @@ class SchedulerRunner:
         elif not self._stop.is_set() and self.lock.acquire():
             logger.info("scheduler %s holds the %s lock: running jobs", self.owner, self.lock.kind)
             # A previous leader that died cannot clear its row; the lock says it is gone.
-            remove_other_leaders(self.repo.engine, self.owner)
+            remove_other_leaders(self.repo, self.owner)
             self._take_over()
         self._publish()
         if self._role == "running":
-            prune_states(self.repo.engine, now=self._clock(),
-                         stale_after=_stale_after(self.settings))
+            prune_states(self.repo, now=self._clock(),
+                         stale_after=stale_after(self.settings.scheduler))
 
     def _take_over(self) -> None:
         cfg, now = self.settings.scheduler, _scheduler_now()
@@ -263,22 +258,11 @@ class SchedulerRunner:
         state = self.state()
         with self._publish_lock:
             try:
-                save_state(self.repo.engine, owner=self.owner, role=state["state"],
+                save_state(self.repo, owner=self.owner, role=state["state"],
                            lock=self.lock.kind, started_at=self._started_at, now=self._clock(),
                            jobs=state["jobs"] if state["state"] == "running" else {})
             except AppError as exc:
                 logger.warning("scheduler %s: could not publish its state: %s", self.owner, exc)
-
-
-def health_provider(settings, repo) -> Callable[[], dict[str, Any]]:  # noqa: ANN001
-    """A zero-argument callable for services.set_scheduler_state_provider (reads the store)."""
-    def provide() -> dict[str, Any]:
-        try:
-            return describe_scheduler(repo.engine, now=utcnow(), stale_after=_stale_after(settings))
-        except AppError as exc:
-            return {"state": "unknown", "error": str(exc)}
-
-    return provide
 
 
 def should_start_embedded(settings, environ, *, debug: bool) -> bool:  # noqa: ANN001

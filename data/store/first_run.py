@@ -11,7 +11,8 @@ from __future__ import annotations
 from sqlalchemy.exc import SQLAlchemyError
 
 from data.store import ledger_store
-from data.store.repository import Repository, meta
+from data.store.repository import Repository
+from data.store.schema import meta
 from data.store.seed import SAMPLE_FLAG_KEY
 from errors import InvalidInputError, StorageError
 

@@ -1,15 +1,12 @@
 """Write path for holdings shared by the dashboard form and the JSON API.
 
 Validation is the pure ``analytics.holding_input``; this module stores the result and, for an
-asset with no stored history, records a backfill request in the store's meta table under
-``backfill:<SYMBOL>`` (JSON ``{"state": "requested", "requested_at": ISO}``). The ingest /
-scheduler side is expected to pick these up and overwrite the state ("running", "done",
-"failed", optional "progress" 0..1); the dashboard shows whatever state it finds.
+asset with no stored history, records a backfill request (``backfills.request_backfill``),
+which the scheduler's backfill job picks up; the dashboard shows whatever state it finds.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -17,12 +14,12 @@ from decimal import Decimal
 
 from analytics.holding_input import validate_holding, validate_symbol
 from data.store import ledger_store
+from data.store.backfills import request_backfill
 from data.store.repository import Repository
 from data.store.universe import effective_universe
 from settings import Settings
 
 logger = logging.getLogger(__name__)
-BACKFILL_PREFIX = "backfill:"
 
 
 @dataclass(frozen=True)
@@ -39,18 +36,6 @@ class HoldingChange:
         return f"{self.symbol} {self.before:,.10g} → {self.quantity:,.10g}"
 
 
-def backfill_state(repo: Repository, symbol: str) -> dict | None:
-    """The recorded backfill state of a symbol (None when none was requested)."""
-    raw = repo.get_meta(BACKFILL_PREFIX + symbol)
-    if raw is None:
-        return None
-    try:
-        state = json.loads(raw)
-    except ValueError:
-        return {"state": "unknown"}
-    return state if isinstance(state, dict) else {"state": "unknown"}
-
-
 def has_history(repo: Repository, symbol: str) -> bool:
     """True when the store holds at least one price of the symbol (close or quote)."""
     return bool((repo.load_latest_prices([symbol])["symbol"] == symbol).any())
@@ -60,8 +45,7 @@ def _request_backfill(repo: Repository, symbol: str, now: datetime) -> bool:
     if has_history(repo, symbol):
         return False
     logger.info("backfill requested for %s", symbol)
-    return repo.claim_meta(BACKFILL_PREFIX + symbol, json.dumps(
-        {"state": "requested", "requested_at": now.isoformat()}))
+    return request_backfill(repo, symbol, now=now)
 
 
 def add_holding(repo: Repository, settings: Settings, symbol: object, quantity: object, *,

@@ -12,36 +12,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timezone
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from uuid import uuid4
 
 import sqlalchemy as sa
 
 from analytics.ledger import CASH, Entry, canonical_quantity, dedupe_hash, replay
-from data.store.repository import Repository, _insert
+from data.store.schema import insert_for, meta
+from data.store.schema import ledger_entries as entries_table
 
-metadata = sa.MetaData()
-entries_table = sa.Table(
-    "ledger_entries", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("portfolio", sa.String(64), nullable=False),
-    sa.Column("type", sa.String(16), nullable=False),
-    sa.Column("subtype", sa.String(24)),
-    sa.Column("ts", sa.BigInteger, nullable=False),
-    sa.Column("trade_date", sa.String(10), nullable=False),
-    sa.Column("account", sa.String(64), nullable=False),
-    sa.Column("asset", sa.String(32), nullable=False),
-    sa.Column("quantity", sa.String(64), nullable=False),
-    sa.Column("counter_asset", sa.String(32)),
-    sa.Column("counter_quantity", sa.String(64)),
-    sa.Column("fee_asset", sa.String(32)),
-    sa.Column("fee_quantity", sa.String(64)),
-    sa.Column("to_account", sa.String(64)),
-    sa.Column("note", sa.Text),
-    sa.Column("external_id", sa.String(128)),
-    sa.Column("dedupe_hash", sa.String(64), nullable=False),
-    sa.Column("import_batch", sa.String(64)),
-    sa.Column("created_at", sa.BigInteger, nullable=False),
-)
+if TYPE_CHECKING:  # the repository's holdings read this module
+    from data.store.repository import Repository
+
 _T = entries_table.c
 _DECIMALS = ("quantity", "counter_quantity", "fee_quantity")
 _TEXT = ("type", "subtype", "account", "asset", "counter_asset", "fee_asset", "to_account",
@@ -98,9 +80,7 @@ VERSION_KEY = "ledger_version:"
 
 def _bump_version(repo: Repository, conn: sa.Connection, portfolio: str) -> None:
     """Count every change of a portfolio's ledger (readers cache by it, across processes)."""
-    from data.store.repository import meta
-
-    stmt = _insert(repo.backend, meta).values(key=VERSION_KEY + portfolio, value="1")
+    stmt = insert_for(repo.backend, meta).values(key=VERSION_KEY + portfolio, value="1")
     conn.execute(stmt.on_conflict_do_update(
         index_elements=["key"],
         set_={"value": sa.cast(sa.cast(meta.c.value, sa.Integer) + 1, sa.Text)}))
@@ -133,7 +113,7 @@ def insert_entries(repo: Repository, portfolio: str, entries: Sequence[Entry]) -
     rows = [_row(e, portfolio, now) for e in fresh]
 
     def write(conn: sa.Connection) -> list[Entry]:
-        stmt = _insert(repo.backend, entries_table).on_conflict_do_nothing(
+        stmt = insert_for(repo.backend, entries_table).on_conflict_do_nothing(
             index_elements=["portfolio", "dedupe_hash"])
         conn.execute(stmt, rows)
         _bump_version(repo, conn, portfolio)
@@ -284,8 +264,6 @@ def claim_with_openings(repo: Repository, key: str, portfolio: str, holdings: di
 
     A kill at any instant leaves both or neither (issue 18: the claim used to be written first).
     """
-    from data.store.repository import meta
-
     if balances(repo, portfolio):
         repo.claim_meta(key, portfolio)
         return False
@@ -299,14 +277,14 @@ def claim_with_openings(repo: Repository, key: str, portfolio: str, holdings: di
         rows.append(_row(replace(entry, dedupe_hash=dedupe_hash(entry, portfolio)), portfolio, now))
 
     def write(conn: sa.Connection) -> bool:
-        claim = _insert(repo.backend, meta).values(key=key, value=portfolio)
+        claim = insert_for(repo.backend, meta).values(key=key, value=portfolio)
         if not conn.execute(claim.on_conflict_do_nothing()).rowcount:
             return False
         if rows:
-            conn.execute(_insert(repo.backend, entries_table).on_conflict_do_nothing(
+            conn.execute(insert_for(repo.backend, entries_table).on_conflict_do_nothing(
                 index_elements=["portfolio", "dedupe_hash"]), rows)
             _bump_version(repo, conn, portfolio)
-            flag = _insert(repo.backend, meta).values(key=sample_flag_key, value=portfolio)
+            flag = insert_for(repo.backend, meta).values(key=sample_flag_key, value=portfolio)
             conn.execute(flag.on_conflict_do_nothing())
         return True
 

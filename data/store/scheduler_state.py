@@ -17,20 +17,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
+from data.store.repository import Repository
+from data.store.schema import scheduler_state
 from errors import StorageError
 
 logger = logging.getLogger(__name__)
 
-_metadata = sa.MetaData()
-scheduler_state = sa.Table(
-    "scheduler_state", _metadata,
-    sa.Column("owner", sa.String(128), primary_key=True),
-    sa.Column("role", sa.String(16), nullable=False),
-    sa.Column("lock", sa.String(16), nullable=False),
-    sa.Column("started_at", sa.BigInteger, nullable=False),
-    sa.Column("heartbeat_at", sa.BigInteger, nullable=False),
-    sa.Column("jobs", sa.Text, nullable=False),
-)
+def stale_after(cfg) -> float:  # noqa: ANN001 - SchedulerSettings
+    """Seconds after which a scheduler row without a heartbeat is dead (3 missed beats + 5 s)."""
+    return 3 * max(cfg.heartbeat_seconds, cfg.standby_poll_seconds) + 5
 
 
 def _iso(seconds: int | None) -> str | None:
@@ -39,15 +34,15 @@ def _iso(seconds: int | None) -> str | None:
     return datetime.fromtimestamp(int(seconds), tz=timezone.utc).isoformat()
 
 
-def _run(engine: sa.Engine, fn):
+def _run(repo: Repository, fn):
     try:
-        with engine.begin() as conn:
+        with repo.engine.begin() as conn:
             return fn(conn)
     except SQLAlchemyError as exc:
         raise StorageError(f"scheduler state: {exc.__class__.__name__}") from exc
 
 
-def save_state(engine: sa.Engine, *, owner: str, role: str, lock: str, started_at: datetime,
+def save_state(repo: Repository, *, owner: str, role: str, lock: str, started_at: datetime,
                now: datetime, jobs: Mapping[str, Any]) -> None:
     """Insert or replace this scheduler's row (one short transaction).
 
@@ -63,29 +58,29 @@ def save_state(engine: sa.Engine, *, owner: str, role: str, lock: str, started_a
         if not updated:
             conn.execute(scheduler_state.insert().values(owner=owner, **values))
 
-    _run(engine, write)
+    _run(repo, write)
 
 
-def remove_state(engine: sa.Engine, owner: str) -> None:
+def remove_state(repo: Repository, owner: str) -> None:
     """Delete a scheduler's row (clean shutdown)."""
     stmt = scheduler_state.delete().where(scheduler_state.c.owner == owner)
-    _run(engine, lambda c: c.execute(stmt))
+    _run(repo, lambda c: c.execute(stmt))
 
 
-def remove_other_leaders(engine: sa.Engine, owner: str) -> int:
+def remove_other_leaders(repo: Repository, owner: str) -> int:
     """Delete "running" rows of other owners: whoever holds the lock is the only leader."""
-    return _run(engine, lambda c: c.execute(scheduler_state.delete().where(
+    return _run(repo, lambda c: c.execute(scheduler_state.delete().where(
         scheduler_state.c.role == "running", scheduler_state.c.owner != owner)).rowcount or 0)
 
 
-def prune_states(engine: sa.Engine, *, now: datetime, stale_after: float) -> int:
+def prune_states(repo: Repository, *, now: datetime, stale_after: float) -> int:
     """Delete rows of schedulers whose heartbeat is older than ``stale_after`` seconds."""
     cutoff = int(now.timestamp() - stale_after)
-    return _run(engine, lambda c: c.execute(
+    return _run(repo, lambda c: c.execute(
         scheduler_state.delete().where(scheduler_state.c.heartbeat_at < cutoff)).rowcount or 0)
 
 
-def describe_scheduler(engine: sa.Engine, *, now: datetime, stale_after: float) -> dict[str, Any]:
+def describe_scheduler(repo: Repository, *, now: datetime, stale_after: float) -> dict[str, Any]:
     """The /api/health "scheduler" section built from the live rows of the store.
 
     Returns:
@@ -94,7 +89,7 @@ def describe_scheduler(engine: sa.Engine, *, now: datetime, stale_after: float) 
         (name -> last_run, outcome, error, next_run, runs) and ``standby`` (owners waiting).
     """
     cutoff = int(now.timestamp() - stale_after)
-    rows = _run(engine, lambda c: c.execute(
+    rows = _run(repo, lambda c: c.execute(
         sa.select(scheduler_state).where(scheduler_state.c.heartbeat_at >= cutoff)
         .order_by(scheduler_state.c.owner)).mappings().all())
     leaders = [r for r in rows if r["role"] == "running"]

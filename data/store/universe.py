@@ -23,25 +23,13 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from data.store.repository import Repository, meta, metadata
+from data.store.backfills import REQUEST_PREFIX
+from data.store.repository import Repository
+from data.store.schema import custom_assets, meta
 from errors import DataError, StorageError
 
 CHECK_SECONDS = 2.0
 VERSION_KEY = "custom_assets_version"
-BACKFILL_PREFIX = "backfill:"  # data/store/holdings.py's request key (not imported: import cycle)
-
-custom_assets = sa.Table(
-    "custom_assets", metadata,
-    sa.Column("symbol", sa.String(32), primary_key=True),
-    sa.Column("name", sa.String(128), nullable=False),
-    sa.Column("category", sa.String(64), nullable=False),
-    sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("symbols", sa.Text, nullable=False),
-    sa.Column("sources", sa.Text, nullable=False),
-    sa.Column("status", sa.String(32), nullable=False),
-    sa.Column("added_at", sa.BigInteger, nullable=False),
-)
-
 
 class AssetConflictError(DataError):
     """The change conflicts with the store: the symbol exists, is held, or is configured."""
@@ -217,7 +205,7 @@ def delete_custom_asset(repo: Repository, settings, symbol: str) -> None:  # noq
                             ).rowcount:
             raise AssetNotFoundError(f"{symbol} is not a custom asset")
         # No backfill may keep retrying an asset that is gone.
-        conn.execute(meta.delete().where(meta.c.key == BACKFILL_PREFIX + symbol))
+        conn.execute(meta.delete().where(meta.c.key == REQUEST_PREFIX + symbol))
         _bump_version(conn)
         return None
 

@@ -81,7 +81,7 @@ def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
 
 
 def scheduler_view(repo: Repository) -> dict[str, Any]:
-    return describe_scheduler(repo.engine, now=datetime.now(timezone.utc), stale_after=6)
+    return describe_scheduler(repo, now=datetime.now(timezone.utc), stale_after=6)
 
 
 def owner_of(proc: subprocess.Popen) -> str:

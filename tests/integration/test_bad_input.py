@@ -19,7 +19,7 @@ import yaml
 
 import app as app_module
 from app import create_app
-from data.store.backfill_requests import pending_backfills
+from data.store.backfills import pending_backfills
 from data.store.repository import Repository
 from data.store.seed import init_portfolio, seed_store
 from data.store.universe import effective_universe

@@ -9,7 +9,7 @@ import pytest
 
 from data.ingest.gap_heal import heal_gaps
 from data.providers.registry import build_registry
-from data.store.gap_state import load_progress
+from data.store.backfills import load_progress
 from settings import load_settings
 from tests.conftest import ROOT
 from tests.live_provider import LiveMarket
@@ -80,17 +80,17 @@ def test_gap_heal_what_no_source_serves_stays_a_gap_said_once(healing, repo, cap
     progress = load_progress(repo)
     sol = progress["SOL"]
     # SOL's served history ends 2025-08-13 at both providers: the whole year stays missing.
-    assert (sol["missing_days"], sol["filled"], sol["pct"]) == (372, 0, 0.0)
-    assert sol["unfillable"][0][:3] == ["2025-08-14", "2026-08-20", 372]
-    assert "coingecko" in sol["unfillable"][0][3] and "yahoo" in sol["unfillable"][0][3]
-    assert progress["BTC"]["pct"] == 100.0 and progress["BTC"]["state"] == "done"
+    assert (sol.missing_days, sol.filled, sol.pct) == (372, 0, 0.0)
+    assert sol.unfillable[0][:3] == ("2025-08-14", "2026-08-20", 372)
+    assert "coingecko" in sol.unfillable[0][3] and "yahoo" in sol.unfillable[0][3]
+    assert progress["BTC"].pct == 100.0 and progress["BTC"].state == "done"
     assert not stored(repo, "SOL")
     first = [r.getMessage() for r in caplog.records if "SOL" in r.getMessage()]
     assert len(first) == 1
     caplog.clear()
     healing()
     assert not [r for r in caplog.records if "SOL" in r.getMessage()]  # not said again
-    assert load_progress(repo)["BTC"]["missing_days"] == 0
+    assert load_progress(repo)["BTC"].missing_days == 0
 
 
 def test_gap_heal_fills_an_interior_hole_and_keeps_stored_closes(healing, market, repo):
@@ -102,8 +102,8 @@ def test_gap_heal_fills_an_interior_hole_and_keeps_stored_closes(healing, market
                 datetime(2026, 1, 20, tzinfo=timezone.utc).timestamp()))
     before = market.calls()
     healing()
-    assert load_progress(repo)["ETH"]["missing_days"] == 11
-    assert load_progress(repo)["ETH"]["filled"] == 11
+    assert load_progress(repo)["ETH"].missing_days == 11
+    assert load_progress(repo)["ETH"].filled == 11
     served = market.served_closes("ETH", date(2026, 1, 10), date(2026, 1, 20))
     assert {d: c for d, (c, _) in stored(repo, "ETH").items()
             if date(2026, 1, 10) <= d <= date(2026, 1, 20)} == served.to_dict()

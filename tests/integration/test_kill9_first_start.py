@@ -29,7 +29,7 @@ OPENER = textwrap.dedent("""
     import os, sys, time
     import sqlalchemy as sa
     from sqlalchemy import event
-    from data.store import seed, repository as storage
+    from data.store import repository, seed
     from settings import load_settings
 
     instant = sys.argv[1]
@@ -64,7 +64,7 @@ OPENER = textwrap.dedent("""
     elif instant == "after-seed":
         seed.init_portfolio = before("init_portfolio")
     elif instant == "after-portfolio":
-        storage.Repository.sync_assets = lambda self, universe: pause("paused")
+        repository.Repository.sync_assets = lambda self, universe: pause("paused")
 
     seed.open_store(load_settings(None, os.environ))
     print("done", flush=True)

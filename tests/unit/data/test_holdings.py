@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from data.store.holdings import add_holding, backfill_state, remove_holding
+from data.store.backfills import backfill_state
+from data.store.holdings import add_holding, remove_holding
 from errors import InvalidInputError
 from settings import AssetSettings
 
@@ -26,8 +27,8 @@ def test_add_holding_requests_a_backfill_for_an_asset_without_history(repo, sett
     change = add_holding(repo, wider, "DOGE", 1000, now=now)
     assert change.backfill_requested
     state = backfill_state(repo, "DOGE")
-    assert state["state"] == "requested"
-    assert state["requested_at"] == now.isoformat()
+    assert state.state == "requested"
+    assert state.at == now.isoformat()
     assert json.loads(repo.get_meta("backfill:DOGE"))["state"] == "requested"
 
 

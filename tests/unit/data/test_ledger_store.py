@@ -15,7 +15,8 @@ from alembic.config import Config
 
 from analytics.ledger import Entry, dedupe_hash, replay
 from data.store import ledger_store
-from data.store.repository import _MIGRATIONS, Repository, create_engine
+from data.store.repository import Repository
+from data.store.schema import MIGRATIONS, create_engine
 from data.store.seed import init_portfolio, seed_store
 from tests.backends import pg_schema
 from tests.conftest import NOW, SAMPLE
@@ -32,7 +33,7 @@ def url(request, tmp_path):
 
 def _upgrade(engine, revision: str) -> None:
     cfg = Config()
-    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
