@@ -377,3 +377,11 @@ def test_architecture_tables_are_reached_only_through_the_store():
     outside = sorted(m for m, p in _modules().items() if "sqlalchemy" in _imports(p)
                      and not m.startswith("data.store.") and m not in RAW_SQL_ALLOWED)
     assert outside == []
+
+
+def test_architecture_data_names_its_subsystems():
+    # data/ is rooms, not a flat folder: at most 8 modules directly inside it (packages aside).
+    flat = sorted(p.name for p in (ROOT / "data").glob("*.py"))
+    assert len(flat) <= 8, flat
+    assert {p.name for p in (ROOT / "data").iterdir() if (p / "__init__.py").exists()} == {
+        "providers", "store", "scheduling", "ingest"}
