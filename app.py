@@ -24,11 +24,11 @@ from flask import redirect, request
 import security
 import services
 from data import clock
-from data.errors import AppError, ConfigError
-from data.scheduler import health_provider, should_start_embedded, start_embedded
-from data.seed import open_store
-from data.storage import Repository
+from data.scheduling.runner import should_start_embedded, start_embedded
+from data.store.repository import Repository
+from data.store.seed import open_store
 from data.view_state import ViewStates
+from errors import AppError, ConfigError
 from serving import install_compression, install_not_found_status, port_in_use_message
 from settings import Settings, load_settings
 from webapi import register_api
@@ -40,7 +40,7 @@ DASHBOARD_PATH = "/portfolio/dashboard"
 
 def create_app(settings: Settings, repo: Repository | None = None, *,
                environ: Mapping[str, str] | None = None,
-               clock: Callable[[], datetime] = services.utcnow) -> dash.Dash:
+               clock: Callable[[], datetime] = clock.utcnow) -> dash.Dash:
     """Build the Dash app (pages, JSON API, redirect, basic auth if configured) on a store.
 
     ``clock``: the time every page and route reads at (tests and benchmarks pass their own).
@@ -48,8 +48,6 @@ def create_app(settings: Settings, repo: Repository | None = None, *,
     repo = repo or open_store(settings)
     services.init(settings, repo, clock=clock)
     services.set_view_states(ViewStates.from_settings(settings.cache))
-    # /api/health reads the scheduler's state from the store: works whichever process runs it.
-    services.set_scheduler_state_provider(health_provider(settings, repo))
     app = dash.Dash(
         __name__, use_pages=True, pages_folder=str(ROOT / "pages"),
         assets_folder=str(ROOT / "assets"), title="btcfolio",

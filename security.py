@@ -36,8 +36,8 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from werkzeug.exceptions import HTTPException
 
-from data.errors import ConfigError
-from data.redaction import register_secret
+from errors import ConfigError
+from redaction import register_secret
 
 logger = logging.getLogger("btcfolio.security")
 

@@ -8,6 +8,7 @@ provider names the environment variable that holds its key (``api_key_env``).
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,7 +18,7 @@ import platformdirs
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from data.errors import ConfigError
+from errors import ConfigError, InvalidInputError
 
 ENV_PREFIX = "BTCFOLIO__"
 CONFIG_ENV = "BTCFOLIO_CONFIG"
@@ -73,7 +74,8 @@ class SchedulerSettings(_Strict):
     backfill_check_seconds: int = Field(60, ge=1)
     health_interval_seconds: int = Field(60, ge=1)
     shutdown_timeout_seconds: float = Field(5, gt=0)
-    # Hourly bars of the held assets (data/hourly.py): fetched this often, kept this long.
+    # Hourly bars of the held assets (data/scheduling/hourly.py): fetched this often,
+    # kept this long.
     hourly_interval_minutes: int = Field(60, ge=5)
     hourly_retention_days: int = Field(7, ge=1, le=90)
 
@@ -164,6 +166,45 @@ class RebalanceSettings(_Strict):
     min_trade_usd: float = Field(10, ge=0)
 
 
+# Above this a quantity is a typo, not a holding (the whole BTC supply is 2.1e7).
+MAX_QUANTITY = 1e12
+# Below this a quantity is noise (1 sat is 1e-8 BTC): a subnormal like 1e-320 would value to 0.
+MIN_QUANTITY = 1e-12
+
+
+def validate_quantity(quantity: object) -> float:
+    """Return the quantity as a float if it is a finite number in [MIN_QUANTITY, MAX_QUANTITY].
+
+    Strings are refused even when they look numeric: the form sends numbers and the JSON API
+    must get a JSON number, so a string is a client bug worth reporting.
+
+    Raises:
+        InvalidInputError: missing, not a number (bools included), NaN/inf, <= 0 or too large.
+    """
+    if quantity is None or quantity == "":
+        raise InvalidInputError("enter a quantity (a number)", field="quantity")
+    if isinstance(quantity, bool) or not isinstance(quantity, (int, float)):
+        raise InvalidInputError("the quantity must be a number", field="quantity")
+    try:
+        value = float(quantity)
+    except OverflowError:  # an int beyond float range (JSON allows any digits)
+        value = math.inf
+    if math.isinf(value) and value > 0 and isinstance(quantity, int):
+        raise InvalidInputError(f"the quantity must be at most {MAX_QUANTITY:,.0f}",
+                                field="quantity")
+    if not math.isfinite(value):
+        raise InvalidInputError("the quantity must be a finite number", field="quantity")
+    if value <= 0:
+        raise InvalidInputError("the quantity must be greater than zero", field="quantity")
+    if value < MIN_QUANTITY:
+        raise InvalidInputError(f"the quantity must be at least {MIN_QUANTITY:g}",
+                                field="quantity")
+    if value > MAX_QUANTITY:
+        raise InvalidInputError(f"the quantity must be at most {MAX_QUANTITY:,.0f}",
+                                field="quantity")
+    return value
+
+
 class PortfolioSettings(_Strict):
     name: str = "default"
     holdings: dict[str, float] = {}
@@ -172,12 +213,10 @@ class PortfolioSettings(_Strict):
     @classmethod
     def _positive(cls, value: dict[str, float]) -> dict[str, float]:
         # The same bounds as a holding entered in the dashboard or the API.
-        from analytics.holding_input import HoldingInputError, validate_quantity
-
         for symbol, qty in value.items():
             try:
                 validate_quantity(qty)
-            except HoldingInputError as exc:
+            except InvalidInputError as exc:
                 raise ValueError(f"quantity of {symbol} must be a positive number: {exc}, "
                                  f"got {qty}") from None
         return value

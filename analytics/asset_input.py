@@ -12,6 +12,8 @@ import unicodedata
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
+from errors import InvalidInputError
+
 MAX_SYMBOL_LEN = 16
 MAX_NAME_LEN = 100
 KINDS = ("crypto", "equity")
@@ -31,14 +33,6 @@ _ID_CASE = {"coingecko": str.lower, "yahoo": str.upper, "coinmarketcap": str,
             "alphavantage": str.upper}
 
 
-class AssetInputError(ValueError):
-    """A custom asset that must not be stored; ``field`` names the offending part."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
 @dataclass(frozen=True)
 class AssetInput:
     """A validated custom asset; name, category and kind may still be filled by a lookup."""
@@ -53,12 +47,12 @@ class AssetInput:
 
 def _text(value: object, what: str) -> str:
     if not isinstance(value, str):
-        raise AssetInputError(what, f"{what} must be a string")
+        raise InvalidInputError(f"{what} must be a string", field=what)
     text = unicodedata.normalize("NFKC", value).strip()
     if not text:
-        raise AssetInputError(what, f"{what} must not be empty")
+        raise InvalidInputError(f"{what} must not be empty", field=what)
     if not text.isprintable():
-        raise AssetInputError(what, f"{what} contains control characters")
+        raise InvalidInputError(f"{what} contains control characters", field=what)
     return text
 
 
@@ -66,14 +60,15 @@ def validate_asset_symbol(value: object) -> str:
     """The canonical symbol: NFKC, upper case, ASCII letters/digits/'.'/'-', at most 16.
 
     Raises:
-        AssetInputError: not a string, empty, too long or not ASCII after NFKC.
+        InvalidInputError: not a string, empty, too long or not ASCII after NFKC.
     """
     text = _text(value, "symbol").upper()
     if len(text) > MAX_SYMBOL_LEN:
-        raise AssetInputError("symbol", f"the symbol must be at most {MAX_SYMBOL_LEN} characters")
+        raise InvalidInputError(f"the symbol must be at most {MAX_SYMBOL_LEN} characters",
+                                field="symbol")
     if not text.isascii() or not _SYMBOL.fullmatch(text):
-        raise AssetInputError("symbol", "the symbol must be ASCII letters and digits "
-                                        "(and '.' or '-' after the first), e.g. DOGE")
+        raise InvalidInputError("the symbol must be ASCII letters and digits "
+                                "(and '.' or '-' after the first), e.g. DOGE", field="symbol")
     return text
 
 
@@ -82,8 +77,8 @@ def _choice(value: object, what: str, allowed: Collection[str]) -> str | None:
         return None
     text = _text(value, what).lower()
     if text not in allowed:
-        raise AssetInputError(what, f"unknown {what} {text[:32]!r} "
-                                    f"(known: {', '.join(allowed)})")
+        raise InvalidInputError(f"unknown {what} {text[:32]!r} "
+                                f"(known: {', '.join(allowed)})", field=what)
     return text
 
 
@@ -91,21 +86,22 @@ def validate_provider_ids(value: object, providers: Collection[str]) -> dict[str
     """``{provider: id}`` with at least one known provider and each id in its provider's syntax.
 
     Raises:
-        AssetInputError: not an object, empty, unknown provider, or a malformed id.
+        InvalidInputError: not an object, empty, unknown provider, or a malformed id.
     """
     if not isinstance(value, Mapping) or not value:
-        raise AssetInputError("symbols", 'symbols must name the asset at one provider or more, '
-                                         'e.g. {"coingecko": "dogecoin", "yahoo": "DOGE-USD"}')
+        raise InvalidInputError('symbols must name the asset at one provider or more, '
+                                'e.g. {"coingecko": "dogecoin", "yahoo": "DOGE-USD"}',
+                                field="symbols")
     out: dict[str, str] = {}
     for provider, vendor_id in value.items():
         if provider not in providers or provider not in PROVIDER_ID_PATTERNS:
-            raise AssetInputError("symbols", f"unknown provider {str(provider)[:32]!r} "
-                                             f"(known: {', '.join(providers)})")
+            raise InvalidInputError(f"unknown provider {str(provider)[:32]!r} "
+                                    f"(known: {', '.join(providers)})", field="symbols")
         if provider == "coinmarketcap" and type(vendor_id) is int:
             vendor_id = str(vendor_id)  # CoinMarketCap ids are numbers
         text = _ID_CASE[provider](_text(vendor_id, f"symbols.{provider}"))
         if not text.isascii() or not PROVIDER_ID_PATTERNS[provider].fullmatch(text):
-            raise AssetInputError("symbols", f"{text[:40]!r} is not a valid {provider} id")
+            raise InvalidInputError(f"{text[:40]!r} is not a valid {provider} id", field="symbols")
         out[provider] = text
     return out
 
@@ -114,10 +110,10 @@ def _sources(value: object, symbols: Mapping[str, str]) -> tuple[str, ...]:
     if value is None:
         return tuple(p for p in DEFAULT_SOURCE_ORDER if p in symbols)
     if not isinstance(value, list) or not value or not all(isinstance(s, str) for s in value):
-        raise AssetInputError("sources", "sources must be a list of provider names")
+        raise InvalidInputError("sources must be a list of provider names", field="sources")
     if len(set(value)) != len(value) or any(s not in symbols for s in value):
-        raise AssetInputError("sources", "sources must name each provider of symbols at most "
-                                         "once")
+        raise InvalidInputError("sources must name each provider of symbols at most "
+                                         "once", field="sources")
     return tuple(value)
 
 
@@ -128,19 +124,20 @@ def validate_asset(body: object, *, categories: Collection[str], providers: Coll
     Name, category and kind may be missing (a lookup fills them); when given they are checked.
 
     Raises:
-        AssetInputError: the first problem found (nothing may be stored).
+        InvalidInputError: the first problem found (nothing may be stored).
     """
     if not isinstance(body, Mapping):
-        raise AssetInputError("body", "expected a JSON object with symbol and symbols")
+        raise InvalidInputError("expected a JSON object with symbol and symbols", field="body")
     unknown = sorted(str(k)[:32] for k in set(body) - ACCEPTED_KEYS)
     if unknown:
-        raise AssetInputError("body", f"unknown field(s): {', '.join(unknown)}")
+        raise InvalidInputError(f"unknown field(s): {', '.join(unknown)}", field="body")
     symbol = validate_asset_symbol(body.get("symbol"))
     if symbol in reserved:
-        raise AssetInputError("symbol", f"{symbol} is already an asset of config.yaml's universe")
+        raise InvalidInputError(f"{symbol} is already an asset of config.yaml's universe",
+                                field="symbol")
     name = None if body.get("name") is None else _text(body["name"], "name")
     if name is not None and len(name) > MAX_NAME_LEN:
-        raise AssetInputError("name", f"the name must be at most {MAX_NAME_LEN} characters")
+        raise InvalidInputError(f"the name must be at most {MAX_NAME_LEN} characters", field="name")
     symbols = validate_provider_ids(body.get("symbols"), providers)
     return AssetInput(symbol=symbol, symbols=symbols,
                       sources=_sources(body.get("sources"), symbols), name=name,

@@ -28,8 +28,8 @@ import yaml
 from pandas.tseries.holiday import USFederalHolidayCalendar
 
 from data.models import Quote
-from data.seed import SEED_KEY, init_portfolio
-from data.storage import Repository
+from data.store.repository import Repository
+from data.store.seed import SEED_KEY, init_portfolio
 from settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]

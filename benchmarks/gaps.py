@@ -1,6 +1,6 @@
 """Gap healing: fill 12 assets x 400 missing days from a local market server.
 
-Measured: ``data.gap_heal.heal_gaps`` over the 12-asset universe on a store whose closes stop
+Measured: ``data.ingest.gap_heal.heal_gaps`` over the 12-asset universe on a store whose closes stop
 401 days before "today" (2025-03-24, the last day every real series has), against
 ``tests.support.live_provider.LiveMarket`` (real closes in CoinGecko's and Yahoo's formats,
 CoinGecko's 365-day plan window) on 127.0.0.1: the gap search, plan-window split, the calls through
@@ -24,10 +24,10 @@ from pathlib import Path
 import pandas as pd
 
 from benchmarks.common import Result, median, ratio, timed
-from data.gap_heal import heal_gaps
-from data.registry import build_registry
-from data.seed import read_sample
-from data.storage import Repository
+from data.ingest.gap_heal import heal_gaps
+from data.providers.registry import build_registry
+from data.store.repository import Repository
+from data.store.seed import read_sample
 from settings import load_settings
 from tests.support.live_provider import LiveMarket
 from tests.support.sample import ROOT, SAMPLE

@@ -22,7 +22,7 @@ import pandas as pd
 
 from benchmarks.common import Result, median, ratio, timed
 from benchmarks.dataset import real_series
-from data.storage import Repository
+from data.store.repository import Repository
 
 COLUMNS = ("symbol", "interval", "ts", "open", "high", "low", "close", "volume", "source")
 

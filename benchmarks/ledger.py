@@ -10,8 +10,8 @@ withdrawals) spread over the 5 years.
   fingerprint read, the cached report sent). Baseline, same run: a naive
   per-day Python loop over the same entries and closes (holdings dict, as-of price lookups by
   walking back day by day, the daily TTWROR) — the arithmetic only, no store read, no lots.
-* CSV import: ``data.ledger.import_text`` of the 10,000-row generic CSV into a store holding
-  only the price history. Baseline, same run: a naive importer that parses each row and
+* CSV import: ``data.store.ledger_io.import_text`` of the 10,000-row generic CSV into a store
+  holding only the price history. Baseline, same run: a naive importer that parses each row and
   stores it with its own duplicate check and its own transaction.
 """
 
@@ -30,9 +30,9 @@ from analytics.ledger_import import parse_row, zone
 from app import create_app
 from benchmarks.common import Result, median, pct, ratio, timed
 from benchmarks.dataset import build_store
-from data import ledger_store
-from data.ledger import import_text
-from data.storage import Repository
+from data.store import ledger_store
+from data.store.ledger_io import import_text
+from data.store.repository import Repository
 from queries.performance import _CACHE as performance_cache
 
 N_ASSETS, YEARS, N_ENTRIES = 20, 5, 10_000

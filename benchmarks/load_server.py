@@ -66,7 +66,7 @@ def seed(env: dict[str, str]) -> None:
 
     A child keeps pandas and the app's modules out of the load client's process.
     """
-    code = ("from settings import load_settings; from data.seed import open_store; "
+    code = ("from settings import load_settings; from data.store.seed import open_store; "
             "open_store(load_settings(None)).engine.dispose()")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, timeout=300)
 

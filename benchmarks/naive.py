@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from data.storage import Repository
+from data.store.repository import Repository
 
 _CLOSE = sa.text("SELECT ts, close FROM prices WHERE symbol = :s AND interval = '1d' "
                  "AND ts <= :t ORDER BY ts DESC LIMIT 1")

@@ -99,8 +99,8 @@ def naive_backtest(closes: pd.DataFrame, holdings: dict[str, float],
 
 def refresh_figure(runs: int) -> Result:
     """The Suggested mix + trades on a refresh: cached fit vs recomputed fit (same store)."""
-    from data.seed import init_portfolio, seed_store
-    from data.storage import Repository
+    from data.store.repository import Repository
+    from data.store.seed import init_portfolio, seed_store
     from settings import load_settings
 
     root = Path(__file__).resolve().parents[1]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 
-from data.errors import ConfigError
+from errors import ConfigError
 
 CLOCK_ENV = "BTCFOLIO_CLOCK_START"
 _offset = timedelta(0)

@@ -3,8 +3,8 @@
 ``register_callbacks()`` is called by the page module, which Dash executes afresh for every app
 it builds: a callback defined at this module's top level would reach only the first app.
 
-Thin: read the form -> one data/ call (``data.custom_assets`` checks a new asset's ids with the
-providers through the registry, short timeouts) -> builders. Never an HTTP call here.
+Thin: read the form -> one data/ call (``data.ingest.custom_assets`` checks a new asset's ids with
+the providers through the registry, short timeouts) -> builders. Never an HTTP call here.
 """
 
 from __future__ import annotations
@@ -15,13 +15,12 @@ import dash
 from dash import Input, Output, State, callback, ctx
 
 import services
-from analytics.asset_input import AssetInputError
 from components import ids
 from components.asset_admin import dropdown_options, form_body
-from data import first_run
-from data.custom_assets import add_custom_asset
-from data.errors import DataError
-from data.universe import AssetConflictError, effective_universe
+from data.ingest.custom_assets import add_custom_asset
+from data.store import first_run
+from data.store.universe import AssetConflictError, effective_universe
+from errors import DataError, InvalidInputError
 
 
 def _now() -> datetime:
@@ -49,8 +48,8 @@ def _register_custom_asset() -> None:
         try:
             added = add_custom_asset(repo, settings, body, now=_now())
             universe = effective_universe(settings, repo)
-        except AssetInputError as exc:
-            return f"{exc.field}: {exc}", "", dash.no_update, dash.no_update
+        except InvalidInputError as exc:
+            return exc.detail, "", dash.no_update, dash.no_update
         except (AssetConflictError, DataError) as exc:
             return str(exc), "", dash.no_update, dash.no_update
         checked = (f"checked with {', '.join(added.probe.verified_by)}" if added.probe.verified_by

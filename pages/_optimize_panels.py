@@ -15,7 +15,7 @@ from analytics.backtest import FREQUENCIES
 from analytics.optimizer import METHODS, Caps, MixRisk
 from components import figures, ids, optimize_figures
 from components.suggested_mix import mix_view
-from data.errors import DataError
+from errors import DataError
 from queries.backtest import BacktestRequest, backtest_portfolio
 from queries.correlation_drift import correlation_drift
 from queries.history_hourly import hourly_history

@@ -24,11 +24,10 @@ from dash.exceptions import PreventUpdate
 
 import services
 from analytics.correlation import MIN_OBS
-from analytics.holding_input import HoldingInputError
 from components import dashboard_view, diversifiers, figures, ids, performance, status, tables
 from components.layout import page_layout
-from data.errors import DataError
-from data.holdings import deposit_holding, remove_holding
+from data.store.holdings import deposit_holding, remove_holding
+from errors import DataError, InvalidInputError
 from pages import _dashboard_assets
 from pages import _optimize_panels as mix
 from queries.dashboard import (
@@ -124,7 +123,7 @@ def update_add_asset(_clicks, symbol, quantity):
     try:
         change = deposit_holding(services.repository(), services.settings(), symbol, quantity,
                                  now=services.now())
-    except HoldingInputError as exc:
+    except InvalidInputError as exc:
         return str(exc), exc.field == "quantity", "", dash.no_update
     note = " — no history yet: backfill requested" if change.backfill_requested else ""
     return ("", False, f"{change.describe()} (deposit added){note}",
@@ -142,7 +141,7 @@ def update_remove_asset(clicks):
         raise dash.exceptions.PreventUpdate
     try:
         removed = remove_holding(services.repository(), services.settings(), trigger["symbol"])
-    except HoldingInputError as exc:  # a forged callback request: not a configured asset
+    except InvalidInputError as exc:  # a forged callback request: not a configured asset
         return dash.no_update, str(exc)
     if removed is None:
         return dash.no_update, "that asset is not held"

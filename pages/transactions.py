@@ -1,7 +1,7 @@
 """The ledger at /portfolio/transactions: table, per-type form, import with preview, export.
 
-Thin callbacks: store reads through ``queries.ledger``, writes through ``data.ledger`` /
-``data.ledger_store``, parsing and display in pure modules.
+Thin callbacks: store reads through ``queries.ledger``, writes through ``data.store.ledger_io`` /
+``data.store.ledger_store``, parsing and display in pure modules.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import services
 from analytics.ledger_import import parse_row, zone
 from components import ids
 from components import transactions_view as view
-from data import ledger_store
-from data.errors import DataError
-from data.ledger import LedgerImportError, export_text, import_text
+from data.store import ledger_store
+from data.store.ledger_io import LedgerImportError, export_text, import_text
+from errors import DataError
 from queries.ledger import transactions
 
 dash.register_page(__name__, path="/portfolio/transactions", title="btcfolio — transactions")

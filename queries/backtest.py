@@ -29,7 +29,7 @@ from analytics.backtest import (
 )
 from analytics.categories import categories_from_assets
 from analytics.optimizer import Caps
-from data.storage import Repository
+from data.store.repository import Repository
 from queries.store_cache import ResultCache, store_version
 from settings import Settings
 

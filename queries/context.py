@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from analytics.staleness import StalenessLimits
-from data.universe import Universe, effective_universe
+from data.store.universe import Universe, effective_universe
 
 if TYPE_CHECKING:
-    from data.storage import Repository
+    from data.store.repository import Repository
     from settings import Settings
 
 

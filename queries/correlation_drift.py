@@ -9,7 +9,7 @@ import pandas as pd
 
 from analytics.correlation import rolling_btc_correlation
 from analytics.units import BTC
-from data.storage import Repository
+from data.store.repository import Repository
 from settings import Settings
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from analytics.portfolio_value import PortfolioValuation
 from analytics.units import BTC
-from data.holdings import backfill_state
+from data.store.backfills import Backfill, backfill_state
 from queries.context import ReadContext
 from queries.performance import holdings_cost_btc, performance
 from queries.valuation import current_valuation, price_candidates, prices_btc_24h
@@ -47,13 +47,9 @@ class DashboardData:
     cost_btc: Mapping[str, float] = field(default_factory=dict)  # symbol -> cost basis in BTC
 
 
-def backfill_text(state: dict | None) -> str:
-    """'requested', 'running 40%', 'failed' ... from a recorded backfill state."""
-    if not state:
-        return "not requested"
-    progress = state.get("progress")
-    done = f" {progress:.0%}" if isinstance(progress, (int, float)) else ""
-    return f"{state.get('state', 'unknown')}{done}"
+def backfill_text(record: Backfill | None) -> str:
+    """'requested', 'running', 'failed' ... from a recorded backfill request."""
+    return "not requested" if record is None else record.state
 
 
 def load_dashboard(ctx: ReadContext) -> DashboardData:

@@ -16,8 +16,8 @@ from analytics.categories import categories_from_assets
 from analytics.correlation import CorrelationResult, correlation_matrix
 from analytics.selection import Selection, effective_number_of_bets, select_low_btc_correlation
 from analytics.units import BTC
-from data.storage import Repository
-from data.universe import effective_universe
+from data.store.repository import Repository
+from data.store.universe import effective_universe
 from settings import Settings
 
 logger = logging.getLogger(__name__)

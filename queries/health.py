@@ -13,7 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from data.hourly import load_no_source
+from data import clock
+from data.scheduling.hourly import load_no_source
+from data.store.scheduler_state import describe_scheduler, stale_after
+from errors import AppError
 from queries.history_fill import FillSummary
 
 DISABLED, NO_KEY = "disabled", "disabled: no API key"
@@ -61,3 +64,17 @@ def hourly_coverage(repo) -> dict[str, Any]:  # noqa: ANN001 - Repository
     those assets are valued hourly at their daily close.
     """
     return {"no_source": load_no_source(repo)}
+
+
+def scheduler_section(repo, settings) -> dict[str, Any]:  # noqa: ANN001 - Repository, Settings
+    """The /api/health ``scheduler`` block, read from the store (any process, any worker).
+
+    Judged by the process clock (``data.clock``), the clock the schedulers stamp their
+    heartbeats with, not a read-side clock a test may have moved. A store that cannot be read
+    gives ``{"state": "unknown", "error": ...}``.
+    """
+    try:
+        return describe_scheduler(repo, now=clock.utcnow(),
+                                  stale_after=stale_after(settings.scheduler))
+    except AppError as exc:
+        return {"state": "unknown", "error": str(exc)}

@@ -16,7 +16,7 @@ from analytics.performance import daily_twr
 from analytics.portfolio_history import ValueHistory, daily_dates, value_quantities
 from analytics.returns import cumulative_returns
 from analytics.units import BTC, USD
-from data import ledger_store
+from data.store import ledger_store
 from queries.context import ReadContext
 from queries.price_cache import AS_OF_CACHE
 

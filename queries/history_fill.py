@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from data.gap_state import load_progress
+from data.store.backfills import Backfill, load_progress
 
 
 @dataclass(frozen=True)
@@ -35,22 +35,22 @@ class FillSummary:
                 "assets": self.assets}
 
 
-def summarize(progress: Mapping[str, Mapping[str, Any]], universe: list[str]) -> FillSummary:
-    """Sum per-asset progress rows.
+def summarize(progress: Mapping[str, Backfill], universe: list[str]) -> FillSummary:
+    """Sum per-asset progress records.
 
-    While a run is filling, assets it has not reached yet (no row) are not complete; with no
-    run going, an asset never checked counts as complete (nothing is known to be missing).
+    While a run is filling, assets it has not reached yet (no record) are not complete; with
+    no run going, an asset never checked counts as complete (nothing is known to be missing).
     """
-    rows = {s: dict(progress[s]) for s in universe if s in progress}
-    missing = sum(int(r.get("missing_days", 0)) for r in rows.values())
-    filled = sum(int(r.get("filled", 0)) for r in rows.values())
-    unfilled = {s: sum(int(u[2]) for u in r.get("unfillable") or [])
-                for s, r in rows.items() if r.get("state") == "done" and r.get("unfillable")}
-    filling = any(r.get("state") == "filling" for r in rows.values())
+    rows = {s: progress[s] for s in universe if s in progress}
+    missing = sum(r.missing_days for r in rows.values())
+    filled = sum(r.filled for r in rows.values())
+    unfilled = {s: r.unfilled_days for s, r in rows.items()
+                if r.state == "done" and r.unfillable}
+    filling = any(r.state == "filling" for r in rows.values())
     complete = sum(1 for s in universe
-                   if (not filling if s not in rows else
-                       int(rows[s].get("filled", 0)) >= int(rows[s].get("missing_days", 0))))
-    return FillSummary(rows, complete, len(universe), missing, filled, filling, unfilled)
+                   if (not filling if s not in rows else rows[s].filled >= rows[s].missing_days))
+    return FillSummary({s: r.as_dict() for s, r in rows.items()}, complete, len(universe),
+                       missing, filled, filling, unfilled)
 
 
 def history_fill(repo, universe: list[str]) -> FillSummary:  # noqa: ANN001 - Repository

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pandas as pd
 
 from analytics.hourly_value import BTC, hourly_value
-from data.storage import Repository
+from data.store.repository import Repository
 from settings import Settings
 
 # Daily closes reach this far back, so an asset without hourly bars (a stock over a long

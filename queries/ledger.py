@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from analytics.ledger import Entry, canonical_quantity, replay
 from analytics.units import BTC, SATS_PER_BTC
-from data import ledger_store
-from data.storage import Repository
+from data.store import ledger_store
+from data.store.repository import Repository
 
 
 def entry_json(entry: Entry) -> dict:

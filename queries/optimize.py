@@ -29,7 +29,7 @@ from analytics.portfolio_value import PortfolioValuation, value_portfolio
 from analytics.rebalancing import RebalancePlan
 from analytics.staleness import StalenessLimits
 from analytics.units import BTC
-from data.storage import Repository
+from data.store.repository import Repository
 from queries.rebalance import stale_or_unpriced
 from queries.store_cache import ResultCache, store_version
 from settings import Settings

@@ -18,8 +18,8 @@ from analytics.lots import cost_basis
 from analytics.performance import build_grid
 from analytics.performance_report import performance_report
 from analytics.units import BTC, USD
-from data import ledger_store
-from data.storage import Repository
+from data.store import ledger_store
+from data.store.repository import Repository
 
 _CACHE: OrderedDict[tuple, object] = OrderedDict()
 _LOCK = Lock()

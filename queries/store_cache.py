@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable
 from threading import Lock
 from typing import TypeVar
 
-from data import ledger_store
-from data.storage import Repository
+from data.store import ledger_store
+from data.store.repository import Repository
 
 T = TypeVar("T")
 

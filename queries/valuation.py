@@ -15,7 +15,7 @@ import pandas as pd
 from analytics.btc_converter import prices_in_btc
 from analytics.portfolio_value import PortfolioValuation, value_portfolio
 from analytics.units import BTC
-from data.demo import DEMO_SOURCE
+from data.providers.demo import DEMO_SOURCE
 from queries.context import ReadContext
 
 

@@ -13,8 +13,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from data import clock
-from data.seed import init_portfolio, seed_store
-from data.storage import Repository
+from data.store.repository import Repository
+from data.store.seed import init_portfolio, seed_store
 from settings import Settings, load_settings
 from tests.support.sample import NOW, ROOT, SAMPLE
 

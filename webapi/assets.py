@@ -7,15 +7,15 @@ from datetime import datetime, timezone
 from flask import Blueprint, jsonify
 
 import services
-from analytics.asset_input import AssetInputError, validate_asset_symbol
-from data.custom_assets import add_custom_asset
-from data.errors import DataError
-from data.universe import (
+from analytics.asset_input import validate_asset_symbol
+from data.ingest.custom_assets import add_custom_asset
+from data.store.universe import (
     AssetConflictError,
     AssetNotFoundError,
     delete_custom_asset,
     effective_universe,
 )
+from errors import DataError, InvalidInputError
 from webapi.common import json_error
 from webapi.holdings import _read_json_body  # the one strict JSON body reader of the API
 
@@ -54,8 +54,8 @@ def post_asset():
     repo, settings = services.repository(), services.settings()
     try:
         added = add_custom_asset(repo, settings, body, now=datetime.now(timezone.utc))
-    except AssetInputError as exc:
-        return json_error(f"{exc.field}: {exc}", 400)
+    except InvalidInputError as exc:
+        return json_error(exc.detail, 400)
     except AssetConflictError as exc:
         return json_error(str(exc), 409)
     except DataError as exc:
@@ -73,7 +73,7 @@ def delete_asset(symbol: str):
     """Remove a custom asset -> 200; 409 while held or for a config asset; 404 unknown."""
     try:
         canonical = validate_asset_symbol(symbol)
-    except AssetInputError as exc:
+    except InvalidInputError as exc:
         return json_error(f"symbol: {exc}", 400)
     try:
         delete_custom_asset(services.repository(), services.settings(), canonical)

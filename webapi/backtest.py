@@ -20,7 +20,7 @@ from flask import Blueprint, jsonify, request
 import services
 from analytics.backtest import FREQUENCIES, STRATEGIES, StrategyResult
 from analytics.optimizer import InfeasibleConstraintError
-from data.errors import DataError, InvalidInputError
+from errors import DataError, InvalidInputError
 from queries.backtest import Backtest, BacktestRequest, backtest_portfolio
 from queries.correlation_drift import CorrelationDrift, correlation_drift
 from webapi.common import json_error, query_params

@@ -6,7 +6,8 @@
     account's clock), so a subset of assets gets the same window as the full universe.
     200 ``{as_of, lookback_days, min_obs, assets, matrix, n_obs}`` with ``null`` where a pair
     has no number.
-``GET /api/rebalance?target_btc_pct=0.5[&band=0&fee_bps=0&min_trade_btc=0&min_trade_usd=10&include_stale=false]``
+``GET /api/rebalance?target_btc_pct=0.5[&band=0&fee_bps=0&min_trade_btc=0&min_trade_usd=10``
+``&include_stale=false]``
     200 ``{as_of, target_btc_pct, fees_btc, trades, skipped, rounding, before, after, excluded}``;
     before/after have exactly the /api/portfolio shape; ``excluded`` maps each holding the plan
     does not trade (stale price, no price) to the reason; ``skipped`` lists legs under
@@ -29,7 +30,7 @@ from flask import Blueprint, jsonify, request
 from werkzeug.datastructures import MultiDict
 
 import services
-from data.errors import DataError, InvalidInputError
+from errors import DataError, InvalidInputError
 from queries.correlation import NoBenchmarkError, correlation_window
 from queries.rebalance import plan_rebalance
 from queries.valuation import current_valuation

@@ -7,8 +7,8 @@ import os
 from flask import Blueprint, jsonify
 
 import services
-from data.errors import DataError
-from queries.health import hourly_coverage, overall_status, source_states
+from errors import DataError
+from queries.health import hourly_coverage, overall_status, scheduler_section, source_states
 from queries.history_fill import history_fill
 from webapi.common import json_error
 
@@ -38,7 +38,7 @@ def get_health():
         "store": {"backend": repo.backend, "prices": counts, "quotes": quotes,
                   "writable": write_error is None, "error": write_error},
         "cache": {"backend": "redis" if settings.cache.redis_url else "filesystem"},
-        "scheduler": services.scheduler_state(),
+        "scheduler": scheduler_section(repo, settings),
         "sources": sources,
         "history": history.as_json(),
         "hourly": hourly,

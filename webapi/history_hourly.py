@@ -13,7 +13,7 @@ import math
 from flask import jsonify
 
 import services
-from data.errors import DataError
+from errors import DataError
 from queries.history_hourly import hourly_history
 
 logger = logging.getLogger(__name__)

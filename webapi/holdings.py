@@ -7,9 +7,8 @@ import json
 from flask import Blueprint, jsonify, request
 
 import services
-from analytics.holding_input import HoldingInputError
-from data.errors import DataError
-from data.holdings import add_holding, remove_holding
+from data.store.holdings import add_holding, remove_holding
+from errors import DataError, InvalidInputError
 from webapi.common import json_error
 
 bp = Blueprint("api_holdings", __name__)
@@ -57,8 +56,8 @@ def post_holding():
     try:
         change = add_holding(services.repository(), services.settings(), body.get("symbol"),
                              body.get("quantity"), now=services.now())
-    except HoldingInputError as exc:
-        return json_error(f"{exc.field}: {exc}", 400)
+    except InvalidInputError as exc:
+        return json_error(exc.detail, 400)
     except DataError as exc:
         return json_error(str(exc), 503)
     return jsonify({"symbol": change.symbol, "quantity": change.quantity,
@@ -70,7 +69,7 @@ def delete_holding(symbol: str):
     """Remove a holding -> 200; 404 when it is not held or not a configured asset."""
     try:
         removed = remove_holding(services.repository(), services.settings(), symbol)
-    except HoldingInputError as exc:
+    except InvalidInputError as exc:
         return json_error(str(exc), 404)
     except DataError as exc:
         return json_error(str(exc), 503)

@@ -32,7 +32,7 @@ from flask import Blueprint, jsonify, request
 
 import services
 from analytics.optimizer import METHODS, Caps, InfeasibleConstraintError, MixRisk
-from data.errors import DataError, InvalidInputError
+from errors import DataError, InvalidInputError
 from queries.diversification import Diversification, diversification
 from queries.optimize import UNIVERSES, OptimizeRequest, OptimizeResult, optimize_portfolio
 from queries.rebalance import with_valuations

@@ -9,7 +9,7 @@ from flask import Blueprint, jsonify, request
 
 import services
 from analytics.performance import MissingPriceError
-from data.errors import DataError
+from errors import DataError
 from queries.performance import performance
 from webapi.common import json_error, query_params
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 import services
-from data.errors import DataError
+from errors import DataError
 from queries.valuation import current_valuation
 from webapi.common import json_error
 from webapi.payloads import portfolio_payload

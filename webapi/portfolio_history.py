@@ -14,7 +14,7 @@ from flask import Blueprint, jsonify, request
 
 import services
 from analytics.staleness import NoPriceError
-from data.errors import DataError
+from errors import DataError
 from queries.history import portfolio_history
 from webapi.common import query_params
 from webapi.history_hourly import hourly_response

@@ -9,9 +9,9 @@ from flask import Blueprint, Response, jsonify, request
 
 import services
 from analytics.ledger_import import RowError, parse_row, zone
-from data import ledger_store
-from data.errors import DataError
-from data.ledger import FORMATS, LedgerImportError, export_text, import_text
+from data.store import ledger_store
+from data.store.ledger_io import FORMATS, LedgerImportError, export_text, import_text
+from errors import DataError
 from queries.ledger import entry_json, transactions
 from webapi.common import json_error, query_params
 

@@ -18,8 +18,8 @@ from selenium.webdriver.common.by import By
 
 from app import create_app
 from components import ids
-from data.seed import init_portfolio, seed_store
-from data.storage import Repository
+from data.store.repository import Repository
+from data.store.seed import init_portfolio, seed_store
 from settings import RefreshSettings, load_settings
 from tests.support.provider_standin import ProviderStandIn
 from tests.support.sample import ROOT, SAMPLE
@@ -37,8 +37,8 @@ def standin():
 
 SCHEDULER_RUN = """
 from datetime import datetime, timezone
-from data.jobs import build_jobs
-from data.seed import open_store
+from data.scheduling.jobs import build_jobs
+from data.store.seed import open_store
 from settings import load_settings
 import os
 settings = load_settings(None, os.environ)

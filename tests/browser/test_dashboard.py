@@ -11,9 +11,9 @@ from selenium.webdriver.common.by import By
 
 from app import create_app
 from components import ids
-from data.demo import with_demo
-from data.jobs import JobSet
-from data.scheduler import SchedulerRunner
+from data.providers.demo import with_demo
+from data.scheduling.jobs import JobSet
+from data.scheduling.runner import SchedulerRunner
 from queries.export import CSV_COLUMNS
 from settings import AssetSettings, RefreshSettings
 from tests.support.browser import CARD, card_symbols, choose, wait_until

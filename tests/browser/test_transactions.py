@@ -8,7 +8,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from app import create_app
-from data import ledger_store
+from data.store import ledger_store
 from tests.support.ledger import LEDGER_CSV
 
 pytestmark = pytest.mark.browser

@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from data.scheduler_state import describe_scheduler
-from data.storage import Repository
+from data.store.repository import Repository
+from data.store.scheduler_state import describe_scheduler
 from tests.support.fake_provider import provider_env
 from tests.support.sample import ROOT
 
@@ -81,7 +81,7 @@ def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
 
 
 def scheduler_view(repo: Repository) -> dict[str, Any]:
-    return describe_scheduler(repo.engine, now=datetime.now(timezone.utc), stale_after=6)
+    return describe_scheduler(repo, now=datetime.now(timezone.utc), stale_after=6)
 
 
 def owner_of(proc: subprocess.Popen) -> str:

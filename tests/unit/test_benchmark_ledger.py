@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from benchmarks.ledger import ledger_csv, naive_import, naive_twr
-from data import ledger_store
-from data.ledger import import_text
+from data.store import ledger_store
+from data.store.ledger_io import import_text
 from queries.performance import performance
 from tests.support.sample import SAMPLE
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import platformdirs
 
-from data.locks import make_leader_lock
+from data.scheduling.locks import make_leader_lock
 from settings import load_settings
 from tests.support.sample import ROOT
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from data.errors import ConfigError
+from errors import ConfigError
 from settings import load_settings
 from tests.support.sample import ROOT
 

@@ -8,12 +8,12 @@ from typing import Callable
 
 import pytest
 
-from data.adapters.alphavantage import AlphaVantageAdapter
-from data.adapters.base import PRICE_COLUMNS, PriceAdapter, validate_prices
-from data.adapters.coingecko import CoinGeckoAdapter
-from data.adapters.coinmarketcap import CoinMarketCapAdapter
-from data.adapters.yahoofinance import YahooFinanceAdapter
-from data.errors import InvalidInputError
+from data.providers.adapters.alphavantage import AlphaVantageAdapter
+from data.providers.adapters.base import PRICE_COLUMNS, PriceAdapter, validate_prices
+from data.providers.adapters.coingecko import CoinGeckoAdapter
+from data.providers.adapters.coinmarketcap import CoinMarketCapAdapter
+from data.providers.adapters.yahoofinance import YahooFinanceAdapter
+from errors import InvalidInputError
 from tests.support.adapters import source
 from tests.support.recorded import OHLCV, raw
 

@@ -10,10 +10,10 @@ import pytest
 from pyrate_limiter import Duration, Rate
 from werkzeug import Response
 
-from data.adapters.alphavantage import AlphaVantageAdapter
-from data.errors import BadResponseError, DataError, EmptyDataError, RateLimitError, TransientError
-from data.registry import Registry
-from data.resilience import RetryPolicy
+from data.providers.adapters.alphavantage import AlphaVantageAdapter
+from data.providers.registry import Registry
+from data.providers.resilience import RetryPolicy
+from errors import BadResponseError, DataError, EmptyDataError, RateLimitError, TransientError
 from tests.support.adapters import calls, source
 from tests.support.recorded import load, raw
 
@@ -121,7 +121,7 @@ def test_timeout_is_transient(httpserver):
 
 
 def test_rate_limit_budget_caps_http_calls(httpserver):
-    from data.ratelimit import ProviderRateLimiter, rates_for
+    from data.providers.ratelimit import ProviderRateLimiter, rates_for
 
     body = load("alphavantage", "global_quote_MSFT_2018-10-05.json")
     httpserver.expect_request("/query").respond_with_json(body)
@@ -152,7 +152,7 @@ def test_timeouts_are_retried_a_bounded_number_of_times(httpserver):
 
 
 def test_spent_budget_neither_retried_nor_held_against_the_provider(httpserver):
-    from data.ratelimit import ProviderRateLimiter
+    from data.providers.ratelimit import ProviderRateLimiter
 
     httpserver.expect_request("/query").respond_with_json(
         load("alphavantage", "global_quote_MSFT_2018-10-05.json"))

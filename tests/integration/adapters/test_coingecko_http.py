@@ -7,10 +7,10 @@ from datetime import datetime, timezone
 import pytest
 from werkzeug import Response
 
-from data.adapters.coingecko import CoinGeckoAdapter
-from data.errors import BadResponseError, EmptyDataError, NotFoundError, RateLimitError
-from data.registry import Registry
-from data.resilience import RetryPolicy
+from data.providers.adapters.coingecko import CoinGeckoAdapter
+from data.providers.registry import Registry
+from data.providers.resilience import RetryPolicy
+from errors import BadResponseError, EmptyDataError, NotFoundError, RateLimitError
 from tests.support.adapters import calls, source
 from tests.support.recorded import load, raw
 

@@ -9,10 +9,10 @@ from datetime import datetime, timezone
 import pytest
 from werkzeug import Response
 
-from data.adapters.coinmarketcap import QUOTES_PATH, CoinMarketCapAdapter
-from data.errors import AuthError, RateLimitError
-from data.registry import Registry
-from data.resilience import RetryPolicy
+from data.providers.adapters.coinmarketcap import QUOTES_PATH, CoinMarketCapAdapter
+from data.providers.registry import Registry
+from data.providers.resilience import RetryPolicy
+from errors import AuthError, RateLimitError
 from tests.support.adapters import calls, source
 from tests.support.recorded import load, raw
 

@@ -14,11 +14,11 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from data.adapters.coingecko import CoinGeckoAdapter
-from data.adapters.coinmarketcap import CoinMarketCapAdapter
-from data.errors import BadResponseError, ProviderError
-from data.redaction import clip, register_secret
-from data.storage import Repository
+from data.providers.adapters.coingecko import CoinGeckoAdapter
+from data.providers.adapters.coinmarketcap import CoinMarketCapAdapter
+from data.store.repository import Repository
+from errors import BadResponseError, ProviderError
+from redaction import clip, register_secret
 from tests.support.adapters import source
 from tests.support.sample import NOW
 

@@ -1,4 +1,4 @@
-"""data.http.get_json on a local server: status and body mapped to typed errors, keys masked."""
+"""data.providers.http.get_json on a local server: status and body mapped to typed errors, keys masked."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import pytest
 import requests
 from werkzeug import Response
 
-from data.errors import (
+from data.providers.http import get_json, parse_retry_after, redact_url
+from errors import (
     AuthError,
     BadResponseError,
     NotFoundError,
     RateLimitError,
     TransientError,
 )
-from data.http import get_json, parse_retry_after, redact_url
 
 
 @pytest.mark.parametrize(("status", "error"), [

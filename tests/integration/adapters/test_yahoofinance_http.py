@@ -8,10 +8,10 @@ from datetime import datetime, timezone
 import pytest
 from werkzeug import Response
 
-from data.adapters.yahoofinance import HostRewritingSession, YahooFinanceAdapter
-from data.errors import AuthError, EmptyDataError, NotFoundError, TransientError
-from data.registry import Registry
-from data.resilience import RetryPolicy
+from data.providers.adapters.yahoofinance import HostRewritingSession, YahooFinanceAdapter
+from data.providers.registry import Registry
+from data.providers.resilience import RetryPolicy
+from errors import AuthError, EmptyDataError, NotFoundError, TransientError
 from tests.support.adapters import calls, source
 from tests.support.recorded import load, raw
 

@@ -13,7 +13,7 @@ import base64
 import pytest
 
 from app import create_app
-from data.errors import ConfigError
+from errors import ConfigError
 from security import check_bind, check_password_strength
 
 USER, PASSWORD = "alice", "correct-horse-battery"

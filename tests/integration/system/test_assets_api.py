@@ -10,10 +10,10 @@ from datetime import datetime, timezone
 import pytest
 
 from app import create_app
-from data.jobs import build_jobs
-from data.seed import init_portfolio, seed_store
-from data.storage import Repository
-from data.universe import effective_universe
+from data.scheduling.jobs import build_jobs
+from data.store.repository import Repository
+from data.store.seed import init_portfolio, seed_store
+from data.store.universe import effective_universe
 from settings import load_settings
 from tests.support.provider_standin import ProviderStandIn
 from tests.support.sample import ROOT, SAMPLE

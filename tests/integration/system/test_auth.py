@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from app import create_app
-from data.errors import ConfigError
+from errors import ConfigError
 from security import check_bind, is_loopback
 from tests.support.sample import ROOT
 

@@ -10,8 +10,8 @@ import pytest
 
 import services
 from app import create_app
-from data.backup import main, sqlite_path
-from data.errors import ConfigError
+from data.store.backup import main, sqlite_path
+from errors import ConfigError
 from settings import load_settings
 from tests.support.sample import ROOT
 

@@ -19,10 +19,10 @@ import yaml
 
 import app as app_module
 from app import create_app
-from data.backfill_requests import pending_backfills
-from data.seed import init_portfolio, seed_store
-from data.storage import Repository
-from data.universe import effective_universe
+from data.store.backfills import pending_backfills
+from data.store.repository import Repository
+from data.store.seed import init_portfolio, seed_store
+from data.store.universe import effective_universe
 from settings import load_settings
 from tests.support.dash import dash_callback
 from tests.support.sample import NOW, ROOT, SAMPLE
@@ -89,7 +89,7 @@ def fresh(tmp_path):
 def store_state(repo, settings) -> tuple:
     """Everything a bad input could change: ledger, holdings, prices, quotes, backfill requests,
     the custom assets (and their version)."""
-    from data.ledger_store import load_entries
+    from data.store.ledger_store import load_entries
 
     latest = repo.load_latest_prices().sort_values(["symbol", "kind"]).to_json(date_format="iso")
     universe = effective_universe(settings, repo, max_age=0)

@@ -23,7 +23,7 @@ from tests.support.sample import ROOT
 
 OPENER = textwrap.dedent("""
     import os, sys, time
-    from data.seed import open_store
+    from data.store.seed import open_store
     from settings import load_settings
 
     settings = load_settings(None, os.environ)

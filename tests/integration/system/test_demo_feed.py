@@ -14,9 +14,9 @@ import urllib.request
 from datetime import timedelta
 
 from app import create_app
-from data.demo import DEMO_SOURCE, build_demo_job
-from data.seed import init_portfolio, seed_store
-from data.storage import Repository
+from data.providers.demo import DEMO_SOURCE, build_demo_job
+from data.store.repository import Repository
+from data.store.seed import init_portfolio, seed_store
 from tests.support.dash import csv_rows, header_value
 from tests.support.fake_provider import FakeCoinGecko
 from tests.support.processes import process_env, spawn, spawn_scheduler, stop, wait_for

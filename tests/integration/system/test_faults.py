@@ -22,9 +22,9 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from data.adapters.yahoofinance import YahooFinanceAdapter
-from data.errors import TransientError
-from data.http import get_json
+from data.providers.adapters.yahoofinance import YahooFinanceAdapter
+from data.providers.http import get_json
+from errors import TransientError
 from settings import SourceSettings
 from tests.support.fake_provider import FakeCoinGecko
 from tests.support.fault_provider import Fault, FaultProxy, fixture

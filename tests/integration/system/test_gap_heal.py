@@ -7,9 +7,9 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from data.gap_heal import heal_gaps
-from data.gap_state import load_progress
-from data.registry import build_registry
+from data.ingest.gap_heal import heal_gaps
+from data.providers.registry import build_registry
+from data.store.backfills import load_progress
 from settings import load_settings
 from tests.support.live_provider import LiveMarket
 from tests.support.sample import ROOT
@@ -75,22 +75,22 @@ def test_gap_heal_stores_exactly_the_served_closes_older_days_from_the_next_sour
 
 
 def test_gap_heal_what_no_source_serves_stays_a_gap_said_once(healing, repo, caplog):
-    caplog.set_level(logging.WARNING, logger="data.gap_heal")
+    caplog.set_level(logging.WARNING, logger="data.ingest.gap_heal")
     healing()
     progress = load_progress(repo)
     sol = progress["SOL"]
     # SOL's served history ends 2025-08-13 at both providers: the whole year stays missing.
-    assert (sol["missing_days"], sol["filled"], sol["pct"]) == (372, 0, 0.0)
-    assert sol["unfillable"][0][:3] == ["2025-08-14", "2026-08-20", 372]
-    assert "coingecko" in sol["unfillable"][0][3] and "yahoo" in sol["unfillable"][0][3]
-    assert progress["BTC"]["pct"] == 100.0 and progress["BTC"]["state"] == "done"
+    assert (sol.missing_days, sol.filled, sol.pct) == (372, 0, 0.0)
+    assert sol.unfillable[0][:3] == ("2025-08-14", "2026-08-20", 372)
+    assert "coingecko" in sol.unfillable[0][3] and "yahoo" in sol.unfillable[0][3]
+    assert progress["BTC"].pct == 100.0 and progress["BTC"].state == "done"
     assert not stored(repo, "SOL")
     first = [r.getMessage() for r in caplog.records if "SOL" in r.getMessage()]
     assert len(first) == 1
     caplog.clear()
     healing()
     assert not [r for r in caplog.records if "SOL" in r.getMessage()]  # not said again
-    assert load_progress(repo)["BTC"]["missing_days"] == 0
+    assert load_progress(repo)["BTC"].missing_days == 0
 
 
 def test_gap_heal_fills_an_interior_hole_and_keeps_stored_closes(healing, market, repo):
@@ -102,8 +102,8 @@ def test_gap_heal_fills_an_interior_hole_and_keeps_stored_closes(healing, market
                 datetime(2026, 1, 20, tzinfo=timezone.utc).timestamp()))
     before = market.calls()
     healing()
-    assert load_progress(repo)["ETH"]["missing_days"] == 11
-    assert load_progress(repo)["ETH"]["filled"] == 11
+    assert load_progress(repo)["ETH"].missing_days == 11
+    assert load_progress(repo)["ETH"].filled == 11
     served = market.served_closes("ETH", date(2026, 1, 10), date(2026, 1, 20))
     assert {d: c for d, (c, _) in stored(repo, "ETH").items()
             if date(2026, 1, 10) <= d <= date(2026, 1, 20)} == served.to_dict()
@@ -113,7 +113,7 @@ def test_gap_heal_fills_an_interior_hole_and_keeps_stored_closes(healing, market
 
 
 def test_gap_heal_coingecko_window_error_is_typed_and_not_a_provider_fault(market, tmp_path):
-    from data.errors import OutOfWindowError
+    from errors import OutOfWindowError
 
     settings = load_settings(ROOT / "config.yaml", market_env(market.url, tmp_path))
     registry = build_registry(settings, {}, None, sleep=lambda s: None)

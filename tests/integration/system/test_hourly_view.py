@@ -14,9 +14,9 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 import services
-from data.jobs import build_jobs
-from data.seed import init_portfolio, seed_store
-from data.storage import Repository
+from data.scheduling.jobs import build_jobs
+from data.store.repository import Repository
+from data.store.seed import init_portfolio, seed_store
 from settings import load_settings
 from tests.support.fake_provider import provider_env
 from tests.support.sample import NOW, ROOT, SAMPLE
@@ -151,11 +151,11 @@ def test_value_chart_offers_24h_and_7d_at_hourly_resolution(hourly_env):
 def test_hourly_job_never_asks_for_assets_without_an_hourly_source(hourly_env, provider, caplog):
     """Only CoinGecko is enabled: SPY has no source with 1h bars. The job asks for none of its
     bars, reports no error for it, says so once in the log and in /api/health."""
-    from data.jobs import job_outcome
+    from data.scheduling.jobs import job_outcome
 
     settings, repo, env = hourly_env
     jobs = build_jobs(settings, repo, env)
-    with caplog.at_level("INFO", logger="data.hourly"):
+    with caplog.at_level("INFO", logger="data.scheduling.hourly"):
         first = jobs.hourly(NOW)
         second = jobs.hourly(NOW + timedelta(hours=1))
     asked = {RANGE.match(req.path).group(1) for req, _resp in provider.log}
@@ -174,8 +174,8 @@ def test_hourly_job_never_asks_for_assets_without_an_hourly_source(hourly_env, p
 def test_hourly_sources_follow_the_adapters_declared_intervals_and_plan_windows(hourly_env):
     from datetime import date
 
-    from data.hourly import hourly_sources
-    from data.ingest import build_registry
+    from data.ingest.pipeline import build_registry
+    from data.scheduling.hourly import hourly_sources
 
     settings, _repo, env = hourly_env
     today, start = date(2025, 8, 13), date(2025, 8, 6)

@@ -19,7 +19,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from data.storage import Repository
+from data.store.repository import Repository
 from settings import load_settings
 from tests.support.backends import pg_schema
 from tests.support.fake_provider import FakeCoinGecko
@@ -34,7 +34,7 @@ WRITER = textwrap.dedent("""
     import sys, time
     import pandas as pd
     from sqlalchemy import event
-    from data.storage import Repository
+    from data.store.repository import Repository
 
     url, batches, rows, pause_in = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
     repo = Repository.from_url(url)
@@ -129,8 +129,8 @@ def test_kill9_mid_transaction_leaves_whole_batches_only(backend, tmp_path):
 BACKFILL = textwrap.dedent("""
     import os
     from datetime import datetime, timezone
-    from data.jobs import build_jobs
-    from data.storage import Repository
+    from data.scheduling.jobs import build_jobs
+    from data.store.repository import Repository
     from settings import load_settings
 
     settings = load_settings(None, os.environ)

@@ -20,7 +20,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from data.seed import open_store
+from data.store.seed import open_store
 from settings import load_settings
 from tests.support.backends import pg_schema
 from tests.support.sample import ROOT
@@ -29,7 +29,7 @@ OPENER = textwrap.dedent("""
     import os, sys, time
     import sqlalchemy as sa
     from sqlalchemy import event
-    from data import seed, storage
+    from data.store import repository, seed
     from settings import load_settings
 
     instant = sys.argv[1]
@@ -64,7 +64,7 @@ OPENER = textwrap.dedent("""
     elif instant == "after-seed":
         seed.init_portfolio = before("init_portfolio")
     elif instant == "after-portfolio":
-        storage.Repository.sync_assets = lambda self, universe: pause("paused")
+        repository.Repository.sync_assets = lambda self, universe: pause("paused")
 
     seed.open_store(load_settings(None, os.environ))
     print("done", flush=True)

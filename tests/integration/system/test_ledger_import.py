@@ -15,10 +15,10 @@ from decimal import Decimal
 import pytest
 from scipy.optimize import brentq
 
-from data import ledger_store
-from data.ledger import LedgerImportError, export_text, import_text, main
-from data.seed import init_portfolio, seed_store
-from data.storage import Repository
+from data.store import ledger_store
+from data.store.ledger_io import LedgerImportError, export_text, import_text, main
+from data.store.repository import Repository
+from data.store.seed import init_portfolio, seed_store
 from queries.performance import performance
 from settings import load_settings
 from tests.support.ledger import LEDGER_CSV

@@ -18,7 +18,7 @@ from werkzeug import Request, Response
 
 from app import create_app
 from components import ids
-from data.jobs import build_jobs
+from data.scheduling.jobs import build_jobs
 from settings import load_settings
 from tests.support.dash import csv_rows, header_value
 from tests.support.sample import NOW, ROOT
@@ -98,7 +98,7 @@ def test_asset_whose_close_is_newer_than_btcs_price_is_still_valued(live, repo):
 @pytest.fixture
 def with_matic(live, repo):
     # Held since the start of the stored history (an opening balance), series ends 2025-03-24.
-    from data import ledger_store
+    from data.store import ledger_store
 
     ledger_store.write_openings(repo, live.portfolio.name, {"MATIC": 20_000.0},
                                 at=ledger_store.opening_ts(repo, ["MATIC"]))

@@ -13,7 +13,7 @@ import pytest
 import services
 from analytics.portfolio_value import value_portfolio
 from analytics.staleness import StalenessLimits
-from data.storage import Repository
+from data.store.repository import Repository
 from tests.support.sample import SAMPLE
 from webapi.payloads import portfolio_payload
 from webapi.portfolio_history import bp
@@ -70,7 +70,7 @@ def test_history_covers_the_whole_sample_at_most(client):
 def test_history_values_each_day_with_that_days_holdings(client, repo, settings):
     from datetime import datetime, timezone
 
-    from data import ledger_store
+    from data.store import ledger_store
 
     before = {r["date"]: r for r in
               client.get("/api/portfolio/history?days=3650").get_json()["history"]}

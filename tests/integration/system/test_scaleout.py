@@ -17,8 +17,8 @@ import urllib.request
 
 import pytest
 
-from data.locks import lock_name
-from data.storage import Repository
+from data.scheduling.locks import lock_name
+from data.store.repository import Repository
 from tests.support.backends import pg_schema, redis_prefix
 from tests.support.fake_provider import FakeCoinGecko
 from tests.support.processes import (
@@ -219,7 +219,7 @@ def test_app_runs_the_embedded_scheduler_and_stops_it_on_sigterm(fake, tmp_path)
         assert stop(app) == 0
         # Graceful: the state row is gone and the file lock is free for the next start.
         assert scheduler_view(repo)["state"] == "not running"
-        from data.locks import FileLeaderLock
+        from data.scheduling.locks import FileLeaderLock
 
         assert FileLeaderLock(tmp_path / "store.scheduler.lock").acquire() is True
     finally:

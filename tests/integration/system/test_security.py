@@ -24,10 +24,10 @@ from werkzeug import Request, Response
 
 from analytics.portfolio_value import value_portfolio
 from app import create_app
-from data import ingest
-from data.adapters.alphavantage import AlphaVantageAdapter
-from data.errors import TransientError
-from data.storage import Repository
+from data.ingest import pipeline as ingest
+from data.providers.adapters.alphavantage import AlphaVantageAdapter
+from data.store.repository import Repository
+from errors import TransientError
 from queries.export import CSV_COLUMNS, escape_cell, holdings_csv
 from settings import load_settings
 from tests.support.adapters import source

@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import event
 
 from app import create_app
-from data.errors import StorageError
-from data.seed import open_store
-from data.storage import Repository
+from data.store.repository import Repository
+from data.store.seed import open_store
+from errors import StorageError
 from tests.support.sample import ROOT
 
 
@@ -39,7 +39,7 @@ def test_store_directory_that_cannot_be_created_is_one_line(tmp_path):
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
     assert "Traceback" not in proc.stderr
-    # One line naming the folder and the cause (data/store_setup.prepare_store says it first).
+    # One line naming the folder and the cause (data/store/setup.prepare_store says it first).
     assert any(f"{blocker}/sub" in line and "Not a directory" in line
                for line in lines), proc.stderr[-500:]
 

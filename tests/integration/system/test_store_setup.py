@@ -11,9 +11,9 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from data.errors import StorageError
-from data.seed import open_store
-from data.store_setup import ensure_pg_database
+from data.store.seed import open_store
+from data.store.setup import ensure_pg_database
+from errors import StorageError
 from settings import load_settings
 from tests.support.backends import pg_url
 from tests.support.sample import ROOT

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from app import create_app
-from data import ledger_store
-from data.seed import init_portfolio, seed_store
-from data.storage import Repository
+from data.store import ledger_store
+from data.store.repository import Repository
+from data.store.seed import init_portfolio, seed_store
 from tests.support.ledger import LEDGER_CSV
 from tests.support.sample import NOW, SAMPLE
 

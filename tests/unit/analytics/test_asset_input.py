@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from analytics.asset_input import AssetInputError, validate_asset, validate_asset_symbol
+from analytics.asset_input import validate_asset, validate_asset_symbol
+from errors import InvalidInputError
 
 CATEGORIES = ("stable_crypto", "high_vol_crypto", "stablecoins", "stocks", "commodities")
 PROVIDERS = ("coingecko", "coinmarketcap", "alphavantage", "yahoo")
@@ -61,7 +62,7 @@ def test_asset_input_keeps_a_given_source_order():
     ({"admin": True}, "body", "unknown field"),
 ])
 def test_asset_input_refuses_with_the_field_named(changes, field, words):
-    with pytest.raises(AssetInputError) as err:
+    with pytest.raises(InvalidInputError) as err:
         _validate(**changes)
     assert err.value.field == field
     assert words in str(err.value)
@@ -69,7 +70,7 @@ def test_asset_input_refuses_with_the_field_named(changes, field, words):
 
 @pytest.mark.parametrize("body", [None, [], "DOGE", 1])
 def test_asset_input_refuses_a_body_that_is_not_an_object(body):
-    with pytest.raises(AssetInputError, match="JSON object"):
+    with pytest.raises(InvalidInputError, match="JSON object"):
         validate_asset(body, categories=CATEGORIES, providers=PROVIDERS, reserved=RESERVED)
 
 

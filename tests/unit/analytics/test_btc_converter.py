@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from analytics.btc_converter import BTCConverter
 from analytics.staleness import NoPriceError, StalenessLimits, StalePriceError
-from data.seed import read_sample
+from data.store.seed import read_sample
 from queries.price_cache import ConversionCache
 from tests.support.sample import SAMPLE
 

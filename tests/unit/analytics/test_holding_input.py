@@ -6,12 +6,9 @@ import math
 
 import pytest
 
-from analytics.holding_input import (
-    MAX_QUANTITY,
-    HoldingInputError,
-    validate_holding,
-    validate_quantity,
-)
+from analytics.holding_input import validate_holding
+from errors import InvalidInputError
+from settings import MAX_QUANTITY, validate_quantity
 
 UNIVERSE = {"BTC", "ETH", "SLV"}
 
@@ -29,7 +26,7 @@ def test_validate_quantity_accepts_positive_finite_numbers(raw, expected):
     (-3, "greater than zero"), (MAX_QUANTITY * 1.5, "at most"), (10**400, "at most"),
 ])
 def test_validate_quantity_rejects_with_a_message(raw, fragment):
-    with pytest.raises(HoldingInputError) as info:
+    with pytest.raises(InvalidInputError) as info:
         validate_quantity(raw)
     assert fragment in str(info.value)
     assert info.value.field == "quantity"
@@ -41,6 +38,6 @@ def test_validate_holding_canonicalises_the_symbol():
 
 @pytest.mark.parametrize("symbol", ["DOGE", "", None, 42, "=cmd()"])
 def test_validate_holding_rejects_symbols_outside_the_universe(symbol):
-    with pytest.raises(HoldingInputError) as info:
+    with pytest.raises(InvalidInputError) as info:
         validate_holding(symbol, 1, UNIVERSE)
     assert info.value.field == "symbol"

@@ -15,7 +15,7 @@ from analytics.btc_converter import BTCConverter
 from analytics.portfolio_history import daily_dates, value_quantities
 from analytics.portfolio_value import revalue, value_portfolio
 from analytics.staleness import NoPriceError
-from data.seed import read_sample
+from data.store.seed import read_sample
 from queries.price_cache import ConversionCache
 from tests.support.sample import SAMPLE
 from webapi.payloads import history_payload, portfolio_payload

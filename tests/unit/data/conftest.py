@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from data.storage import Repository
+from data.store.repository import Repository
 from tests.support.backends import pg_schema
 
 

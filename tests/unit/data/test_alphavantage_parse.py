@@ -6,9 +6,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from data.adapters.alphavantage import AlphaVantageAdapter, check_body
-from data.adapters.base import validate_prices
-from data.errors import AuthError, BadResponseError, NotFoundError, RateLimitError
+from data.providers.adapters.alphavantage import AlphaVantageAdapter, check_body
+from data.providers.adapters.base import validate_prices
+from errors import AuthError, BadResponseError, NotFoundError, RateLimitError
 from tests.support.recorded import load
 
 
@@ -73,7 +73,7 @@ def test_missing_key_message_is_auth_error():
 def test_free_plan_daily_history_window_is_the_compact_100_trading_days():
     from datetime import date
 
-    from data.adapters.alphavantage import AlphaVantageAdapter
+    from data.providers.adapters.alphavantage import AlphaVantageAdapter
     from settings import SourceSettings
 
     free = AlphaVantageAdapter(SourceSettings(base_url="http://127.0.0.1:9"), api_key="k")

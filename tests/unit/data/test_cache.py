@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from data.cache import PriceCache, make_backend
 from data.models import Quote
+from data.providers.cache import PriceCache, make_backend
 from tests.support.sample import NOW
 
 

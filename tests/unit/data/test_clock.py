@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from data import clock
-from data.errors import ConfigError
+from errors import ConfigError
 
 
 @pytest.fixture(autouse=True)

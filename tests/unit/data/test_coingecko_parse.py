@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 import pandas as pd
 import pytest
 
-from data.adapters.base import validate_prices
-from data.adapters.coingecko import CoinGeckoAdapter, check_body
-from data.errors import (
+from data.providers.adapters.base import validate_prices
+from data.providers.adapters.coingecko import CoinGeckoAdapter, check_body
+from errors import (
     AuthError,
     BadResponseError,
     NotFoundError,

@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from data.adapters.coinmarketcap import CoinMarketCapAdapter, check_status
-from data.errors import AuthError, BadResponseError, RateLimitError
+from data.providers.adapters.coinmarketcap import CoinMarketCapAdapter, check_status
+from errors import AuthError, BadResponseError, RateLimitError
 from tests.support.recorded import OHLCV, load
 
 

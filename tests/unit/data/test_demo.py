@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data.demo import DEMO_SOURCE, build_demo_job, demo_step, step_covariance, with_demo
-from data.jobs import JobSet
-from data.seed import seed_store
-from data.storage import Repository
+from data.providers.demo import DEMO_SOURCE, build_demo_job, demo_step, step_covariance, with_demo
+from data.scheduling.jobs import JobSet
+from data.store.repository import Repository
+from data.store.seed import seed_store
 from tests.support.sample import SAMPLE
 
 

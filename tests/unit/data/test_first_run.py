@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from data import first_run
-from data.errors import InvalidInputError
-from data.seed import SAMPLE_FLAG_KEY, init_portfolio, seed_store
-from data.storage import Repository
+from data.store import first_run
+from data.store.repository import Repository
+from data.store.seed import SAMPLE_FLAG_KEY, init_portfolio, seed_store
+from errors import InvalidInputError
 from tests.support.sample import NOW, SAMPLE
 
 

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from analytics.holding_input import HoldingInputError
-from data.holdings import add_holding, backfill_state, remove_holding
+from data.store.backfills import backfill_state
+from data.store.holdings import add_holding, remove_holding
+from errors import InvalidInputError
 from settings import AssetSettings
 
 
@@ -26,8 +27,8 @@ def test_add_holding_requests_a_backfill_for_an_asset_without_history(repo, sett
     change = add_holding(repo, wider, "DOGE", 1000, now=now)
     assert change.backfill_requested
     state = backfill_state(repo, "DOGE")
-    assert state["state"] == "requested"
-    assert state["requested_at"] == now.isoformat()
+    assert state.state == "requested"
+    assert state.at == now.isoformat()
     assert json.loads(repo.get_meta("backfill:DOGE"))["state"] == "requested"
 
 
@@ -35,7 +36,7 @@ def test_add_holding_requests_a_backfill_for_an_asset_without_history(repo, sett
                                                   ("DOGE", 1), ("SLV", float("nan"))])
 def test_add_holding_invalid_input_stores_nothing(repo, settings, now, symbol, quantity):
     before = repo.load_holdings(settings.portfolio.name)
-    with pytest.raises(HoldingInputError):
+    with pytest.raises(InvalidInputError):
         add_holding(repo, settings, symbol, quantity, now=now)
     assert repo.load_holdings(settings.portfolio.name) == before
 
@@ -44,5 +45,5 @@ def test_remove_holding(repo, settings):
     assert remove_holding(repo, settings, "eth") == "ETH"
     assert "ETH" not in repo.load_holdings(settings.portfolio.name)
     assert remove_holding(repo, settings, "ETH") is None
-    with pytest.raises(HoldingInputError):
+    with pytest.raises(InvalidInputError):
         remove_holding(repo, settings, "DOGE")

@@ -17,8 +17,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from data.ingest import main
-from data.storage import Repository
+from data.ingest.pipeline import main
+from data.store.repository import Repository
 from tests.support.recorded import load
 
 NOW = datetime(2025, 8, 6, 12, tzinfo=timezone.utc)
@@ -272,7 +272,7 @@ class HistoryFake:
         return True
 
     def fetch_history(self, symbol, start, end, interval="1d"):
-        from data.adapters.base import make_price_frame
+        from data.providers.adapters.base import make_price_frame
 
         self.windows.append((start, end))
         days = list(self.closes)
@@ -287,7 +287,7 @@ class HistoryFake:
 
 
 def test_ingest_once_resumes_from_last_stored_bar(repo):
-    from data.ingest import ingest_once
+    from data.ingest.pipeline import ingest_once
 
     stored = repo.load_closes(["BTC"])["BTC"].dropna()
     last_day, last_close = stored.index[-1], stored.iloc[-1]
@@ -304,7 +304,7 @@ def test_ingest_once_resumes_from_last_stored_bar(repo):
 
 
 def test_jump_against_last_stored_close_is_rejected(repo):
-    from data.ingest import ingest_once
+    from data.ingest.pipeline import ingest_once
 
     last_close = repo.load_closes(["ETH"])["ETH"].dropna().iloc[-1]
     fake = HistoryFake({"2025-08-14": last_close * 10})
@@ -320,9 +320,9 @@ def test_jump_against_last_stored_close_is_rejected(repo):
 def test_cached_quotes_are_not_rewritten(repo, tmp_path):
     from flask_caching.backends.filesystemcache import FileSystemCache
 
-    from data.cache import PriceCache
-    from data.ingest import ingest_quotes
-    from data.registry import Registry
+    from data.ingest.pipeline import ingest_quotes
+    from data.providers.cache import PriceCache
+    from data.providers.registry import Registry
 
     cache = PriceCache(FileSystemCache(str(tmp_path / "c")), quote_ttl=30)
     registry = Registry(adapters={"fake": HistoryFake({})}, chains={"BTC": ["fake"]}, cache=cache)
@@ -336,7 +336,7 @@ def test_cached_quotes_are_not_rewritten(repo, tmp_path):
 
 @pytest.mark.postgres
 def test_ingest_once_idempotent_on_sqlite_and_postgresql(store):
-    from data.ingest import ingest_once
+    from data.ingest.pipeline import ingest_once
 
     fake = HistoryFake({"2025-08-01": 100.5, "2025-08-02": 101.25, "2025-08-03": 99.75})
     kw = {"now": datetime(2025, 8, 4, tzinfo=timezone.utc),

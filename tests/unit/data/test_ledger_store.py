@@ -14,9 +14,10 @@ from alembic import command
 from alembic.config import Config
 
 from analytics.ledger import Entry, dedupe_hash, replay
-from data import ledger_store
-from data.seed import init_portfolio, seed_store
-from data.storage import _MIGRATIONS, Repository, create_engine
+from data.store import ledger_store
+from data.store.repository import Repository
+from data.store.schema import MIGRATIONS, create_engine
+from data.store.seed import init_portfolio, seed_store
 from tests.support.backends import pg_schema
 from tests.support.sample import NOW, SAMPLE
 
@@ -32,7 +33,7 @@ def url(request, tmp_path):
 
 def _upgrade(engine, revision: str) -> None:
     cfg = Config()
-    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from data.adapters.coingecko import CoinGeckoAdapter
-from data.adapters.yahoofinance import YahooFinanceAdapter
-from data.errors import BadResponseError, NotFoundError, RateLimitError
+from data.providers.adapters.coingecko import CoinGeckoAdapter
+from data.providers.adapters.yahoofinance import YahooFinanceAdapter
+from errors import BadResponseError, NotFoundError, RateLimitError
 from tests.support.recorded import load
 
 

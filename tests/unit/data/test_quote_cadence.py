@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from data import ingest
-from data.cache import PriceCache
-from data.jobs import build_jobs
+from data.ingest import pipeline as ingest
+from data.providers.cache import PriceCache
+from data.scheduling.jobs import build_jobs
 from settings import load_settings
 from tests.support.live_provider import CRYPTO, LiveMarket, load_closes
 from tests.support.sample import ROOT

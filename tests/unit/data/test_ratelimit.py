@@ -10,8 +10,8 @@ import uuid
 import pytest
 from pyrate_limiter import Duration, Rate
 
-from data.errors import RateLimitError
-from data.ratelimit import ProviderRateLimiter, rates_for, rates_from_settings
+from data.providers.ratelimit import ProviderRateLimiter, rates_for, rates_from_settings
+from errors import RateLimitError
 
 
 def test_budget_exhausted_without_waiting_raises():

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from data.adapters.base import validate_prices
-from data.adapters.coingecko import CoinGeckoAdapter
-from data.adapters.yahoofinance import YahooFinanceAdapter
-from data.errors import BadResponseError
+from data.providers.adapters.base import validate_prices
+from data.providers.adapters.coingecko import CoinGeckoAdapter
+from data.providers.adapters.yahoofinance import YahooFinanceAdapter
+from errors import BadResponseError
 from tests.support.recorded import load
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from data import registry as registry_module
-from data.cache import PriceCache
-from data.errors import ConfigError
-from data.registry import build_registry
+from data.providers import registry as registry_module
+from data.providers.cache import PriceCache
+from data.providers.registry import build_registry
+from errors import ConfigError
 from settings import load_settings
 from tests.support.sample import ROOT
 

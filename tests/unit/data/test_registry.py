@@ -7,12 +7,12 @@ from datetime import timedelta
 import pandas as pd
 import pytest
 
-from data.adapters.base import make_price_frame
-from data.cache import PriceCache
-from data.errors import DataError, EmptyDataError, NotFoundError, TransientError
 from data.models import Quote
-from data.registry import Registry
-from data.resilience import RetryPolicy
+from data.providers.adapters.base import make_price_frame
+from data.providers.cache import PriceCache
+from data.providers.registry import Registry
+from data.providers.resilience import RetryPolicy
+from errors import DataError, EmptyDataError, NotFoundError, TransientError
 from tests.support.sample import NOW
 
 

@@ -10,11 +10,12 @@ from datetime import datetime, timezone
 
 import pytest
 
-from data.errors import TransientError
-from data.jobs import JobSet, job_outcome, stale_symbols, symbols_without_history
-from data.locks import FileLeaderLock, LeaderLock, PostgresLeaderLock, RedisLeaderLock
-from data.scheduler import SchedulerRunner, health_provider, should_start_embedded
-from data.storage import Repository
+from data.scheduling.jobs import JobSet, job_outcome, stale_symbols, symbols_without_history
+from data.scheduling.locks import FileLeaderLock, LeaderLock, PostgresLeaderLock, RedisLeaderLock
+from data.scheduling.runner import SchedulerRunner, should_start_embedded
+from data.store.repository import Repository
+from errors import TransientError
+from queries.health import scheduler_section
 from settings import load_settings
 from tests.support.backends import pg_schema, redis_prefix
 from tests.support.sample import ROOT
@@ -103,7 +104,7 @@ def _two_runners_one_runs(fast_settings, store, make_lock):
         assert sum(n for (who, _), n in calls.items() if who == "B") == 0
         for job in ("history", "backfill", "health"):
             assert calls[("A", job)] == 1                # first run at takeover, then cron/interval
-        view = health_provider(fast_settings, store)()
+        view = scheduler_section(store, fast_settings)
         assert view["state"] == "running" and view["owner"] == "host:1"
         assert view["standby"] == ["host:2"]
         assert view["jobs"]["quotes"]["outcome"] == "ok"
@@ -116,12 +117,12 @@ def _two_runners_one_runs(fast_settings, store, make_lock):
         assert first.stop() is True
         waited = _wait_for(lambda: calls[("B", "quotes")] >= 1)
         assert waited < 5   # poll 0.2 s: the standby takes over at once (slack for busy CI)
-        after = health_provider(fast_settings, store)()
+        after = scheduler_section(store, fast_settings)
         assert after["owner"] == "host:2" and after["standby"] == []
     finally:
         first.stop()
         second.stop()
-    assert health_provider(fast_settings, store)()["state"] == "not running"
+    assert scheduler_section(store, fast_settings)["state"] == "not running"
 
 
 def test_scheduler_failing_job_is_recorded_and_keeps_running(fast_settings, store, tmp_path):
@@ -136,8 +137,8 @@ def test_scheduler_failing_job_is_recorded_and_keeps_running(fast_settings, stor
     runner.start()
     try:
         _wait_for(lambda: calls["quotes"] >= 2)
-        _wait_for(lambda: health_provider(fast_settings, store)()["jobs"]["quotes"]["runs"] >= 2)
-        jobs = health_provider(fast_settings, store)()["jobs"]
+        _wait_for(lambda: scheduler_section(store, fast_settings)["jobs"]["quotes"]["runs"] >= 2)
+        jobs = scheduler_section(store, fast_settings)["jobs"]
         assert jobs["quotes"]["outcome"] == "error"
         assert "connection refused" in jobs["quotes"]["error"]
         assert jobs["history"]["outcome"] == "ok"
@@ -249,9 +250,10 @@ def test_symbols_without_history_are_the_ones_to_backfill(repo):
 
 
 def test_backfill_job_serves_holding_requests_and_records_their_outcome(tmp_path):
-    from data.holdings import add_holding, backfill_state
-    from data.jobs import build_jobs
-    from data.seed import seed_store
+    from data.scheduling.jobs import build_jobs
+    from data.store.backfills import backfill_state
+    from data.store.holdings import add_holding
+    from data.store.seed import seed_store
     from tests.support.fake_provider import FakeCoinGecko, provider_env
     from tests.support.sample import SAMPLE
 
@@ -280,9 +282,9 @@ def test_backfill_job_serves_holding_requests_and_records_their_outcome(tmp_path
 
         assert sorted(a.symbol for a in report.assets) == ["DOGE", "GONE"]
         assert fake.calls()["history"] == 2           # the sample-seeded assets are not fetched
-        assert backfill_state(repo, "DOGE")["state"] == "done"
+        assert backfill_state(repo, "DOGE").state == "done"
         failed = backfill_state(repo, "GONE")
-        assert failed["state"] == "failed" and "404" in failed["error"]
+        assert failed.state == "failed" and "404" in failed.error
         # 10 days back to today: 11 dates; CoinGecko's midnight point closes the previous
         # date, so the first falls before the window and 10 daily bars are stored.
         assert len(repo.load_prices(["DOGE"])) == 10

@@ -11,14 +11,14 @@ import time
 
 import pytest
 
-from data.errors import ConfigError
-from data.locks import (
+from data.scheduling.locks import (
     FileLeaderLock,
     PostgresLeaderLock,
     RedisLeaderLock,
     lock_name,
     make_leader_lock,
 )
+from errors import ConfigError
 from settings import load_settings
 from tests.support.backends import pg_schema, redis_prefix
 from tests.support.sample import ROOT
@@ -52,7 +52,7 @@ def test_file_lock_freed_when_holder_is_killed(tmp_path):
     path = tmp_path / "s.lock"
     proc = _hold_in_child(f"""
         import time
-        from data.locks import FileLeaderLock
+        from data.scheduling.locks import FileLeaderLock
         lock = FileLeaderLock({str(path)!r})
         assert lock.acquire()
         print("held", flush=True)
@@ -73,7 +73,7 @@ def test_postgres_lock_is_exclusive_and_freed_when_holder_is_killed():
         name = lock_name(url)
         proc = _hold_in_child(f"""
             import time
-            from data.locks import PostgresLeaderLock
+            from data.scheduling.locks import PostgresLeaderLock
             lock = PostgresLeaderLock({url!r}, {name!r})
             assert lock.acquire() and lock.refresh()
             print("held", flush=True)

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from data.models import Quote
-from data.seed import SEED_KEY, read_sample, seed_store
-from data.storage import Repository
+from data.store.repository import Repository
+from data.store.seed import SEED_KEY, read_sample, seed_store
 from tests.support.sample import NOW, SAMPLE
 
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from data.storage import Repository
-from data.universe import (
+from data.store.repository import Repository
+from data.store.universe import (
     AssetConflictError,
     AssetNotFoundError,
     delete_custom_asset,

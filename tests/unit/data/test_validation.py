@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 
 import pandas as pd
 
-from data.adapters.base import make_price_frame
+from data.ingest.validation import clean_prices, clean_quotes
 from data.models import Quote
-from data.validation import clean_prices, clean_quotes
+from data.providers.adapters.base import make_price_frame
 from tests.support.sample import NOW
 
 DAYS = pd.date_range("2025-08-08", periods=5, freq="D", tz="UTC")

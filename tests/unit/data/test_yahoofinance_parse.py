@@ -6,9 +6,9 @@ import copy
 
 import pytest
 
-from data.adapters.base import validate_prices
-from data.adapters.yahoofinance import YahooFinanceAdapter
-from data.errors import AuthError, BadResponseError, NotFoundError
+from data.providers.adapters.base import validate_prices
+from data.providers.adapters.yahoofinance import YahooFinanceAdapter
+from errors import AuthError, BadResponseError, NotFoundError
 from tests.support.recorded import load
 
 

@@ -14,6 +14,7 @@ from dash._utils import AttributeDict
 
 from analytics.portfolio_value import value_portfolio
 from app import create_app
+from data.store.backfills import REQUEST, Backfill
 from queries.dashboard import backfill_text, performance_and_allocation
 from queries.rebalance import plan_rebalance
 from tests.support.dashboard_page import header, page_params, refresh
@@ -182,12 +183,13 @@ def test_update_history_charts_shows_the_performance_panel(page):
         assert label in text
 
 
-@pytest.mark.parametrize(("state", "text"), [
-    (None, "not requested"), ({"state": "requested"}, "requested"),
-    ({"state": "running", "progress": 0.4}, "running 40%"), ({}, "not requested"),
+@pytest.mark.parametrize(("stored", "text"), [
+    (None, "not requested"), ('{"state": "requested", "requested_at": "2026-08-21"}', "requested"),
+    ('{"state": "failed", "error": "yahoo: 404"}', "failed"), ("not json", "unknown"),
 ])
-def test_backfill_text(state, text):
-    assert backfill_text(state) == text
+def test_backfill_text(stored, text):
+    record = None if stored is None else Backfill.from_json(REQUEST, stored)
+    assert backfill_text(record) == text
 
 
 def test_update_rebalance_names_the_stale_holding_it_does_not_trade(page, repo, settings):
@@ -221,7 +223,7 @@ def test_update_rebalance_shows_skipped_legs_with_reason(page):
 def test_update_history_fill_says_progress_from_the_stored_rows(page, repo):
     from datetime import datetime, timezone
 
-    from data.gap_state import progress_record, save_progress
+    from data.store.backfills import progress_record, save_progress
 
     now = datetime(2026, 8, 21, 22, tzinfo=timezone.utc)
     assert refresh(page).get("fill") is None  # nothing healed yet: no line

@@ -116,7 +116,7 @@ def test_only_the_refresh_callback_listens_to_the_interval(settings, repo):
 
 
 def test_a_store_that_cannot_be_read_says_so_and_forgets_the_view(page, repo, monkeypatch):
-    from data.errors import DataError
+    from errors import DataError
 
     first = refresh(page)
 

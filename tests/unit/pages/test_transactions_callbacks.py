@@ -11,7 +11,7 @@ from dash._utils import AttributeDict
 
 from app import create_app
 from components.transactions_view import FORM_FIELDS
-from data import ledger_store
+from data.store import ledger_store
 from tests.support.ledger import LEDGER_CSV
 
 

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 
+from data.store.backfills import progress_record
 from queries.health import overall_status, source_states
 from queries.history_fill import summarize
 from settings import load_settings
 from tests.support.sample import ROOT
 
 UNIVERSE = ["BTC", "ETH", "SOL", "SPY"]
+NOW = datetime(2026, 8, 21, 22, tzinfo=timezone.utc)
 
 
 def row(state="done", missing=0, filled=0, unfillable=()):
-    return {"state": state, "missing_days": missing, "filled": filled,
-            "unfillable": [list(u) for u in unfillable]}
+    return progress_record(state=state, missing_days=missing, filled=filled,
+                           unfillable=[list(u) for u in unfillable], now=NOW)
 
 
 @pytest.fixture

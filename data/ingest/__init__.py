@@ -1,0 +1,1 @@
+"""Fetch -> validate -> store: the pipeline, bar quality checks, gap healing, custom assets."""

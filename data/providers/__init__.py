@@ -1,0 +1,1 @@
+"""Market data: adapters, HTTP, rate limits, retries, cache, registry, the demo feed."""

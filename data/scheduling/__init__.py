@@ -1,0 +1,1 @@
+"""Background ingestion: the APScheduler runner, its job bodies, single-runner locks."""

@@ -1,0 +1,1 @@
+"""The store: schema, migrations, repository, seed, holdings and ledger, backfills, backup."""
