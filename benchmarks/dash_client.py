@@ -137,6 +137,17 @@ class DashSession:
                 for prop, value in component["props"].items():
                     self.props[(cid, prop)] = value
 
+    def prune(self, trigger: PropKey) -> None:
+        """Forget props no later request can carry: keep every callback's inputs and State, and
+        the outputs of the callbacks ``trigger`` fires (what a tick updates and checks).
+
+        A thousand simulated tabs would otherwise each hold their page's figures in memory.
+        """
+        keep = {key for cb in self.callbacks for key in cb.inputs + cb.state}
+        keep.update((cid, prop.split("@")[0]) for cb in self.callbacks
+                    if cb.triggered_by(trigger) for cid, prop in cb.outputs)
+        self.props = {k: v for k, v in self.props.items() if k in keep}
+
     def callback_for(self, output_key: PropKey) -> Callback:
         """The callback writing ``output_key`` (a ``(id, property)`` without ``@hash``)."""
         for cb in self.callbacks:

@@ -82,3 +82,21 @@ def test_body_carries_current_values_and_state_from_the_previous_answer():
     assert tab.body(single, [])["outputs"] == {"id": "b", "property": "children"}
     with pytest.raises(ProtocolError):
         tab.apply(first, 200, b"<html>error</html>")
+
+
+def test_prune_keeps_what_later_ticks_send_and_update_and_forgets_the_rest():
+    deps = DEPS + [{"output": "fig.figure", "inputs": [{"id": "pick", "property": "value"}],
+                    "state": [], "prevent_initial_call": False}]
+    layout = copy.deepcopy(LAYOUT)
+    layout["props"]["children"] += [
+        {"type": "Graph", "namespace": "d", "props": {"id": "fig", "figure": {"data": [1] * 50}}},
+        {"type": "Dropdown", "namespace": "d", "props": {"id": "pick", "value": "x"}}]
+    tab = DashSession(layout, parse_dependencies(deps))
+    tab.props[("store", "data")] = {"v": 1}
+    first = tab.callbacks[0]
+    before = tab.body(first, [("tick", "n")])
+    tab.prune(("tick", "n"))
+    assert ("fig", "figure") not in tab.props          # nothing sends or checks it
+    assert tab.props[("pick", "value")] == "x"         # an input of another callback
+    assert tab.props[("b", "children")] == "x"         # an output of a tick callback
+    assert tab.body(first, [("tick", "n")]) == before  # the next tick sends the same
