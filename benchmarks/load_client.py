@@ -86,16 +86,19 @@ class Client:
     """One aiohttp connection pool shared by every simulated tab, and the stats they record."""
 
     def __init__(self, base_url: str, *, connections: int = 256,
-                 request_timeout: float = 30.0) -> None:
+                 request_timeout: float = 30.0, keepalive_seconds: float = 3.0) -> None:
         self.base = base_url.rstrip("/")
         self.stats = Stats()
         self._connections, self._timeout = connections, request_timeout
+        self._keepalive = keepalive_seconds
         self._http: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Client:
         self._http = aiohttp.ClientSession(
-            # Idle connections are dropped by the client first (60 s < the server's 75 s).
-            connector=aiohttp.TCPConnector(limit=self._connections, keepalive_timeout=60),
+            # Idle connections are dropped by the client before the server's keep-alive (5 s in
+            # gunicorn.conf.py) would close them under a request being sent, as browsers do.
+            connector=aiohttp.TCPConnector(limit=self._connections,
+                                           keepalive_timeout=self._keepalive),
             timeout=aiohttp.ClientTimeout(total=self._timeout))
         return self
 
@@ -138,8 +141,22 @@ class Client:
         return True
 
     async def open_tab(self, stats: Stats | None = None) -> DashSession | None:
-        """Load the dashboard like a browser; None if any page-load request failed."""
+        """Load the dashboard like a browser; None if any page-load request failed.
+
+        Records each request as kind "page" and the whole load (first request to the last
+        initial callback applied) as kind "tab".
+        """
         stats = stats or self.stats
+        started = time.perf_counter()
+        session = await self._load(stats)
+        if session is None:
+            stats.error("tab", time.perf_counter() - started, "a page-load request failed")
+            return None
+        stats.ok("tab", time.perf_counter() - started)
+        session.prune(INTERVAL)
+        return session
+
+    async def _load(self, stats: Stats) -> DashSession | None:
         try:
             await self._page_get(DASHBOARD_PATH, stats)
             layout = await self._page_get("/_dash-layout", stats)
