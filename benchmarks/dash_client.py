@@ -119,6 +119,60 @@ def apply_patch(value: Any, patch: dict[str, Any]) -> Any:
     return result
 
 
+# The page's clientside callbacks that later requests depend on, mirrored (ids as strings, so
+# this works on either refresh protocol):
+# * snapshot + delta (before issue 17): btcfolio.applyDelta merges ``dashboard-live-delta`` into
+#   the ``dashboard-snapshot`` store, which the next tick sends up as State;
+# * server-side view state (issue 17): btcfolio.applyLive spreads ``dashboard-live`` over the
+#   page: the view key and the rebalance key (the next tick's State), the header texts, the
+#   banner and the history-fill line.
+SNAPSHOT, LIVE_DELTA, LIVE = ("dashboard-snapshot", "data"), ("dashboard-live-delta", "data"), \
+    ("dashboard-live", "data")
+INTERVAL = ("dashboard-refresh-interval", "n_intervals")
+# The refresh callback (update_dashboard) writes one of these: the header value directly (before
+# issue 17) or the live store that the clientside applyLive spreads over the page (after).
+REFRESH_CALLBACK_OUTPUTS = (("portfolio-value-btc", "children"), ("dashboard-live", "data"))
+LIVE_HEADER = {"value": "portfolio-value-btc", "usd": "dashboard-value-usd",
+               "alloc": "dashboard-btc-allocation", "updated": "last-updated"}
+
+
+def apply_clientside(props: dict[PropKey, Any], updates: dict[str, dict[str, Any]]) -> None:
+    """What the page's clientside callbacks do with a refresh answer (see above)."""
+    delta = updates.get(LIVE_DELTA[0], {}).get(LIVE_DELTA[1])
+    if delta is not None and SNAPSHOT[0] not in updates:
+        from components.dashboard_view import apply_delta
+
+        props[SNAPSHOT] = apply_delta(props.get(SNAPSHOT) or {}, delta)
+    live = updates.get(LIVE[0], {}).get(LIVE[1])
+    if not isinstance(live, dict):
+        return
+    if "key" in live:
+        props[("dashboard-view-key", "data")] = live["key"]
+    if isinstance(live.get("rebalance"), list) and len(live["rebalance"]) == 2:
+        props[("dashboard-rebalance-table", "children")] = live["rebalance"][0]
+        props[("dashboard-rebalance-key", "data")] = live["rebalance"][1]
+    for name, target in (("banner", "dashboard-status-banner"),
+                         ("fill", "dashboard-history-fill")):
+        if name in live:
+            props[(target, "children")] = live[name]
+    header = (live.get("delta") or {}).get("header") or {}
+    for name, target in LIVE_HEADER.items():
+        if name in header:
+            props[(target, "children")] = header[name]
+
+
+def is_refresh(cb: Callback) -> bool:
+    """Whether ``cb`` is the dashboard's refresh callback (``update_dashboard``)."""
+    return cb.triggered_by(INTERVAL) and any(
+        (cid, prop.split("@")[0]) in REFRESH_CALLBACK_OUTPUTS for cid, prop in cb.outputs)
+
+
+def full_render(updates: dict[str, dict[str, Any]]) -> bool:
+    """Whether a refresh answer re-rendered everything (the snapshot, or ``live.full``)."""
+    live = updates.get(LIVE[0], {}).get(LIVE[1])
+    return SNAPSHOT[0] in updates or (isinstance(live, dict) and live.get("full") is True)
+
+
 class DashSession:
     """The props one browser tab holds, and the request bodies it would send."""
 
@@ -200,4 +254,5 @@ class DashSession:
                 self.props[key] = value
                 if prop == "children":
                     self.register(value)
+        apply_clientside(self.props, updates)
         return updates

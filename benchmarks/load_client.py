@@ -3,7 +3,8 @@
 A session is one browser tab: it loads the page (index, ``/_dash-layout``,
 ``/_dash-dependencies``, the pages routing callback, the page's initial callbacks), then on
 every tick of the dashboard's ``dcc.Interval`` it posts what the renderer posts: every callback
-the interval triggers (``update_dashboard`` and ``update_rebalance``), each with the State the
+the interval triggers (before issue 17 ``update_dashboard``, ``update_rebalance`` and
+``update_history_fill``; after it ``update_dashboard`` alone), each with the State the
 previous responses left behind (``benchmarks.dash_client``).
 
 Latency of a tick request is measured from the tick's *scheduled* time, so a client or server
@@ -23,15 +24,22 @@ from typing import Any
 import aiohttp
 import numpy as np
 
-from benchmarks.dash_client import Callback, DashSession, ProtocolError, parse_dependencies
+from benchmarks.dash_client import (
+    INTERVAL,
+    Callback,
+    DashSession,
+    ProtocolError,
+    full_render,
+    is_refresh,
+    parse_dependencies,
+)
 
 DASHBOARD_PATH = "/portfolio/dashboard"
-INTERVAL = ("dashboard-refresh-interval", "n_intervals")
 SNAPSHOT = ("dashboard-snapshot", "data")
 BANNER = ("dashboard-status-banner", "children")
+VALUE = ("portfolio-value-btc", "children")
 PAGES_CONTENT = ("_pages_content", "children")
 LOCATION = "_pages_location"
-REFRESH_CALLBACK_OUTPUT = ("portfolio-value-btc", "children")  # identifies update_dashboard
 TARGET_P95_MS = 100.0
 
 
@@ -72,14 +80,19 @@ class Stats:
 
 
 def check_refresh(session: DashSession, updates: dict[str, dict[str, Any]]) -> None:
-    """A refresh answer must leave the tab with a valuation and without the error banner."""
-    banner = updates.get(BANNER[0], {}).get(BANNER[1])
+    """A refresh answer must leave the tab with a valuation and without the error banner.
+
+    Read from the props after the answer (and the page's clientside callbacks) applied, so it
+    holds for either refresh protocol: the portfolio value shows (₿ or sats) and the status
+    banner is not the red "Cannot value the portfolio".
+    """
+    del updates  # the props already hold the answer
+    banner = session.props.get(BANNER)
     if isinstance(banner, dict) and banner.get("props", {}).get("color") == "danger":
         raise CallbackError(f"error banner: {banner['props'].get('children')!r:.120}")
-    snapshot = session.props.get(SNAPSHOT)
-    header = snapshot.get("header", {}) if isinstance(snapshot, dict) else {}
-    if not header.get("value") or not snapshot.get("prices_btc"):
-        raise CallbackError("the dashboard snapshot carries no valuation")
+    value = session.props.get(VALUE)
+    if not isinstance(value, str) or not any(ch.isdigit() for ch in value):
+        raise CallbackError(f"the tab shows no portfolio value ({value!r:.60})")
 
 
 class Client:
@@ -132,8 +145,10 @@ class Client:
             if status not in (200, 204):
                 raise ProtocolError(f"HTTP {status}: {payload[:120]!r}")
             updates = session.apply(cb, status, payload)
-            if REFRESH_CALLBACK_OUTPUT in [(c, p.split("@")[0]) for c, p in cb.outputs]:
+            if is_refresh(cb):
                 check_refresh(session, updates)
+                if full_render(updates):  # the server did not know the tab's view
+                    stats.statuses[(kind, "full")] += 1
         except (aiohttp.ClientError, asyncio.TimeoutError, ProtocolError, CallbackError) as exc:
             stats.error(kind, time.perf_counter() - started, f"{type(exc).__name__}: {exc}")
             return False
@@ -185,8 +200,7 @@ class Client:
         callbacks = [cb for cb in session.callbacks if cb.triggered_by(INTERVAL)]
         results = await asyncio.gather(*(
             self.call(session, cb, [INTERVAL], started=started, stats=stats,
-                      kind="refresh" if REFRESH_CALLBACK_OUTPUT in
-                      [(c, p.split("@")[0]) for c, p in cb.outputs] else "tick-other")
+                      kind="refresh" if is_refresh(cb) else "tick-other")
             for cb in callbacks))
         return all(results)
 

@@ -8,7 +8,15 @@ import json
 import pytest
 from dash import Patch
 
-from benchmarks.dash_client import DashSession, ProtocolError, apply_patch, parse_dependencies
+from benchmarks.dash_client import (
+    SNAPSHOT,
+    DashSession,
+    ProtocolError,
+    apply_clientside,
+    apply_patch,
+    full_render,
+    parse_dependencies,
+)
 
 
 def _ops(patch: Patch) -> dict:
@@ -100,3 +108,37 @@ def test_prune_keeps_what_later_ticks_send_and_update_and_forgets_the_rest():
     assert tab.props[("pick", "value")] == "x"         # an input of another callback
     assert tab.props[("b", "children")] == "x"         # an output of a tick callback
     assert tab.body(first, [("tick", "n")]) == before  # the next tick sends the same
+
+
+def test_clientside_mirror_applies_a_snapshot_delta_like_apply_delta():
+    props = {SNAPSHOT: {"header": {"value": "₿1", "usd": "$1"}, "cards": {"BTC": ["a", "b"]}}}
+    updates = {"dashboard-live-delta": {"data": {"header": {"value": "₿2"},
+                                                 "cards": {"BTC": {"1": "c"}}}}}
+    apply_clientside(props, updates)
+    assert props[SNAPSHOT] == {"header": {"value": "₿2", "usd": "$1"},
+                               "cards": {"BTC": ["a", "c"]}}
+    assert not full_render(updates)
+    full = {"dashboard-snapshot": {"data": {"header": {"value": "₿3"}}}, **updates}
+    props[SNAPSHOT] = full["dashboard-snapshot"]["data"]
+    apply_clientside(props, full)  # a full render's snapshot is not merged again
+    assert props[SNAPSHOT] == {"header": {"value": "₿3"}} and full_render(full)
+
+
+def test_clientside_mirror_spreads_the_live_update_and_keeps_its_keys():
+    table = {"type": "Div", "namespace": "h", "props": {"children": "buy 1 ETH"}}
+    live = {"key": {"sid": "s1", "v": 4}, "delta": {"header": {"value": "₿2", "updated": "now"}},
+            "rebalance": [table, "ab12"], "fill": None}
+    props = {("portfolio-value-btc", "children"): "₿1", ("dashboard-history-fill", "children"): "x"}
+    updates = {"dashboard-live": {"data": live}}
+    apply_clientside(props, updates)
+    assert props[("dashboard-view-key", "data")] == {"sid": "s1", "v": 4}
+    assert props[("dashboard-rebalance-key", "data")] == "ab12"
+    assert props[("dashboard-rebalance-table", "children")] == table
+    assert props[("portfolio-value-btc", "children")] == "₿2"
+    assert props[("last-updated", "children")] == "now"
+    assert props[("dashboard-history-fill", "children")] is None
+    assert not full_render(updates)
+    assert full_render({"dashboard-live": {"data": {**live, "full": True}}})
+    before = dict(props)
+    apply_clientside(props, {"dashboard-live": {"data": None}})  # no update: nothing changes
+    assert props == before
