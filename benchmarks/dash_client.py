@@ -65,6 +65,36 @@ def parse_dependencies(deps: list[dict[str, Any]]) -> list[Callback]:
     return callbacks
 
 
+@dataclass(frozen=True)
+class Clientside:
+    """A clientside callback with a single, string-id output that ``CLIENTSIDE`` mirrors."""
+
+    function: str
+    output: PropKey
+    inputs: tuple[PropKey, ...]
+
+
+# Python mirrors of clientside functions whose output a server callback reads as State.
+CLIENTSIDE: dict[str, Any] = {
+    # btcfolio.rebalanceParams (issue 17): the rebalance panel's inputs as one value.
+    "rebalanceParams": lambda target, mix, method, asset_cap, category_cap: {
+        "target": target, "mix": bool(mix), "method": method, "asset_cap": asset_cap,
+        "category_cap": category_cap},
+}
+
+
+def parse_clientside(deps: list[dict[str, Any]]) -> list[Clientside]:
+    """The clientside callbacks of /_dash-dependencies that have a mirror in ``CLIENTSIDE``."""
+    out = []
+    for dep in deps:
+        function = (dep.get("clientside_function") or {}).get("function_name")
+        if function not in CLIENTSIDE or dep["output"].startswith(("..", "{")):
+            continue
+        out.append(Clientside(function, _split_prop(dep["output"]),
+                              tuple((d["id"], d["property"]) for d in dep["inputs"])))
+    return out
+
+
 def iter_components(tree: Any) -> Iterator[dict[str, Any]]:
     """Every serialised component ({"type", "namespace", "props"}) in a layout value."""
     stack = [tree]
@@ -176,8 +206,10 @@ def full_render(updates: dict[str, dict[str, Any]]) -> bool:
 class DashSession:
     """The props one browser tab holds, and the request bodies it would send."""
 
-    def __init__(self, layout: Any, callbacks: list[Callback]) -> None:
+    def __init__(self, layout: Any, callbacks: list[Callback],
+                 clientside: list[Clientside] | tuple[Clientside, ...] = ()) -> None:
         self.callbacks = callbacks
+        self.clientside = tuple(clientside)
         self.props: dict[PropKey, Any] = {}
         self.ids: set[str] = set()
         self.register(layout)
@@ -190,6 +222,14 @@ class DashSession:
                 self.ids.add(cid)
                 for prop, value in component["props"].items():
                     self.props[(cid, prop)] = value
+        self.run_clientside()
+
+    def run_clientside(self) -> None:
+        """The mirrored clientside callbacks whose inputs are all rendered (see CLIENTSIDE)."""
+        for cs in self.clientside:
+            if cs.output[0] in self.ids and all(cid in self.ids for cid, _ in cs.inputs):
+                self.props[cs.output] = CLIENTSIDE[cs.function](
+                    *(self.props.get(key) for key in cs.inputs))
 
     def prune(self, trigger: PropKey) -> None:
         """Forget props no later request can carry: keep every callback's inputs and State, and
@@ -198,6 +238,7 @@ class DashSession:
         A thousand simulated tabs would otherwise each hold their page's figures in memory.
         """
         keep = {key for cb in self.callbacks for key in cb.inputs + cb.state}
+        keep.update(key for cs in self.clientside for key in (cs.output, *cs.inputs))
         keep.update((cid, prop.split("@")[0]) for cb in self.callbacks
                     if cb.triggered_by(trigger) for cid, prop in cb.outputs)
         self.props = {k: v for k, v in self.props.items() if k in keep}
@@ -255,4 +296,5 @@ class DashSession:
                 if prop == "children":
                     self.register(value)
         apply_clientside(self.props, updates)
+        self.run_clientside()
         return updates

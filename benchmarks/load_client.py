@@ -31,6 +31,7 @@ from benchmarks.dash_client import (
     ProtocolError,
     full_render,
     is_refresh,
+    parse_clientside,
     parse_dependencies,
 )
 
@@ -178,7 +179,9 @@ class Client:
             deps = await self._page_get("/_dash-dependencies", stats)
         except (aiohttp.ClientError, asyncio.TimeoutError, ProtocolError):
             return None
-        session = DashSession(json.loads(layout), parse_dependencies(json.loads(deps)))
+        deps = json.loads(deps)
+        session = DashSession(json.loads(layout), parse_dependencies(deps),
+                              parse_clientside(deps))
         # dcc.Location sets these on mount; that fires the pages routing callback.
         session.props.update({(LOCATION, "pathname"): DASHBOARD_PATH, (LOCATION, "search"): "",
                               (LOCATION, "hash"): "", (LOCATION, "href"): self.base

@@ -36,6 +36,7 @@ from benchmarks.dash_client import (
     Callback,
     DashSession,
     is_refresh,
+    parse_clientside,
     parse_dependencies,
 )
 from benchmarks.dataset import BenchStore, build_store, quote_tick
@@ -53,8 +54,9 @@ class RefreshTab:
 
     def __init__(self, get_json: Callable[[str], Any], post: Post) -> None:
         self.post = post
-        self.tab = DashSession(get_json("/_dash-layout"),
-                               parse_dependencies(get_json("/_dash-dependencies")))
+        deps = get_json("/_dash-dependencies")
+        self.tab = DashSession(get_json("/_dash-layout"), parse_dependencies(deps),
+                               parse_clientside(deps))
         # dcc.Location sets these on mount; the pages routing callback renders the page.
         self.tab.props.update({(LOCATION, "pathname"): DASHBOARD, (LOCATION, "search"): "",
                                (LOCATION, "hash"): "", (LOCATION, "href"): DASHBOARD})

@@ -15,6 +15,7 @@ from benchmarks.dash_client import (
     apply_clientside,
     apply_patch,
     full_render,
+    parse_clientside,
     parse_dependencies,
 )
 
@@ -142,3 +143,24 @@ def test_clientside_mirror_spreads_the_live_update_and_keeps_its_keys():
     before = dict(props)
     apply_clientside(props, {"dashboard-live": {"data": None}})  # no update: nothing changes
     assert props == before
+
+
+def test_mirrored_clientside_callback_fills_the_state_a_refresh_sends():
+    deps = [{"output": "params.data", "inputs": [{"id": i, "property": "value"} for i in
+                                                 ("t", "m", "meth", "ac", "cc")],
+             "state": [], "clientside_function": {"namespace": "btcfolio",
+                                                  "function_name": "rebalanceParams"}},
+            {"output": "live.data", "inputs": [{"id": "tick", "property": "n"}],
+             "state": [{"id": "params", "property": "data"}], "prevent_initial_call": False}]
+    page = {"type": "Div", "namespace": "h", "props": {"children": [
+        {"type": "Store", "namespace": "d", "props": {"id": "params"}},
+        {"type": "Interval", "namespace": "d", "props": {"id": "tick", "n": 0}}]}}
+    tab = DashSession(page, parse_dependencies(deps), parse_clientside(deps))
+    assert tab.props.get(("params", "data")) is None  # its inputs are not rendered yet
+    panel = {"type": "Div", "namespace": "h", "props": {"children": [
+        {"type": "Input", "namespace": "d", "props": {"id": i, "value": v}}
+        for i, v in (("t", 50), ("m", None), ("meth", "min_var"), ("ac", 25), ("cc", 40))]}}
+    tab.register(panel)
+    body = tab.body(tab.callbacks[0], [("tick", "n")])
+    assert body["state"][0]["value"] == {"target": 50, "mix": False, "method": "min_var",
+                                         "asset_cap": 25, "category_cap": 40}
