@@ -111,11 +111,17 @@ class Recorder:
 
 def load_page(driver: Any, recorder: Recorder, url: str, timeout: float = 120.0) -> None:
     """Open the dashboard and wait until the portfolio value shows and the network is idle."""
+    from selenium.common.exceptions import TimeoutException
+
     driver.get(url)
     deadline = time.monotonic() + timeout
-    while not driver.execute_script(
-            f"const e = document.querySelector('{RENDERED}');"
-            " return !!e && e.textContent.startsWith('₿');"):
+    while True:
+        try:  # a busy page (or a starved browser) may not answer a script in time: ask again
+            if driver.execute_script(f"const e = document.querySelector('{RENDERED}');"
+                                     " return !!e && e.textContent.startsWith('₿');"):
+                break
+        except TimeoutException:
+            pass
         if time.monotonic() > deadline:
             raise TimeoutError(f"{url}: the portfolio value never showed")
         time.sleep(0.25)
