@@ -67,13 +67,14 @@ def median(values: list[float]) -> float:
 
 def table(results: list[Result]) -> str:
     """A fixed-width text table of the results."""
-    head = f"{'figure':<40} {'value':>12} {'unit':<8} {'baseline':>12} {'ratio':>8}  " \
+    width = max([40] + [len(r.name) for r in results])
+    head = f"{'figure':<{width}} {'value':>12} {'unit':<8} {'baseline':>12} {'ratio':>8}  " \
            f"{'target':<22} met"
     lines = [head, "-" * len(head)]
     for r in results:
         base = "-" if r.baseline is None else f"{r.baseline:,.3f}"
         rat = "-" if r.ratio is None else f"{r.ratio:,.3f}"
-        lines.append(f"{r.name:<40} {r.value:>12,.3f} {r.unit:<8} {base:>12} {rat:>8}  "
+        lines.append(f"{r.name:<{width}} {r.value:>12,.3f} {r.unit:<8} {base:>12} {rat:>8}  "
                      f"{r.target:<22} {'yes' if r.met else 'NO'}")
     return "\n".join(lines)
 

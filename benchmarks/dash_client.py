@@ -158,12 +158,21 @@ def apply_patch(value: Any, patch: dict[str, Any]) -> Any:
 #   banner and the history-fill line.
 SNAPSHOT, LIVE_DELTA, LIVE = ("dashboard-snapshot", "data"), ("dashboard-live-delta", "data"), \
     ("dashboard-live", "data")
+VIEW_KEY, REBALANCE_KEY = ("dashboard-view-key", "data"), ("dashboard-rebalance-key", "data")
+REBALANCE_TABLE = ("dashboard-rebalance-table", "children")
+LIVE_TARGETS = {"banner": ("dashboard-status-banner", "children"),
+                "fill": ("dashboard-history-fill", "children")}
 INTERVAL = ("dashboard-refresh-interval", "n_intervals")
 # The refresh callback (update_dashboard) writes one of these: the header value directly (before
 # issue 17) or the live store that the clientside applyLive spreads over the page (after).
 REFRESH_CALLBACK_OUTPUTS = (("portfolio-value-btc", "children"), ("dashboard-live", "data"))
 LIVE_HEADER = {"value": "portfolio-value-btc", "usd": "dashboard-value-usd",
                "alloc": "dashboard-btc-allocation", "updated": "last-updated"}
+
+
+# Every prop apply_clientside writes.
+MIRRORED = frozenset({SNAPSHOT, VIEW_KEY, REBALANCE_KEY, REBALANCE_TABLE, *LIVE_TARGETS.values(),
+                      *((cid, "children") for cid in LIVE_HEADER.values())})
 
 
 def apply_clientside(props: dict[PropKey, Any], updates: dict[str, dict[str, Any]]) -> None:
@@ -177,14 +186,12 @@ def apply_clientside(props: dict[PropKey, Any], updates: dict[str, dict[str, Any
     if not isinstance(live, dict):
         return
     if "key" in live:
-        props[("dashboard-view-key", "data")] = live["key"]
+        props[VIEW_KEY] = live["key"]
     if isinstance(live.get("rebalance"), list) and len(live["rebalance"]) == 2:
-        props[("dashboard-rebalance-table", "children")] = live["rebalance"][0]
-        props[("dashboard-rebalance-key", "data")] = live["rebalance"][1]
-    for name, target in (("banner", "dashboard-status-banner"),
-                         ("fill", "dashboard-history-fill")):
+        props[REBALANCE_TABLE], props[REBALANCE_KEY] = live["rebalance"]
+    for name, target in LIVE_TARGETS.items():
         if name in live:
-            props[(target, "children")] = live[name]
+            props[target] = live[name]
     header = (live.get("delta") or {}).get("header") or {}
     for name, target in LIVE_HEADER.items():
         if name in header:
@@ -239,6 +246,7 @@ class DashSession:
         """
         keep = {key for cb in self.callbacks for key in cb.inputs + cb.state}
         keep.update(key for cs in self.clientside for key in (cs.output, *cs.inputs))
+        keep.update(MIRRORED)  # what apply_clientside writes (the header value is checked)
         keep.update((cid, prop.split("@")[0]) for cb in self.callbacks
                     if cb.triggered_by(trigger) for cid, prop in cb.outputs)
         self.props = {k: v for k, v in self.props.items() if k in keep}

@@ -111,6 +111,15 @@ def test_prune_keeps_what_later_ticks_send_and_update_and_forgets_the_rest():
     assert tab.body(first, [("tick", "n")]) == before  # the next tick sends the same
 
 
+def test_prune_keeps_what_the_mirrored_clientside_callbacks_wrote():
+    tab = DashSession(LAYOUT, parse_dependencies(DEPS))
+    live = {"key": {"sid": "s", "v": 1}, "full": True, "delta": {"header": {"value": "₿1"}}}
+    apply_clientside(tab.props, {"dashboard-live": {"data": live}})
+    tab.prune(("tick", "n"))
+    assert tab.props[("portfolio-value-btc", "children")] == "₿1"  # the load test checks it
+    assert tab.props[("dashboard-view-key", "data")] == {"sid": "s", "v": 1}
+
+
 def test_clientside_mirror_applies_a_snapshot_delta_like_apply_delta():
     props = {SNAPSHOT: {"header": {"value": "₿1", "usd": "$1"}, "cards": {"BTC": ["a", "b"]}}}
     updates = {"dashboard-live-delta": {"data": {"header": {"value": "₿2"},
