@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import time
@@ -11,8 +10,8 @@ from pathlib import Path
 
 from benchmarks import common
 
-FIGURES = ("refresh", "correlation", "ingest", "startup", "gaps", "ledger", "optimize")
-DEFAULT_OUT = Path(__file__).with_name("results.json")
+FIGURES = ("refresh", "correlation", "ingest", "startup", "gaps", "ledger", "optimize", "wire")
+DEFAULT_OUT = common.DEFAULT_RESULTS
 
 
 def run(names: tuple[str, ...] | list[str], *, quick: bool) -> list[common.Result]:
@@ -38,8 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.CRITICAL)
     results = run(args.only, quick=args.quick)
     print(common.table(results))  # noqa: T201 - the CLI's output
-    args.out.write_text(json.dumps([r.as_json() for r in results], indent=2) + "\n",
-                        encoding="utf-8")
+    # The load test's rows (``python -m benchmarks.load``) stay; this run's replace the rest.
+    common.write_results(args.out, [r.as_json() for r in results], keep=common.is_load_row)
     print(f"wrote {args.out}", file=sys.stderr)  # noqa: T201
     return 0
 

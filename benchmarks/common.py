@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import gc
+import json
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 
 RESULT_KEYS = ("name", "value", "unit", "baseline", "ratio", "target", "met")
+DEFAULT_RESULTS = Path(__file__).with_name("results.json")
+LOAD_PREFIX = "load: "  # rows written by ``python -m benchmarks.load``
 
 
 @dataclass(frozen=True)
@@ -63,12 +67,35 @@ def median(values: list[float]) -> float:
 
 def table(results: list[Result]) -> str:
     """A fixed-width text table of the results."""
-    head = f"{'figure':<40} {'value':>12} {'unit':<8} {'baseline':>12} {'ratio':>8}  " \
+    width = max([40] + [len(r.name) for r in results])
+    head = f"{'figure':<{width}} {'value':>12} {'unit':<8} {'baseline':>12} {'ratio':>8}  " \
            f"{'target':<22} met"
     lines = [head, "-" * len(head)]
     for r in results:
         base = "-" if r.baseline is None else f"{r.baseline:,.3f}"
         rat = "-" if r.ratio is None else f"{r.ratio:,.3f}"
-        lines.append(f"{r.name:<40} {r.value:>12,.3f} {r.unit:<8} {base:>12} {rat:>8}  "
+        lines.append(f"{r.name:<{width}} {r.value:>12,.3f} {r.unit:<8} {base:>12} {rat:>8}  "
                      f"{r.target:<22} {'yes' if r.met else 'NO'}")
     return "\n".join(lines)
+
+
+def is_load_row(row: dict) -> bool:
+    """A row of the load test (``python -m benchmarks.load`` owns them)."""
+    return str(row.get("name", "")).startswith(LOAD_PREFIX)
+
+
+def write_results(path: Path, rows: list[dict], *, keep: Callable[[dict], bool]) -> list[dict]:
+    """Write ``rows`` to the results file, after the existing rows ``keep`` says to keep.
+
+    ``python -m benchmarks`` and ``python -m benchmarks.load`` share one results.json: each
+    replaces its own rows and leaves the other's. Returns what was written.
+    """
+    try:
+        existing = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        existing = []
+    names = {r["name"] for r in rows}
+    kept = [r for r in existing if isinstance(r, dict) and keep(r) and r.get("name") not in names]
+    out = kept + rows
+    path.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+    return out

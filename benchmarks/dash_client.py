@@ -65,6 +65,36 @@ def parse_dependencies(deps: list[dict[str, Any]]) -> list[Callback]:
     return callbacks
 
 
+@dataclass(frozen=True)
+class Clientside:
+    """A clientside callback with a single, string-id output that ``CLIENTSIDE`` mirrors."""
+
+    function: str
+    output: PropKey
+    inputs: tuple[PropKey, ...]
+
+
+# Python mirrors of clientside functions whose output a server callback reads as State.
+CLIENTSIDE: dict[str, Any] = {
+    # btcfolio.rebalanceParams (issue 17): the rebalance panel's inputs as one value.
+    "rebalanceParams": lambda target, mix, method, asset_cap, category_cap: {
+        "target": target, "mix": bool(mix), "method": method, "asset_cap": asset_cap,
+        "category_cap": category_cap},
+}
+
+
+def parse_clientside(deps: list[dict[str, Any]]) -> list[Clientside]:
+    """The clientside callbacks of /_dash-dependencies that have a mirror in ``CLIENTSIDE``."""
+    out = []
+    for dep in deps:
+        function = (dep.get("clientside_function") or {}).get("function_name")
+        if function not in CLIENTSIDE or dep["output"].startswith(("..", "{")):
+            continue
+        out.append(Clientside(function, _split_prop(dep["output"]),
+                              tuple((d["id"], d["property"]) for d in dep["inputs"])))
+    return out
+
+
 def iter_components(tree: Any) -> Iterator[dict[str, Any]]:
     """Every serialised component ({"type", "namespace", "props"}) in a layout value."""
     stack = [tree]
@@ -119,11 +149,74 @@ def apply_patch(value: Any, patch: dict[str, Any]) -> Any:
     return result
 
 
+# The page's clientside callbacks that later requests depend on, mirrored (ids as strings, so
+# this works on either refresh protocol):
+# * snapshot + delta (before issue 17): btcfolio.applyDelta merges ``dashboard-live-delta`` into
+#   the ``dashboard-snapshot`` store, which the next tick sends up as State;
+# * server-side view state (issue 17): btcfolio.applyLive spreads ``dashboard-live`` over the
+#   page: the view key and the rebalance key (the next tick's State), the header texts, the
+#   banner and the history-fill line.
+SNAPSHOT, LIVE_DELTA, LIVE = ("dashboard-snapshot", "data"), ("dashboard-live-delta", "data"), \
+    ("dashboard-live", "data")
+VIEW_KEY, REBALANCE_KEY = ("dashboard-view-key", "data"), ("dashboard-rebalance-key", "data")
+REBALANCE_TABLE = ("dashboard-rebalance-table", "children")
+LIVE_TARGETS = {"banner": ("dashboard-status-banner", "children"),
+                "fill": ("dashboard-history-fill", "children")}
+INTERVAL = ("dashboard-refresh-interval", "n_intervals")
+# The refresh callback (update_dashboard) writes one of these: the header value directly (before
+# issue 17) or the live store that the clientside applyLive spreads over the page (after).
+REFRESH_CALLBACK_OUTPUTS = (("portfolio-value-btc", "children"), ("dashboard-live", "data"))
+LIVE_HEADER = {"value": "portfolio-value-btc", "usd": "dashboard-value-usd",
+               "alloc": "dashboard-btc-allocation", "updated": "last-updated"}
+
+
+# Every prop apply_clientside writes.
+MIRRORED = frozenset({SNAPSHOT, VIEW_KEY, REBALANCE_KEY, REBALANCE_TABLE, *LIVE_TARGETS.values(),
+                      *((cid, "children") for cid in LIVE_HEADER.values())})
+
+
+def apply_clientside(props: dict[PropKey, Any], updates: dict[str, dict[str, Any]]) -> None:
+    """What the page's clientside callbacks do with a refresh answer (see above)."""
+    delta = updates.get(LIVE_DELTA[0], {}).get(LIVE_DELTA[1])
+    if delta is not None and SNAPSHOT[0] not in updates:
+        from components.dashboard_view import apply_delta
+
+        props[SNAPSHOT] = apply_delta(props.get(SNAPSHOT) or {}, delta)
+    live = updates.get(LIVE[0], {}).get(LIVE[1])
+    if not isinstance(live, dict):
+        return
+    if "key" in live:
+        props[VIEW_KEY] = live["key"]
+    if isinstance(live.get("rebalance"), list) and len(live["rebalance"]) == 2:
+        props[REBALANCE_TABLE], props[REBALANCE_KEY] = live["rebalance"]
+    for name, target in LIVE_TARGETS.items():
+        if name in live:
+            props[target] = live[name]
+    header = (live.get("delta") or {}).get("header") or {}
+    for name, target in LIVE_HEADER.items():
+        if name in header:
+            props[(target, "children")] = header[name]
+
+
+def is_refresh(cb: Callback) -> bool:
+    """Whether ``cb`` is the dashboard's refresh callback (``update_dashboard``)."""
+    return cb.triggered_by(INTERVAL) and any(
+        (cid, prop.split("@")[0]) in REFRESH_CALLBACK_OUTPUTS for cid, prop in cb.outputs)
+
+
+def full_render(updates: dict[str, dict[str, Any]]) -> bool:
+    """Whether a refresh answer re-rendered everything (the snapshot, or ``live.full``)."""
+    live = updates.get(LIVE[0], {}).get(LIVE[1])
+    return SNAPSHOT[0] in updates or (isinstance(live, dict) and live.get("full") is True)
+
+
 class DashSession:
     """The props one browser tab holds, and the request bodies it would send."""
 
-    def __init__(self, layout: Any, callbacks: list[Callback]) -> None:
+    def __init__(self, layout: Any, callbacks: list[Callback],
+                 clientside: list[Clientside] | tuple[Clientside, ...] = ()) -> None:
         self.callbacks = callbacks
+        self.clientside = tuple(clientside)
         self.props: dict[PropKey, Any] = {}
         self.ids: set[str] = set()
         self.register(layout)
@@ -136,6 +229,27 @@ class DashSession:
                 self.ids.add(cid)
                 for prop, value in component["props"].items():
                     self.props[(cid, prop)] = value
+        self.run_clientside()
+
+    def run_clientside(self) -> None:
+        """The mirrored clientside callbacks whose inputs are all rendered (see CLIENTSIDE)."""
+        for cs in self.clientside:
+            if cs.output[0] in self.ids and all(cid in self.ids for cid, _ in cs.inputs):
+                self.props[cs.output] = CLIENTSIDE[cs.function](
+                    *(self.props.get(key) for key in cs.inputs))
+
+    def prune(self, trigger: PropKey) -> None:
+        """Forget props no later request can carry: keep every callback's inputs and State, and
+        the outputs of the callbacks ``trigger`` fires (what a tick updates and checks).
+
+        A thousand simulated tabs would otherwise each hold their page's figures in memory.
+        """
+        keep = {key for cb in self.callbacks for key in cb.inputs + cb.state}
+        keep.update(key for cs in self.clientside for key in (cs.output, *cs.inputs))
+        keep.update(MIRRORED)  # what apply_clientside writes (the header value is checked)
+        keep.update((cid, prop.split("@")[0]) for cb in self.callbacks
+                    if cb.triggered_by(trigger) for cid, prop in cb.outputs)
+        self.props = {k: v for k, v in self.props.items() if k in keep}
 
     def callback_for(self, output_key: PropKey) -> Callback:
         """The callback writing ``output_key`` (a ``(id, property)`` without ``@hash``)."""
@@ -189,4 +303,6 @@ class DashSession:
                 self.props[key] = value
                 if prop == "children":
                     self.register(value)
+        apply_clientside(self.props, updates)
+        self.run_clientside()
         return updates

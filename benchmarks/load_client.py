@@ -3,7 +3,8 @@
 A session is one browser tab: it loads the page (index, ``/_dash-layout``,
 ``/_dash-dependencies``, the pages routing callback, the page's initial callbacks), then on
 every tick of the dashboard's ``dcc.Interval`` it posts what the renderer posts: every callback
-the interval triggers (``update_dashboard`` and ``update_rebalance``), each with the State the
+the interval triggers (before issue 17 ``update_dashboard``, ``update_rebalance`` and
+``update_history_fill``; after it ``update_dashboard`` alone), each with the State the
 previous responses left behind (``benchmarks.dash_client``).
 
 Latency of a tick request is measured from the tick's *scheduled* time, so a client or server
@@ -23,15 +24,23 @@ from typing import Any
 import aiohttp
 import numpy as np
 
-from benchmarks.dash_client import Callback, DashSession, ProtocolError, parse_dependencies
+from benchmarks.dash_client import (
+    INTERVAL,
+    Callback,
+    DashSession,
+    ProtocolError,
+    full_render,
+    is_refresh,
+    parse_clientside,
+    parse_dependencies,
+)
 
 DASHBOARD_PATH = "/portfolio/dashboard"
-INTERVAL = ("dashboard-refresh-interval", "n_intervals")
 SNAPSHOT = ("dashboard-snapshot", "data")
 BANNER = ("dashboard-status-banner", "children")
+VALUE = ("portfolio-value-btc", "children")
 PAGES_CONTENT = ("_pages_content", "children")
 LOCATION = "_pages_location"
-REFRESH_CALLBACK_OUTPUT = ("portfolio-value-btc", "children")  # identifies update_dashboard
 TARGET_P95_MS = 100.0
 
 
@@ -72,30 +81,38 @@ class Stats:
 
 
 def check_refresh(session: DashSession, updates: dict[str, dict[str, Any]]) -> None:
-    """A refresh answer must leave the tab with a valuation and without the error banner."""
-    banner = updates.get(BANNER[0], {}).get(BANNER[1])
+    """A refresh answer must leave the tab with a valuation and without the error banner.
+
+    Read from the props after the answer (and the page's clientside callbacks) applied, so it
+    holds for either refresh protocol: the portfolio value shows (₿ or sats) and the status
+    banner is not the red "Cannot value the portfolio".
+    """
+    del updates  # the props already hold the answer
+    banner = session.props.get(BANNER)
     if isinstance(banner, dict) and banner.get("props", {}).get("color") == "danger":
         raise CallbackError(f"error banner: {banner['props'].get('children')!r:.120}")
-    snapshot = session.props.get(SNAPSHOT)
-    header = snapshot.get("header", {}) if isinstance(snapshot, dict) else {}
-    if not header.get("value") or not snapshot.get("prices_btc"):
-        raise CallbackError("the dashboard snapshot carries no valuation")
+    value = session.props.get(VALUE)
+    if not isinstance(value, str) or not any(ch.isdigit() for ch in value):
+        raise CallbackError(f"the tab shows no portfolio value ({value!r:.60})")
 
 
 class Client:
     """One aiohttp connection pool shared by every simulated tab, and the stats they record."""
 
     def __init__(self, base_url: str, *, connections: int = 256,
-                 request_timeout: float = 30.0) -> None:
+                 request_timeout: float = 30.0, keepalive_seconds: float = 3.0) -> None:
         self.base = base_url.rstrip("/")
         self.stats = Stats()
         self._connections, self._timeout = connections, request_timeout
+        self._keepalive = keepalive_seconds
         self._http: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Client:
         self._http = aiohttp.ClientSession(
-            # Idle connections are dropped by the client first (60 s < the server's 75 s).
-            connector=aiohttp.TCPConnector(limit=self._connections, keepalive_timeout=60),
+            # Idle connections are dropped by the client before the server's keep-alive (5 s in
+            # gunicorn.conf.py) would close them under a request being sent, as browsers do.
+            connector=aiohttp.TCPConnector(limit=self._connections,
+                                           keepalive_timeout=self._keepalive),
             timeout=aiohttp.ClientTimeout(total=self._timeout))
         return self
 
@@ -129,8 +146,10 @@ class Client:
             if status not in (200, 204):
                 raise ProtocolError(f"HTTP {status}: {payload[:120]!r}")
             updates = session.apply(cb, status, payload)
-            if REFRESH_CALLBACK_OUTPUT in [(c, p.split("@")[0]) for c, p in cb.outputs]:
+            if is_refresh(cb):
                 check_refresh(session, updates)
+                if full_render(updates):  # the server did not know the tab's view
+                    stats.statuses[(kind, "full")] += 1
         except (aiohttp.ClientError, asyncio.TimeoutError, ProtocolError, CallbackError) as exc:
             stats.error(kind, time.perf_counter() - started, f"{type(exc).__name__}: {exc}")
             return False
@@ -138,15 +157,31 @@ class Client:
         return True
 
     async def open_tab(self, stats: Stats | None = None) -> DashSession | None:
-        """Load the dashboard like a browser; None if any page-load request failed."""
+        """Load the dashboard like a browser; None if any page-load request failed.
+
+        Records each request as kind "page" and the whole load (first request to the last
+        initial callback applied) as kind "tab".
+        """
         stats = stats or self.stats
+        started = time.perf_counter()
+        session = await self._load(stats)
+        if session is None:
+            stats.error("tab", time.perf_counter() - started, "a page-load request failed")
+            return None
+        stats.ok("tab", time.perf_counter() - started)
+        session.prune(INTERVAL)
+        return session
+
+    async def _load(self, stats: Stats) -> DashSession | None:
         try:
             await self._page_get(DASHBOARD_PATH, stats)
             layout = await self._page_get("/_dash-layout", stats)
             deps = await self._page_get("/_dash-dependencies", stats)
         except (aiohttp.ClientError, asyncio.TimeoutError, ProtocolError):
             return None
-        session = DashSession(json.loads(layout), parse_dependencies(json.loads(deps)))
+        deps = json.loads(deps)
+        session = DashSession(json.loads(layout), parse_dependencies(deps),
+                              parse_clientside(deps))
         # dcc.Location sets these on mount; that fires the pages routing callback.
         session.props.update({(LOCATION, "pathname"): DASHBOARD_PATH, (LOCATION, "search"): "",
                               (LOCATION, "hash"): "", (LOCATION, "href"): self.base
@@ -168,8 +203,7 @@ class Client:
         callbacks = [cb for cb in session.callbacks if cb.triggered_by(INTERVAL)]
         results = await asyncio.gather(*(
             self.call(session, cb, [INTERVAL], started=started, stats=stats,
-                      kind="refresh" if REFRESH_CALLBACK_OUTPUT in
-                      [(c, p.split("@")[0]) for c, p in cb.outputs] else "tick-other")
+                      kind="refresh" if is_refresh(cb) else "tick-other")
             for cb in callbacks))
         return all(results)
 

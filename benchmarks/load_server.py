@@ -28,20 +28,18 @@ SOURCES = ("COINGECKO", "COINMARKETCAP", "ALPHAVANTAGE", "YAHOO")
 
 @dataclass(frozen=True)
 class ServerSpec:
-    """gunicorn sizing. Default for 2 cores: 2 workers x 4 threads (gthread).
+    """gunicorn as production runs it: ``gunicorn -c gunicorn.conf.py`` (gevent workers).
 
-    A refresh is CPU-bound Python (pandas) under the GIL, so one process per core is what buys
-    parallelism; more processes than cores only add context switches and ~150 MB RSS each. A few
-    threads per worker overlap the SQLite reads and socket IO with another request's CPU work and
-    keep idle keep-alive connections from pinning a worker (sync workers close every connection).
+    Only the bind (a loopback socket handed in as ``fd://N``) and the worker count
+    (``BTCFOLIO_WORKERS``, which gunicorn.conf.py reads) come from here; the worker class,
+    ``worker_connections``, ``keepalive`` and timeouts are the production file's.
     """
 
     workers: int = 2
-    threads: int = 4
-    timeout_seconds: int = 60
-    # Longer than a tab's 30 s between refreshes (and than the client's own keep-alive), so an
-    # idle connection is never closed by the server while the client reuses it (a reset).
-    keep_alive_seconds: int = 75
+    # gunicorn.conf.py's keepalive (s): the client must drop idle connections before this, as a
+    # browser does, or it would reuse a socket the server has just closed (a reset no user sees).
+    keep_alive_seconds: float = 5.0
+    config: Path = ROOT / "gunicorn.conf.py"
 
 
 def server_env(workdir: Path) -> dict[str, str]:
@@ -108,17 +106,21 @@ def server_errors(workdir: Path, limit: int = 5) -> list[str]:
 
 @contextlib.contextmanager
 def gunicorn(workdir: Path, spec: ServerSpec = ServerSpec(), *,
+             extra_env: dict[str, str] | None = None,
              ready_timeout: float = 90) -> Iterator[str]:
-    """Serve ``app:server`` on a seeded store under ``workdir``; yield the base URL."""
-    env = server_env(workdir)
+    """Serve ``app:server`` on a seeded store under ``workdir``; yield the base URL.
+
+    ``extra_env`` overlays the environment (e.g. ``BTCFOLIO_CONFIG`` of a benchmark store whose
+    ``store.db`` is in ``workdir``, or a shorter ``BTCFOLIO__REFRESH__INTERVAL_SECONDS``).
+    """
+    env = {**server_env(workdir), **(extra_env or {})}
     seed(env)
     sock = _listening_socket()
     fd = sock.fileno()
-    args = [sys.executable, "-m", "gunicorn", "-b", f"fd://{fd}", "-w", str(spec.workers),
-            "-k", "gthread", "--threads", str(spec.threads), "--timeout",
-            str(spec.timeout_seconds), "--keep-alive", str(spec.keep_alive_seconds),
-            "--no-control-socket", "--log-level", "warning",
-            "app:server"]
+    env["BTCFOLIO_WORKERS"] = str(spec.workers)
+    # The command line overrides the config file's bind (and quietens its info log).
+    args = [sys.executable, "-m", "gunicorn", "-c", str(spec.config), "-b", f"fd://{fd}",
+            "--log-level", "warning", "app:server"]
     log = open(workdir / "gunicorn.log", "ab")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                             pass_fds=(fd,))

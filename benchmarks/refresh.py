@@ -1,13 +1,16 @@
 """Refresh callback server time (p50, p95) and bytes per refresh, through the real HTTP route.
 
 Measured path: Flask's test client POSTs to ``/_dash-update-component`` exactly what the
-browser sends on an interval tick: the callback's outputs, its inputs (n_intervals, the sats
-switch, the holdings version) and the snapshot State, which is the store's data after the
-previous response was applied (this module applies the returned delta as the page's
-clientside callback does).
+browser sends on an interval tick for the dashboard's refresh callback (``update_dashboard``):
+the body is built from ``/_dash-dependencies`` and the props the tab holds by
+``benchmarks.dash_client.DashSession`` (a model of the dash renderer), after the page was routed
+to the dashboard like ``dcc.Location`` does. Each answer is applied as the browser applies it,
+including the page's clientside callbacks (``dash_client.apply_clientside``), so the next tick
+sends what a browser would: the merged snapshot State before issue 17, the view key after it.
 Server time = the POST round trip in-process: routing, JSON decoding, ``update_dashboard``
 (store reads via queries/dashboard.load_dashboard, components/dashboard_view) and JSON
-encoding of the response. No network, no gzip.
+encoding of the response. No network, no compression. The other callbacks a tick may fire are
+not timed here (the browser benchmark ``wire.py`` and the load test count every request).
 
 Time is simulated: each tick advances a clock by 30 s (the app's clock, ``create_app(clock=)``), and
 before every tick the scheduler's quote job is simulated (``dataset.quote_tick``, untimed) with
@@ -21,58 +24,63 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 from benchmarks import naive
 from benchmarks.common import Result, median, pct, ratio, timed
+from benchmarks.dash_client import (
+    INTERVAL,
+    Callback,
+    DashSession,
+    is_refresh,
+    parse_clientside,
+    parse_dependencies,
+)
 from benchmarks.dataset import BenchStore, build_store, quote_tick
-from components import ids
-from components.dashboard_view import apply_delta
 
 UPDATE_URL = "/_dash-update-component"
+DASHBOARD = "/portfolio/dashboard"
+LOCATION = "_pages_location"
+PAGES_CONTENT = ("_pages_content", "children")
+# (path, JSON body bytes) -> (HTTP status, response bytes)
+Post = Callable[[str, bytes], tuple[int, bytes]]
 
 
-def refresh_spec(client) -> dict:  # noqa: ANN001 - flask test client
-    """The dashboard's refresh callback as the renderer sees it (/_dash-dependencies)."""
-    deps = client.get("/_dash-dependencies").get_json()
-    for dep in deps:
-        if (f"{ids.SNAPSHOT_STORE}.data" in dep["output"]
-                and any(i["id"] == ids.REFRESH_INTERVAL for i in dep["inputs"])):
-            return dep
-    raise LookupError("no refresh callback in /_dash-dependencies")
+class RefreshTab:
+    """One browser tab on the dashboard, over any HTTP transport (test client or real socket)."""
 
+    def __init__(self, get_json: Callable[[str], Any], post: Post) -> None:
+        self.post = post
+        deps = get_json("/_dash-dependencies")
+        self.tab = DashSession(get_json("/_dash-layout"), parse_dependencies(deps),
+                               parse_clientside(deps))
+        # dcc.Location sets these on mount; the pages routing callback renders the page.
+        self.tab.props.update({(LOCATION, "pathname"): DASHBOARD, (LOCATION, "search"): "",
+                               (LOCATION, "hash"): "", (LOCATION, "href"): DASHBOARD})
+        routing = self.tab.callback_for(PAGES_CONTENT)
+        self.send(routing, [(LOCATION, "pathname"), (LOCATION, "search")])
+        self.refresh_cb = next(cb for cb in self.tab.callbacks if is_refresh(cb))
 
-def _outputs(spec: dict) -> list[dict]:
-    # "..a.children...b.className.." -> [{"id": "a", "property": "children"}, ...]
-    parts = spec["output"].strip(".").split("...")
-    return [dict(zip(("id", "property"), p.rsplit(".", 1), strict=True)) for p in parts]
+    def send(self, cb: Callback, changed: list) -> tuple[int, bytes, bytes]:
+        """POST one callback and apply its answer; -> status, response, request body."""
+        body = json.dumps(self.tab.body(cb, changed)).encode()
+        status, data = self.post(UPDATE_URL, body)
+        if status not in (200, 204):
+            raise RuntimeError(f"callback answered {status}: {data[:300]!r}")
+        self.tab.apply(cb, status, data)
+        return status, data, body
 
+    def tick_body(self, tick: int) -> bytes:
+        """The request body of interval tick ``tick`` (n_intervals set, as the interval does)."""
+        self.tab.props[INTERVAL] = tick
+        return json.dumps(self.tab.body(self.refresh_cb, [INTERVAL])).encode()
 
-def payload(spec: dict, tick: int, snapshot: dict | None) -> dict:
-    """The request body of one interval tick."""
-    values = {ids.REFRESH_INTERVAL: tick, ids.SATS_TOGGLE: False, ids.HOLDINGS_VERSION: None}
-    return {
-        "output": spec["output"],
-        "outputs": _outputs(spec),
-        "inputs": [{**i, "value": values[i["id"]]} for i in spec["inputs"]],
-        "changedPropIds": [f"{ids.REFRESH_INTERVAL}.n_intervals"],
-        "state": [{**s, "value": snapshot} for s in spec["state"]],
-    }
-
-
-def next_snapshot(previous: dict | None, body: dict) -> dict | None:
-    """The snapshot store's data after the browser applied a response.
-
-    A full render sends the snapshot; a steady refresh sends the delta, which the page's
-    clientside callback merges into the snapshot (``dashboard_view.apply_delta`` here).
-    """
-    response = body["response"]
-    full = response.get(ids.SNAPSHOT_STORE, {}).get("data")
-    if full is not None:
-        return full
-    delta = response.get(ids.LIVE_DELTA, {}).get("data")
-    return previous if delta is None else apply_delta(previous, delta)
+    def value(self) -> Any:
+        """The portfolio value the tab shows."""
+        return self.tab.props.get(("portfolio-value-btc", "children"))
 
 
 class Session:
@@ -86,9 +94,12 @@ class Session:
         # The app reads the simulated clock through its one clock seam.
         self.app = create_app(store.settings, store.repo, clock=lambda: self.clock)
         self.client = self.app.server.test_client()
-        self.spec = refresh_spec(self.client)
-        self.snapshot: dict | None = None
+        self.tab = RefreshTab(lambda path: self.client.get(path).get_json(), self._post)
         self.tick = 0
+
+    def _post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        resp = self.client.post(path, data=body, content_type="application/json")
+        return resp.status_code, resp.data
 
     def _advance(self) -> datetime:
         """Move the clock one refresh on and store the quotes fetched since (untimed)."""
@@ -99,14 +110,13 @@ class Session:
     def refresh(self) -> tuple[float, int, int]:
         """One tick: new quotes (untimed), then the timed POST; -> ms, response, request bytes."""
         self._advance()
-        body = json.dumps(payload(self.spec, self.tick, self.snapshot))
-        ms, resp = timed(lambda: self.client.post(UPDATE_URL, data=body,
-                                                  content_type="application/json"))
-        if resp.status_code != 200:
-            raise RuntimeError(f"refresh answered {resp.status_code}: {resp.data[:300]!r}")
-        self.snapshot = next_snapshot(self.snapshot, resp.get_json())
+        body = self.tab.tick_body(self.tick)
+        ms, (status, data) = timed(lambda: self._post(UPDATE_URL, body))
+        if status not in (200, 204):
+            raise RuntimeError(f"refresh answered {status}: {data[:300]!r}")
+        self.tab.tab.apply(self.tab.refresh_cb, status, data)
         self.tick += 1
-        return ms, len(resp.data), len(body.encode())
+        return ms, len(data), len(body)
 
     def naive(self) -> tuple[float, dict]:
         """The baseline on the same store and quotes (untimed quote tick first)."""
@@ -168,13 +178,17 @@ def measure(n_assets: int, *, runs: int, ticks: int, workdir: Path) -> dict:
             "request_bytes": median(requests), "first_ms": first_ms}
 
 
+# (assets, p50 target ms, runs, ticks per run); the quick mode leaves 1,000 assets out.
+SIZES = ((10, 10.0, 5, 20), (200, 50.0, 5, 20), (1000, 100.0, 3, 10))
+
+
 def results(*, quick: bool, workdir: Path | None = None) -> list[Result]:
-    """Refresh figures at 10 and 200 assets, and bytes per steady-state refresh at 10."""
-    runs, ticks = (1, 5) if quick else (5, 20)
+    """Refresh figures at 10, 200 and 1,000 assets, and bytes per steady-state refresh at 10."""
     out: list[Result] = []
+    sizes = [(n, target, 1, 5) for n, target, _, _ in SIZES[:2]] if quick else SIZES
     with tempfile.TemporaryDirectory() as tmp:
         root = workdir or Path(tmp)
-        for n, target in ((10, 10.0), (200, 50.0)):
+        for n, target, runs, ticks in sizes:
             m = measure(n, runs=runs, ticks=ticks, workdir=root)
             out.append(Result(f"refresh p50, {n} assets", round(m["p50"], 3), "ms",
                               round(m["base_p50"], 3), ratio(m["p50"], m["base_p50"]),

@@ -26,8 +26,9 @@ from pathlib import Path
 import psutil
 
 from benchmarks.common import Result, median, ratio
+from benchmarks.dash_client import INTERVAL
 from benchmarks.dataset import ROOT, build_store
-from benchmarks.refresh import UPDATE_URL, next_snapshot, payload
+from benchmarks.refresh import RefreshTab
 
 DASHBOARD = "/portfolio/dashboard"
 TIMEOUT_S = 60
@@ -53,13 +54,6 @@ def _get(url: str) -> int:
             return resp.status
     except (urllib.error.URLError, ConnectionError, TimeoutError):
         return 0
-
-
-def _post(url: str, body: dict) -> dict:
-    req = urllib.request.Request(url, data=json.dumps(body).encode(),  # noqa: S310 - loopback
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310
-        return json.loads(resp.read())
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -111,18 +105,20 @@ def _env(extra: dict[str, str]) -> dict[str, str]:
 
 def serve_refreshes(base: str, n: int) -> None:
     """A browser's first n refresh ticks, over HTTP."""
-    from benchmarks.refresh import refresh_spec
+    def get_json(path: str) -> object:
+        with urllib.request.urlopen(base + path, timeout=30) as resp:  # noqa: S310 - loopback
+            return json.loads(resp.read())
 
-    class _Client:  # refresh_spec wants .get(path).get_json()
-        def get(self, path: str):  # noqa: ANN202
-            with urllib.request.urlopen(base + path, timeout=30) as resp:  # noqa: S310
-                body = json.loads(resp.read())
-            return type("R", (), {"get_json": staticmethod(lambda: body)})
+    def post(path: str, body: bytes) -> tuple[int, bytes]:
+        req = urllib.request.Request(base + path, data=body,  # noqa: S310 - loopback
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310
+            return resp.status, resp.read()
 
-    spec = refresh_spec(_Client())
-    snapshot = None
+    tab = RefreshTab(get_json, post)
     for tick in range(n):
-        snapshot = next_snapshot(snapshot, _post(base + UPDATE_URL, payload(spec, tick, snapshot)))
+        tab.tab.props[INTERVAL] = tick
+        tab.send(tab.refresh_cb, [INTERVAL])
     _get(base + "/api/health")
 
 

@@ -1,7 +1,7 @@
 """Issue 16 acceptance in headless chromium: DOGE added from the page, backfilled, valued in BTC,
 still there after a restart; the first-run choices on an empty portfolio.
 
-Providers are a local CoinGecko + Yahoo stand-in (tests/provider_standin.py) whose DOGE (and
+Providers are a local CoinGecko + Yahoo stand-in (tests/support/provider_standin.py) whose DOGE (and
 today's BTC quote) prices are synthetic: real DOGE prices are not in /work/shared/data.
 """
 

@@ -8,7 +8,16 @@ import json
 import pytest
 from dash import Patch
 
-from benchmarks.dash_client import DashSession, ProtocolError, apply_patch, parse_dependencies
+from benchmarks.dash_client import (
+    SNAPSHOT,
+    DashSession,
+    ProtocolError,
+    apply_clientside,
+    apply_patch,
+    full_render,
+    parse_clientside,
+    parse_dependencies,
+)
 
 
 def _ops(patch: Patch) -> dict:
@@ -82,3 +91,85 @@ def test_body_carries_current_values_and_state_from_the_previous_answer():
     assert tab.body(single, [])["outputs"] == {"id": "b", "property": "children"}
     with pytest.raises(ProtocolError):
         tab.apply(first, 200, b"<html>error</html>")
+
+
+def test_prune_keeps_what_later_ticks_send_and_update_and_forgets_the_rest():
+    deps = DEPS + [{"output": "fig.figure", "inputs": [{"id": "pick", "property": "value"}],
+                    "state": [], "prevent_initial_call": False}]
+    layout = copy.deepcopy(LAYOUT)
+    layout["props"]["children"] += [
+        {"type": "Graph", "namespace": "d", "props": {"id": "fig", "figure": {"data": [1] * 50}}},
+        {"type": "Dropdown", "namespace": "d", "props": {"id": "pick", "value": "x"}}]
+    tab = DashSession(layout, parse_dependencies(deps))
+    tab.props[("store", "data")] = {"v": 1}
+    first = tab.callbacks[0]
+    before = tab.body(first, [("tick", "n")])
+    tab.prune(("tick", "n"))
+    assert ("fig", "figure") not in tab.props          # nothing sends or checks it
+    assert tab.props[("pick", "value")] == "x"         # an input of another callback
+    assert tab.props[("b", "children")] == "x"         # an output of a tick callback
+    assert tab.body(first, [("tick", "n")]) == before  # the next tick sends the same
+
+
+def test_prune_keeps_what_the_mirrored_clientside_callbacks_wrote():
+    tab = DashSession(LAYOUT, parse_dependencies(DEPS))
+    live = {"key": {"sid": "s", "v": 1}, "full": True, "delta": {"header": {"value": "₿1"}}}
+    apply_clientside(tab.props, {"dashboard-live": {"data": live}})
+    tab.prune(("tick", "n"))
+    assert tab.props[("portfolio-value-btc", "children")] == "₿1"  # the load test checks it
+    assert tab.props[("dashboard-view-key", "data")] == {"sid": "s", "v": 1}
+
+
+def test_clientside_mirror_applies_a_snapshot_delta_like_apply_delta():
+    props = {SNAPSHOT: {"header": {"value": "₿1", "usd": "$1"}, "cards": {"BTC": ["a", "b"]}}}
+    updates = {"dashboard-live-delta": {"data": {"header": {"value": "₿2"},
+                                                 "cards": {"BTC": {"1": "c"}}}}}
+    apply_clientside(props, updates)
+    assert props[SNAPSHOT] == {"header": {"value": "₿2", "usd": "$1"},
+                               "cards": {"BTC": ["a", "c"]}}
+    assert not full_render(updates)
+    full = {"dashboard-snapshot": {"data": {"header": {"value": "₿3"}}}, **updates}
+    props[SNAPSHOT] = full["dashboard-snapshot"]["data"]
+    apply_clientside(props, full)  # a full render's snapshot is not merged again
+    assert props[SNAPSHOT] == {"header": {"value": "₿3"}} and full_render(full)
+
+
+def test_clientside_mirror_spreads_the_live_update_and_keeps_its_keys():
+    table = {"type": "Div", "namespace": "h", "props": {"children": "buy 1 ETH"}}
+    live = {"key": {"sid": "s1", "v": 4}, "delta": {"header": {"value": "₿2", "updated": "now"}},
+            "rebalance": [table, "ab12"], "fill": None}
+    props = {("portfolio-value-btc", "children"): "₿1", ("dashboard-history-fill", "children"): "x"}
+    updates = {"dashboard-live": {"data": live}}
+    apply_clientside(props, updates)
+    assert props[("dashboard-view-key", "data")] == {"sid": "s1", "v": 4}
+    assert props[("dashboard-rebalance-key", "data")] == "ab12"
+    assert props[("dashboard-rebalance-table", "children")] == table
+    assert props[("portfolio-value-btc", "children")] == "₿2"
+    assert props[("last-updated", "children")] == "now"
+    assert props[("dashboard-history-fill", "children")] is None
+    assert not full_render(updates)
+    assert full_render({"dashboard-live": {"data": {**live, "full": True}}})
+    before = dict(props)
+    apply_clientside(props, {"dashboard-live": {"data": None}})  # no update: nothing changes
+    assert props == before
+
+
+def test_mirrored_clientside_callback_fills_the_state_a_refresh_sends():
+    deps = [{"output": "params.data", "inputs": [{"id": i, "property": "value"} for i in
+                                                 ("t", "m", "meth", "ac", "cc")],
+             "state": [], "clientside_function": {"namespace": "btcfolio",
+                                                  "function_name": "rebalanceParams"}},
+            {"output": "live.data", "inputs": [{"id": "tick", "property": "n"}],
+             "state": [{"id": "params", "property": "data"}], "prevent_initial_call": False}]
+    page = {"type": "Div", "namespace": "h", "props": {"children": [
+        {"type": "Store", "namespace": "d", "props": {"id": "params"}},
+        {"type": "Interval", "namespace": "d", "props": {"id": "tick", "n": 0}}]}}
+    tab = DashSession(page, parse_dependencies(deps), parse_clientside(deps))
+    assert tab.props.get(("params", "data")) is None  # its inputs are not rendered yet
+    panel = {"type": "Div", "namespace": "h", "props": {"children": [
+        {"type": "Input", "namespace": "d", "props": {"id": i, "value": v}}
+        for i, v in (("t", 50), ("m", None), ("meth", "min_var"), ("ac", 25), ("cc", 40))]}}
+    tab.register(panel)
+    body = tab.body(tab.callbacks[0], [("tick", "n")])
+    assert body["state"][0]["value"] == {"target": 50, "mix": False, "method": "min_var",
+                                         "asset_cap": 25, "category_cap": 40}

@@ -1,6 +1,6 @@
 """/api/assets against a local CoinGecko + Yahoo stand-in: add, list, hold, backfill, delete.
 
-The stand-in's DOGE prices are synthetic (tests/provider_standin.py says why and how).
+The stand-in's DOGE prices are synthetic (tests/support/provider_standin.py says why and how).
 """
 
 from __future__ import annotations
