@@ -25,6 +25,7 @@ import services
 from analytics.correlation import MIN_OBS
 from analytics.holding_input import HoldingInputError
 from components import dashboard_view, diversifiers, figures, ids, performance, status, tables
+from components.correlation_list import correlation_list
 from components.layout import page_layout
 from data.errors import DataError
 from data.holdings import deposit_holding, remove_holding
@@ -156,7 +157,7 @@ def update_history_charts(_version, theme, window="all"):
 
 
 @callback(Output(ids.CORRELATION_HEATMAP, "figure"), Output(ids.LOW_CORRELATION_LIST, "children"),
-          Output(ids.CORRELATION_NOTE, "children"),
+          Output(ids.CORRELATION_NOTE, "children"), Output(ids.CORRELATION_RANKING, "children"),
           Input(ids.CORRELATION_LOOKBACK, "value"), Input(ids.THEME_STORE, "data"))
 def update_correlation(lookback, theme):
     """Correlation heatmap of the universe and the category-aware diversifiers (selection)."""
@@ -168,9 +169,10 @@ def update_correlation(lookback, theme):
         view.selection.picks.to_dict("records"), lookback_days=lookback,
         threshold=LOW_CORRELATION, held=view.held,
         bets_current=view.effective_bets_current, bets_proposal=view.effective_bets_proposal)
-    return (figures.correlation_heatmap(view.result.matrix, view.result.n_obs, min_obs=MIN_OBS,
-                                        dark=theme == "dark"), panel,
-            diversifiers.no_number_note(view.no_number))
+    matrix, n_obs = view.result.matrix, view.result.n_obs
+    return (figures.correlation_heatmap(matrix, n_obs, min_obs=MIN_OBS, dark=theme == "dark"),
+            panel, diversifiers.no_number_note(view.no_number),
+            correlation_list(matrix, n_obs, min_obs=MIN_OBS, lookback_days=lookback))
 
 
 @callback(Output(ids.REBALANCE_TABLE, "children"), Output(ids.REBALANCE_KEY, "data"),

@@ -107,8 +107,14 @@ def test_update_rebalance_resends_the_table_only_when_trades_change(page):
 
 
 def test_update_correlation_builds_the_heatmap_of_the_universe(page, settings):
-    fig, _low, _note = page.update_correlation(90, "light")
+    fig, _low, _note, ranking = page.update_correlation(90, "light")
     assert list(fig.data[0].x) == list(settings.assets)
+    # The phone form of the same matrix: every asset but BTC, ranked by its BTC row.
+    symbols = [li.children[0].children for li in ranking.children[1].children]
+    assert sorted(symbols) == sorted(s for s in settings.assets if s != "BTC")
+    btc_row = dict(zip(fig.data[0].x, fig.data[0].z[list(fig.data[0].y).index("BTC")], strict=True))
+    numbered = [s for s in symbols if btc_row[s] == btc_row[s]]  # NaN last (no number)
+    assert symbols[:len(numbered)] == sorted(numbered, key=lambda s: (btc_row[s], s))
 
 
 def _valuation():
