@@ -88,8 +88,9 @@ def backtest_body(graph) -> dbc.Row:  # noqa: ANN001 - the layout's graph factor
                                options=[{"label": "Monthly", "value": "monthly"},
                                         {"label": "Quarterly", "value": "quarterly"}],
                                className="small mb-2")
-    return dbc.Row([dbc.Col([frequency, graph(ids.BACKTEST_CHART)], lg=8),
-                    dbc.Col(html.Div(id=ids.BACKTEST_TABLE), lg=4)])
+    # The summary has six columns: five twelfths keep them all in view from lg up.
+    return dbc.Row([dbc.Col([frequency, graph(ids.BACKTEST_CHART)], lg=7),
+                    dbc.Col(html.Div(id=ids.BACKTEST_TABLE), lg=5)])
 
 
 def history_range() -> dbc.RadioItems:
