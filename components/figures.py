@@ -12,8 +12,10 @@ import plotly.graph_objects as go
 DIVERGING = [[0.0, "#b2182b"], [0.25, "#ef8a62"], [0.5, "#f7f7f7"], [0.75, "#67a9cf"],
              [1.0, "#2166ac"]]
 BTC_ORANGE = "#f7931a"
-PALETTE = ["#5b7a99", "#18bc9c", "#3498db", "#e74c3c", "#9b59b6", "#16a085",
-           "#1abc9c", "#95a5a6", "#34495e", "#d35400", "#7f8c8d"]
+# Distinct hues (three teals and two greys used to share the legend), each 3:1 against the
+# card in light and dark mode (tests/unit/components/test_contrast.py); orange is BTC's only.
+PALETTE = ["#4e79a7", "#59a14f", "#e15759", "#b07aa1", "#9c755f", "#17a2b8", "#d37295",
+           "#8c8c8c", "#9467bd", "#1f9e89", "#6b8e23"]
 
 
 # Legends sit under the plot, at the bottom of the figure (its own strip: Plotly grows the

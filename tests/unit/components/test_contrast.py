@@ -12,6 +12,7 @@ import re
 
 import pytest
 
+from components.figures import PALETTE
 from tests.unit.components.wcag import STYLE, contrast, palettes, parse_css_colour
 
 TEXT, CONTROL = 4.5, 3.0
@@ -90,3 +91,15 @@ def test_every_palette_colour_is_used_by_a_rule(css):
     """The palette is what the page is painted with: each variable is read somewhere."""
     for name in palettes(css)["light"]:
         assert f"var({name})" in css, name
+
+
+def test_chart_colours_stand_out_from_the_card_in_both_themes(css):
+    """Lines and slices are graphics (WCAG 1.4.11): 3:1 against the card, light and dark.
+
+    Bitcoin orange (BTC's own slice and line, 2.2:1 on white) is the one exception: it is
+    the brand colour, and BTC is always labelled in the legend and the hover."""
+    for theme, palette in palettes(css).items():
+        card = parse_css_colour(palette["--bf-card-bg"])
+        for colour in PALETTE:
+            assert contrast(parse_css_colour(colour), card) >= CONTROL, (theme, colour)
+    assert len(set(PALETTE)) == len(PALETTE)
