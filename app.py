@@ -28,7 +28,8 @@ from data.errors import AppError, ConfigError
 from data.scheduler import health_provider, should_start_embedded, start_embedded
 from data.seed import open_store
 from data.storage import Repository
-from serving import install_not_found_status, port_in_use_message
+from data.view_state import ViewStates
+from serving import install_compression, install_not_found_status, port_in_use_message
 from settings import Settings, load_settings
 from webapi import register_api
 
@@ -46,6 +47,7 @@ def create_app(settings: Settings, repo: Repository | None = None, *,
     """
     repo = repo or open_store(settings)
     services.init(settings, repo, clock=clock)
+    services.set_view_states(ViewStates.from_settings(settings.cache))
     # /api/health reads the scheduler's state from the store: works whichever process runs it.
     services.set_scheduler_state_provider(health_provider(settings, repo))
     app = dash.Dash(
@@ -60,6 +62,7 @@ def create_app(settings: Settings, repo: Repository | None = None, *,
     security.install(app, settings, os.environ if environ is None else environ)
     register_api(server)
     install_not_found_status(app)
+    install_compression(server)
 
     @server.before_request
     def _root_redirect():

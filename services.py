@@ -1,6 +1,7 @@
 """Set-once handles for callbacks and API routes: init(settings, repo, clock), repository(), ...
 
-Set by ``create_app`` and read-only after; per-user state lives in dcc.Store, never here.
+Set by ``create_app`` and read-only after; per-user state lives in dcc.Store or in the shared
+view-state cache (``view_states()``, any worker answers any session), never in this process.
 ``clock`` is the one clock seam of the read side: tests and benchmarks pass their own.
 """
 
@@ -15,6 +16,7 @@ from queries.context import ReadContext
 
 if TYPE_CHECKING:
     from data.storage import Repository
+    from data.view_state import ViewStates
     from settings import Settings
 
 _state: dict[str, object] = {}
@@ -51,6 +53,16 @@ def repository() -> Repository:
 def settings() -> Settings:
     """The validated settings of the running app."""
     return _state["settings"]  # type: ignore[return-value]
+
+
+def set_view_states(states: ViewStates) -> None:
+    """Install the sessions' view-state cache (called by ``create_app``)."""
+    _state["view_states"] = states
+
+
+def view_states() -> ViewStates:
+    """Each dashboard session's last view (``data.view_state``)."""
+    return _state["view_states"]  # type: ignore[return-value]
 
 
 def set_scheduler_state_provider(provider) -> None:

@@ -1,4 +1,4 @@
-"""Serving glue: a busy port as one line, and HTTP 404 for pages that do not exist.
+"""Serving glue: a busy port as one line, HTTP 404 for pages that do not exist, compression.
 
 Dash answers every path with its single-page index (HTTP 200) and draws the 404 page in the
 browser; a crawler, a monitor or a reverse proxy only sees the status, so an unknown page gets
@@ -10,9 +10,11 @@ from __future__ import annotations
 import errno
 import re
 import socket
+from collections import OrderedDict
 
 import dash
-from flask import Response, request
+from flask import Flask, Response, request
+from flask_compress import Compress
 
 # Dash's own routes and static files: never pages.
 _NOT_PAGES = ("/_dash-", "/_reload-hash", "/_favicon", "/assets/", "/api/")
@@ -71,3 +73,81 @@ def install_not_found_status(app: dash.Dash) -> None:
                 and not is_known_page(path, prefix)):
             response.status_code = 404
         return response
+
+
+ONE_YEAR = 31536000
+UNFINGERPRINTED_MAX_AGE = 3600
+COMPRESSED_TYPES = ("text/html", "text/css", "text/plain", "text/javascript",
+                    "application/javascript", "application/json", "image/svg+xml")
+_STATIC = ("/_dash-component-suites/", "/assets/")
+
+
+def _static_cache_key(req) -> str | None:  # noqa: ANN001 - flask.Request
+    """The cache key of a compressed static file (its full URL), None for anything else."""
+    if req.method == "GET" and req.path.startswith(_STATIC):
+        return req.full_path
+    return None
+
+
+class StaticCompressedCache:
+    """flask-compress's cache of compressed bodies, for static files only (bounded LRU).
+
+    flask-compress asks it for every compressed response under ``"<algorithm>;<key>"``; a
+    dynamic response has the key ``None`` and is never cached.
+    """
+
+    def __init__(self, max_entries: int = 128) -> None:
+        """At most ``max_entries`` bodies (the app serves a few dozen static files)."""
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, bytes] = OrderedDict()
+
+    def get(self, key: str) -> bytes | None:
+        """A cached body (None for a dynamic response or a miss)."""
+        if key.endswith(";None"):
+            return None
+        body = self._entries.get(key)
+        if body is not None:
+            self._entries.move_to_end(key)
+        return body
+
+    def set(self, key: str, body: bytes) -> None:
+        """Keep a static file's compressed body (dynamic responses are ignored)."""
+        if key.endswith(";None"):
+            return
+        self._entries[key] = body
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+
+def _browser_cache(response: Response) -> Response:
+    """Long-lived caching for fingerprinted static files, an hour for other assets."""
+    if request.method != "GET" or response.status_code not in (200, 304):
+        return response
+    path = request.path
+    if path.startswith("/_dash-component-suites/") and response.cache_control.max_age == ONE_YEAR:
+        response.cache_control.public = True
+        response.cache_control.immutable = True
+    elif path.startswith("/assets/"):
+        response.cache_control.no_cache = None
+        response.cache_control.public = True
+        if "m" in request.args:  # dash's fingerprint: the file's modification time
+            response.cache_control.max_age = ONE_YEAR
+            response.cache_control.immutable = True
+        else:
+            response.cache_control.max_age = UNFINGERPRINTED_MAX_AGE
+    return response
+
+
+def install_compression(server: Flask) -> Compress:
+    """Compress responses for clients that accept brotli or gzip; cache static files."""
+    server.config.update(
+        COMPRESS_MIMETYPES=list(COMPRESSED_TYPES), COMPRESS_ALGORITHM=["br", "gzip"],
+        COMPRESS_ALGORITHM_STREAMING=["br", "gzip"], COMPRESS_BR_LEVEL=5, COMPRESS_LEVEL=6,
+        COMPRESS_MIN_SIZE=500, COMPRESS_CACHE_KEY=_static_cache_key,
+        COMPRESS_CACHE_BACKEND=StaticCompressedCache,
+        COMPRESS_STREAMING_ENDPOINT_CONDITIONAL=[
+            name for name in server.view_functions if name.endswith("static")])
+    compress = Compress(server)
+    server.after_request(_browser_cache)
+    return compress

@@ -9,15 +9,18 @@ moves no lot; a split multiplies the lots' quantities and keeps their cost.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from analytics.ledger_arrays import PAID, SPLIT, TRANSFER
+
 METHODS = ("fifo", "lifo", "hifo", "average")
 
 
-@dataclass
+@dataclass(slots=True)
 class Lot:
     """Quantity still held from one acquisition and its remaining cost."""
 
@@ -77,9 +80,10 @@ def dispose(pos: Position, qty: float, proceeds_btc: float, proceeds_usd: float,
     Selling more than the open lots hold (a missing buy) closes what there is: the rest has
     no known cost, so it realises its whole proceeds (the ledger flags the negative balance).
     """
-    left, cost_btc, cost_usd = qty, 0.0, 0.0
-    while left > 1e-15 and pos.lots:
-        lot = _next_lot(pos.lots, method)
+    left, cost_btc, cost_usd, lots = qty, 0.0, 0.0, pos.lots
+    oldest = method in ("fifo", "average")
+    while left > 1e-15 and lots:
+        lot = lots[0] if oldest else _next_lot(lots, method)
         take = min(lot.quantity, left)
         share = take / lot.quantity
         cost_btc += lot.cost_btc * share
@@ -89,7 +93,7 @@ def dispose(pos: Position, qty: float, proceeds_btc: float, proceeds_usd: float,
         lot.quantity -= take
         left -= take
         if lot.quantity <= 1e-15:
-            _drop(pos.lots, lot)
+            _drop(lots, lot)
     pos.realised_btc += proceeds_btc - cost_btc
     pos.realised_usd += proceeds_usd - cost_usd
 
@@ -114,27 +118,25 @@ def cost_basis(grid, *, method: str = "fifo", upto: int | None = None) -> dict[s
     if method not in METHODS:
         raise ValueError(f"cost basis method must be one of {', '.join(METHODS)}")
     last = len(grid.days) - 1 if upto is None else upto
-    positions: dict[str, Position] = defaultdict(Position)
+    m = grid.moves
+    rows = m.day - grid.days[0].date().toordinal()
+    n = int(np.searchsorted(rows, last, side="right"))  # movements are in day order
     col = {a: i for i, a in enumerate(grid.assets)}
-    start = grid.days[0].date()
-    entries = grid.replayed.entries
-    for move in grid.replayed.movements:
-        row = (move.trade_date - start).days
-        if row > last:
-            break
-        asset, qty = move.asset, float(move.quantity)
-        price, btc_usd = grid.price_btc[row, col[asset]], grid.btc_usd[row]
-        entry = entries[move.index]
-        pos = positions[asset]
-        if entry.type == "TRANSFER" and not move.fee:
+    cols = np.array([col.get(a, 0) for a in m.assets], dtype=np.int64)[m.asset[:n]]
+    price = grid.price_btc[rows[:n], cols]
+    btc_usd = grid.btc_usd[rows[:n]]
+    positions: dict[str, Position] = defaultdict(Position)
+    for asset, qty, role, ratio, p, usd in zip(
+            m.asset[:n].tolist(), m.quantity[:n].tolist(), m.role[:n].tolist(),
+            m.ratio[:n].tolist(), price.tolist(), btc_usd.tolist(), strict=True):
+        pos = positions[m.assets[asset]]
+        if role == TRANSFER:
             continue  # between own accounts: the lots stay
-        if entry.type == "ADJUSTMENT" and entry.subtype == "split":
-            split(pos, float(entry.quantity))
+        if role == SPLIT:
+            split(pos, ratio)
         elif qty > 0:
-            acquire(pos, qty, price, btc_usd, method)
+            acquire(pos, qty, p, usd, method)
         elif qty < 0:
-            paid = entry.type == "FEE" or move.fee
-            proceeds = 0.0 if paid or np.isnan(price) else -qty * price
-            dispose(pos, -qty, proceeds, proceeds * btc_usd, method)
+            proceeds = 0.0 if role == PAID or math.isnan(p) else -qty * p
+            dispose(pos, -qty, proceeds, proceeds * usd, method)
     return dict(positions)
-

@@ -25,7 +25,15 @@ import numpy as np
 import pandas as pd
 from pyxirr import InvalidPaymentsError, xirr
 
-from analytics.ledger import CASH, Entry, Replay, replay
+from analytics.ledger import CASH, Entry, NegativeBalance
+from analytics.ledger_arrays import (
+    LedgerColumns,
+    Moves,
+    as_columns,
+    day_deltas,
+    expand,
+    negative_balances,
+)
 
 BTC = "BTC"
 SATS = 100_000_000
@@ -46,7 +54,9 @@ class Grid:
     btc_usd: np.ndarray           # days, BTC's as-of close in USD
     flow_in_btc: np.ndarray       # days, inflows valued at the day's close
     flow_out_btc: np.ndarray      # days, outflows (positive) valued at the day's close
-    replayed: Replay
+    ledger: LedgerColumns         # the entries, replay order
+    moves: Moves                  # their movements (all of them, also those after the end)
+    negative: list[NegativeBalance]
 
     def values_btc(self) -> np.ndarray:
         """Portfolio value in BTC at each day's close."""
@@ -78,42 +88,53 @@ def price_matrix(closes: pd.DataFrame, days: pd.DatetimeIndex, assets: Sequence[
     return usd, btc
 
 
-def build_grid(entries: Sequence[Entry], closes: pd.DataFrame, *, end: date,
+def build_grid(ledger: Sequence[Entry] | LedgerColumns, closes: pd.DataFrame, *, end: date,
                first: date | None = None) -> Grid:
-    """Replay ``entries`` onto every calendar day from the first entry (or ``first``) to ``end``.
+    """Replay the ledger onto every calendar day from the first entry (or ``first``) to ``end``.
+
+    Holdings per day are cumulative sums of the day's movements (``analytics.ledger_arrays``);
+    negative balances are found with exact decimals.
 
     Raises:
         MissingPriceError: a held asset has no close on a day it is held.
         ValueError: no entries and no ``first`` day.
     """
-    replayed = replay(entries)
-    moves = [m for m in replayed.movements if m.trade_date <= end]
-    start = min([m.trade_date for m in moves] + ([first] if first else []), default=None)
+    columns = as_columns(ledger)
+    moves = expand(columns)
+    upto = int(np.searchsorted(moves.day, end.toordinal(), side="right"))
+    start = min(([int(moves.day[0])] if upto else [])
+                + ([first.toordinal()] if first else []), default=None)
     if start is None:
         raise ValueError("the ledger is empty: nothing to measure")
-    days = pd.date_range(pd.Timestamp(start, tz="UTC"), pd.Timestamp(end, tz="UTC"), freq="D")
-    assets = sorted({m.asset for m in moves} | {BTC})
+    origin = date.fromordinal(start)
+    days = pd.date_range(pd.Timestamp(origin, tz="UTC"), pd.Timestamp(end, tz="UTC"), freq="D")
+    assets = sorted({moves.assets[a] for a in np.unique(moves.asset[:upto]).tolist()} | {BTC})
     col = {a: i for i, a in enumerate(assets)}
     usd, btc = price_matrix(closes, days, assets)
     price_btc = usd / btc[:, None]
     price_btc[:, col[BTC]] = 1.0  # a BTC flow is exactly its amount
-    deltas = np.zeros((len(days), len(assets)))
-    origin = days[0].date().toordinal()  # plain ints: a Timestamp per movement costs ~20 us
-    rows = np.fromiter((m.trade_date.toordinal() - origin for m in moves), int, len(moves))
-    cols = np.fromiter((col[m.asset] for m in moves), int, len(moves))
-    qty = np.fromiter((float(m.quantity) for m in moves), float, len(moves))
-    np.add.at(deltas, (rows, cols), qty)
-    flows = np.fromiter((m.flow for m in moves), bool, len(moves))
-    value = qty * price_btc[rows, cols]
-    if np.isnan(value[flows]).any():
-        bad = int(np.flatnonzero(flows & np.isnan(value))[0])
-        raise MissingPriceError(f"no close of {assets[cols[bad]]} on or before "
-                                f"{days[rows[bad]]:%Y-%m-%d} to value its flow")
-    flow_in = np.bincount(rows[flows & (qty > 0)], value[flows & (qty > 0)], len(days))
-    flow_out = -np.bincount(rows[flows & (qty < 0)], value[flows & (qty < 0)], len(days))
-    holdings = np.cumsum(deltas, axis=0)
+    holdings = np.cumsum(day_deltas(moves, origin, len(days), col, upto), axis=0)
+    flow_in, flow_out = _flows(moves, upto, start, price_btc, col, days)
     _check_priced(holdings, price_btc, days, assets)
-    return Grid(days, assets, holdings, price_btc, btc, flow_in, flow_out, replayed)
+    return Grid(days, assets, holdings, price_btc, btc, flow_in, flow_out, columns, moves,
+                negative_balances(columns, moves))
+
+
+def _flows(moves: Moves, upto: int, origin: int, price_btc: np.ndarray, col: dict[str, int],
+           days: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
+    """Inflows and outflows (positive) per day, each valued at its day's close in BTC."""
+    flows = np.flatnonzero(moves.flow[:upto])
+    rows = moves.day[flows] - origin
+    cols = np.array([col[moves.assets[a]] for a in moves.asset[flows].tolist()], dtype=np.int64)
+    qty = moves.quantity[flows]
+    value = qty * price_btc[rows, cols]
+    if np.isnan(value).any():
+        bad = int(np.flatnonzero(np.isnan(value))[0])
+        raise MissingPriceError(f"no close of {moves.assets[moves.asset[flows[bad]]]} on or "
+                                f"before {days[rows[bad]]:%Y-%m-%d} to value its flow")
+    flow_in = np.bincount(rows[qty > 0], value[qty > 0], len(days))
+    flow_out = -np.bincount(rows[qty < 0], value[qty < 0], len(days))
+    return flow_in, flow_out
 
 
 def _check_priced(holdings: np.ndarray, price_btc: np.ndarray, days: pd.DatetimeIndex,

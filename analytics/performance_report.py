@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.ledger import Entry
+from analytics.ledger_arrays import LedgerColumns
 from analytics.lots import cost_basis
 from analytics.performance import (
     SATS,
@@ -41,11 +42,14 @@ def _money(grid: Grid, rows: slice, start: date, *, usd: bool) -> dict:
     v, fi, fo = values[rows], f_in[rows], f_out[rows]
     r = daily_twr(v, fi, fo, start_value)
     twr = float(np.prod(1.0 + r) - 1.0)
-    days = [d.date() for d in grid.days[rows]]
-    dates = [previous_day(start), *days, days[-1]]
-    amounts = [-start_value, *(fo - fi).tolist(), float(v[-1])]
+    first = grid.days[rows.start].date().toordinal()
+    flows = fo - fi
+    moved = np.flatnonzero(flows)  # XIRR drops zero amounts: no date for the other days
+    dates = [previous_day(start), *(date.fromordinal(first + int(i)) for i in moved),
+             date.fromordinal(first + len(v) - 1)]
+    amounts = [-start_value, *flows[moved].tolist(), float(v[-1])]
     return {"start": start_value, "end": float(v[-1]), "net_flows": float(fi.sum() - fo.sum()),
-            "twr": twr, "twr_annualised": annualise(twr, len(days)),
+            "twr": twr, "twr_annualised": annualise(twr, len(v)),
             "mwr": xirr_rate(dates, amounts), "returns": r}
 
 
@@ -64,8 +68,16 @@ def _assets(grid: Grid, last: int, method: str) -> dict:
     return out
 
 
-def performance_report(entries: Sequence[Entry], closes: pd.DataFrame, *, end: date,
-                       start: date | None = None, method: str = "fifo") -> dict:
+def _series(days: pd.DatetimeIndex, values: np.ndarray, index: np.ndarray,
+            hodl: np.ndarray) -> list[dict]:
+    iso = np.datetime_as_string(days.tz_localize(None).to_numpy(dtype="datetime64[D]"))
+    return [{"date": d, "value_btc": v, "twr_index_btc": i, "hodl_btc": h}
+            for d, v, i, h in zip(iso.tolist(), values.tolist(), index.tolist(), hodl.tolist(),
+                                  strict=True)]
+
+
+def performance_report(entries: Sequence[Entry] | LedgerColumns, closes: pd.DataFrame, *,
+                       end: date, start: date | None = None, method: str = "fifo") -> dict:
     """Performance of the ledger over [start, end] (start: the first entry's day).
 
     Raises:
@@ -98,9 +110,6 @@ def performance_report(entries: Sequence[Entry], closes: pd.DataFrame, *, end: d
         "negative_balances": [
             {"account": n.account, "asset": n.asset, "date": n.trade_date.isoformat(),
              "balance": str(n.balance), "entry_id": n.entry_id}
-            for n in grid.replayed.negative],
-        "series": [{"date": d.date().isoformat(), "value_btc": float(v), "twr_index_btc": float(i),
-                    "hodl_btc": float(h)}
-                   for d, v, i, h in zip(grid.days[rows], values, index.to_numpy(), hodl,
-                                         strict=True)]})
+            for n in grid.negative],
+        "series": _series(grid.days[rows], values, index.to_numpy(), hodl)})
     return report

@@ -1,10 +1,12 @@
 """The dashboard's live view (pure): data -> display model -> partial update of the page.
 
-A refresh builds a JSON-friendly model of every text on the page (the view) and compares it
-with the model of the previous refresh, kept in the browser (a dcc.Store). When the set of
-cards is the same, only the changed leaves are sent (``view_delta``, a few hundred bytes at
-10 assets) and the browser applies them to the card fields, the header and the stored model
-(assets/live.js). The card grid is rendered and sent whole only when the holdings changed.
+A refresh builds a JSON-friendly model of every text on the page (the view: the header, the
+status lines and the cards of the page shown, 24 per page) and compares it with the model of
+the previous refresh, which the server keeps for the session (``data.view_state``; the browser
+only holds a small key). When the page of cards is the same, only the changed leaves are sent
+(``view_delta``, a few hundred bytes) and the browser writes them into the card fields and the
+header (assets/live.js, ``btcfolio.applyLive``). The card grid is rendered and sent whole only
+when the cards shown changed (holdings, page) or the server had no previous view.
 """
 
 from __future__ import annotations
@@ -14,16 +16,17 @@ from copy import deepcopy
 from typing import TYPE_CHECKING
 
 import pandas as pd
-from dash import no_update
 from dash.development.base_component import Component
 
 from analytics.portfolio_value import PortfolioValuation
 from components import cards
 from components.format import fmt_amount, fmt_pct, fmt_signed_pct, fmt_usd
-from components.status import describe_status, status_alert
+from components.status import describe_status, history_fill_line, status_alert
 
 if TYPE_CHECKING:
     from queries.dashboard import DashboardData
+
+PER_PAGE = 24  # cards per page: 6 rows of 4 on a wide screen
 
 
 def portfolio_change_24h(valuation: PortfolioValuation, prices_btc_24h: Mapping[str, float]
@@ -53,20 +56,39 @@ def change_text(change: float | None, left_out: tuple[str, ...]) -> str:
     return f"{text} excl. {', '.join(left_out)}" if change is not None and left_out else text
 
 
-def build_view(data: DashboardData, previous: Mapping | None, *, sats: bool) -> dict:
-    """Display model of the whole live part of the page (JSON-friendly, stored between ticks)."""
+def page_count(n_cards: int, per_page: int = PER_PAGE) -> int:
+    """Pages of ``per_page`` cards (at least 1)."""
+    return max(1, -(-n_cards // per_page))
+
+
+def build_view(data: DashboardData, previous: Mapping | None, *, sats: bool, page: int = 1,
+               per_page: int = PER_PAGE, fill: str | None = None) -> dict:
+    """Display model of the live part of the page (JSON-friendly, kept between ticks).
+
+    Totals are over every holding; cards only for ``page`` (1-based, clamped to the pages
+    there are). ``prices_btc`` keeps every holding's price for the next "since refresh".
+    """
     val, prev_prices = data.valuation, (previous or {}).get("prices_btc", {})
+    symbols = sorted({*val.assets["symbol"], *data.pending})
+    pages = page_count(len(symbols), per_page)
+    page = min(max(1, page), pages)
+    shown = symbols[(page - 1) * per_page:page * per_page]
+    rows = val.assets[val.assets["symbol"].isin(shown)].to_dict("records")
     card_models = {row["symbol"]: cards.card_fields(
         row, now=data.now, sats=sats, previous_price_btc=prev_prices.get(row["symbol"]),
         price_btc_24h=data.prices_btc_24h.get(row["symbol"]),
         cost_btc=data.cost_btc.get(row["symbol"]))
-        for row in val.assets.to_dict("records")}
-    for symbol, (quantity, state) in data.pending.items():
-        card_models[symbol] = cards.pending_fields(quantity, state)
+        for row in rows}
+    for symbol in shown:
+        if symbol in data.pending:
+            quantity, state = data.pending[symbol]
+            card_models[symbol] = cards.pending_fields(quantity, state)
     change, left_out = portfolio_change_24h(val, data.prices_btc_24h)
     banner = describe_status(now=data.now, **vars(data.status)) if data.status else None
     return {
-        "order": sorted(card_models),
+        "order": shown,
+        "page": page,
+        "pages": pages,
         "cards": card_models,
         "prices_btc": dict(zip(val.assets["symbol"], val.assets["price_btc"], strict=True)),
         "header": {
@@ -78,6 +100,7 @@ def build_view(data: DashboardData, previous: Mapping | None, *, sats: bool) -> 
                         f"BTC price as of {pd.Timestamp(val.as_of):%Y-%m-%d %H:%M} UTC"),
         },
         "banner": list(banner) if banner else None,
+        "fill": fill,
         "meta": {"names": {s: data.names.get(s, s) for s in card_models},
                  "categories": {s: data.categories.get(s, "") for s in card_models}},
     }
@@ -141,45 +164,36 @@ def apply_delta(old: Mapping, delta: Mapping) -> dict:
     return out
 
 
-def page_update(view: dict, previous: Mapping | None) -> dict:
-    """Callback outputs for a refresh: only what differs from ``previous`` is sent.
+def live_update(view: Mapping, previous: Mapping | None) -> dict | None:
+    """What one refresh sends to the browser (``btcfolio.applyLive``), None when nothing changed.
 
-    A new set of cards (or the first refresh) re-renders the grid and sends the view as the
-    new snapshot. Otherwise only ``delta`` is sent, the changed leaves of the view (a few
-    hundred bytes): the browser applies it to the card fields, the header texts and the
-    snapshot itself (clientside callback ``btcfolio.applyDelta`` in assets/live.js).
+    ``previous``: the view the browser shows (the session's stored view), None when unknown.
+    A different page of cards (or no previous view) re-renders the grid (``full``) and sends the
+    whole header; otherwise only ``delta``, the changed leaves of the header and the cards shown.
+    The status lines are sent when they changed; ``key`` is added by the caller.
     """
-    delta = None
-    full = not previous or previous.get("order") != view["order"]
-    if not full:
+    full = (not isinstance(previous, Mapping) or previous.get("order") != view["order"]
+            or not isinstance(previous.get("cards"), Mapping)
+            or not isinstance(previous.get("header"), Mapping))
+    shown = {"cards": view["cards"], "header": view["header"]}
+    out: dict = {}
+    if full:
+        out.update(full=True, cards=render_cards(view), pages=view["pages"], page=view["page"],
+                   delta={"header": view["header"]})
+    else:
         try:
-            delta = view_delta(view, previous)
-        except KeyError:
-            full = True
-    header = view["header"]
-    old_header = (previous or {}).get("header", {}) if full else header
-
-    def changed(key: str, value):  # noqa: ANN001, ANN202 - value is any JSON
-        return value if old_header.get(key) != header[key] else no_update
-
-    banner_changed = previous is None or previous.get("banner") != view["banner"]
-    return {
-        "cards": render_cards(view) if full else no_update,
-        "value": changed("value", header["value"]),
-        "usd": changed("usd", header["usd"]),
-        "alloc": changed("alloc", header["alloc"]),
-        "change": changed("change", header["change"][0]),
-        "change_class": changed("change", header["change"][1]),
-        "updated": changed("updated", header["updated"]),
-        "banner": status_alert(view["banner"]) if banner_changed else no_update,
-        "snapshot": view if full else no_update,
-        "delta": delta if delta is not None else no_update,
-    }
+            delta = view_delta(shown, {"cards": previous["cards"], "header": previous["header"]})
+        except KeyError:  # a stored view of another shape
+            return live_update(view, None)
+        if delta is not None:
+            out["delta"] = delta
+    if full or previous.get("banner") != view["banner"]:
+        out["banner"] = status_alert(view["banner"])
+    if full or previous.get("fill") != view["fill"]:
+        out["fill"] = history_fill_line(view["fill"])
+    return out or None
 
 
 def error_update(message: str) -> dict:
-    """Callback outputs when the portfolio cannot be valued: say so, keep the rest as is."""
-    outputs = dict.fromkeys(("cards", "value", "usd", "alloc", "change", "change_class",
-                             "updated", "snapshot", "delta"), no_update)
-    outputs["banner"] = status_alert(("danger", message))
-    return outputs
+    """The live update when the portfolio cannot be valued: say so, keep the rest as is."""
+    return {"banner": status_alert(("danger", message))}

@@ -35,20 +35,29 @@ def _base_layout(fig: go.Figure, *, dark: bool, height: int) -> go.Figure:
 
 
 def correlation_heatmap(matrix: pd.DataFrame, n_obs: pd.DataFrame, *, min_obs: int,
-                        dark: bool = False) -> go.Figure:
-    """Heatmap of a correlation matrix; cells without enough data read 'n/a' (and stay blank)."""
+                        dark: bool = False, max_labelled: int = 40) -> go.Figure:
+    """Heatmap of a correlation matrix; cells without enough data read 'n/a' (and stay blank).
+
+    Beyond ``max_labelled`` assets (the full matrix of a large universe) cells carry no text
+    and no observation counts, and values are rounded to 3 decimals: the figure stays a few
+    bytes per cell instead of a few dozen.
+    """
     z = matrix.to_numpy(dtype="float64")
-    text = np.where(np.isnan(z), "n/a", np.char.mod("%.2f", np.nan_to_num(z)))
-    fig = go.Figure(go.Heatmap(
-        z=z, x=list(matrix.columns), y=list(matrix.index), text=text,
+    labelled = len(matrix) <= max_labelled
+    cells = dict(
+        text=np.where(np.isnan(z), "n/a", np.char.mod("%.2f", np.nan_to_num(z))),
         customdata=n_obs.reindex(index=matrix.index, columns=matrix.columns).to_numpy(),
         texttemplate="%{text}", textfont={"size": 10},
-        colorscale=DIVERGING, zmin=-1, zmax=1, zmid=0,
         hovertemplate=("%{y} × %{x}: %{text}<br>%{customdata} common returns"
                        f" (min {min_obs})<extra></extra>"),
-        colorbar={"thickness": 10, "len": 0.9}, xgap=1, ygap=1))
+    ) if labelled else dict(hovertemplate="%{y} × %{x}: %{z:.2f}<extra></extra>")
+    fig = go.Figure(go.Heatmap(
+        z=z if labelled else np.round(z, 3), x=list(matrix.columns), y=list(matrix.index),
+        colorscale=DIVERGING, zmin=-1, zmax=1, zmid=0,
+        colorbar={"thickness": 10, "len": 0.9}, xgap=1 if labelled else 0,
+        ygap=1 if labelled else 0, **cells))
     fig.update_yaxes(autorange="reversed")
-    return _base_layout(fig, dark=dark, height=430)
+    return _base_layout(fig, dark=dark, height=430 if labelled else 800)
 
 
 def history_figure(history: pd.DataFrame, *, dark: bool = False, freq: str = "D") -> go.Figure:

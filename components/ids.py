@@ -16,8 +16,13 @@ REFRESH_INTERVAL = "dashboard-refresh-interval"
 SATS_TOGGLE = "dashboard-sats-toggle"
 DARK_TOGGLE = "dashboard-dark-toggle"
 THEME_STORE = "dashboard-theme"
-SNAPSHOT_STORE = "dashboard-snapshot"
-LIVE_DELTA = "dashboard-live-delta"  # changed leaves of the view, applied in the browser
+# The refresh (issue 17): the browser keeps only the key of its view; the server keeps the view.
+VIEW_KEY = "dashboard-view-key"      # {"sid": session id, "v": version} of the view shown
+LIVE_UPDATE = "dashboard-live"       # what one refresh sends, applied by btcfolio.applyLive
+CARDS_PAGE = "dashboard-cards-page"  # the pager of the card grid (24 cards per page)
+CARDS_PAGER = "dashboard-cards-pager"
+REBALANCE_PARAMS = "dashboard-rebalance-params"  # target, mix switch, method, caps in one
+HEATMAP_ALL = "dashboard-heatmap-all"  # the full correlation matrix instead of the held assets
 HOLDINGS_VERSION = "dashboard-holdings-version"
 
 # Asset selection (issue 6 ids).

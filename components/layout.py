@@ -120,7 +120,10 @@ def panels(lookbacks: Sequence[int]) -> list:
         ]),
         dbc.Row([
             dbc.Col(_panel("Correlation of daily returns",
-                           [lookback,
+                           [html.Div([lookback, dbc.Switch(
+                               id=ids.HEATMAP_ALL, value=False, className="small mb-2",
+                               label="all assets (full matrix)")],
+                               className="d-flex flex-wrap gap-3"),
                             # Below md: the ranked list, and the heatmap without cell text.
                             html.Div(id=ids.CORRELATION_RANKING, className="d-md-none"),
                             html.Div(_graph(ids.CORRELATION_HEATMAP),
@@ -149,14 +152,23 @@ def panels(lookbacks: Sequence[int]) -> list:
     ]
 
 
+def card_pager() -> html.Div:
+    """Pages of the card grid (hidden while every card fits on one page)."""
+    return html.Div(dbc.Pagination(id=ids.CARDS_PAGE, max_value=1, active_page=1,
+                                   fully_expanded=False, first_last=True, size="sm",
+                                   className="mb-3"),
+                    id=ids.CARDS_PAGER, hidden=True)
+
+
 def page_layout(*, universe: Mapping[str, str], interval_ms: int, demo: bool,
                 lookbacks: Sequence[int], dark: bool = False,
                 categories: Sequence[str] = ()) -> html.Div:
     """The whole page; live values start as placeholders and fill on the first refresh."""
     return html.Div([
         dcc.Interval(id=ids.REFRESH_INTERVAL, interval=interval_ms, n_intervals=0),
-        dcc.Store(id=ids.SNAPSHOT_STORE, storage_type="memory"),
-        dcc.Store(id=ids.LIVE_DELTA, storage_type="memory"),
+        dcc.Store(id=ids.VIEW_KEY, storage_type="memory"),
+        dcc.Store(id=ids.LIVE_UPDATE, storage_type="memory"),
+        dcc.Store(id=ids.REBALANCE_PARAMS, storage_type="memory"),
         dcc.Store(id=ids.HOLDINGS_VERSION, data=None),
         dcc.Store(id=ids.THEME_STORE, data="light"),
         dcc.Store(id=ids.REBALANCE_KEY, storage_type="memory"),
@@ -167,6 +179,7 @@ def page_layout(*, universe: Mapping[str, str], interval_ms: int, demo: bool,
             asset_form(universe, categories),
             first_run_panel(),  # right above the cards it is about (the form stays in place)
             dbc.Row(placeholder_cards(), id=ids.DASHBOARD_ASSETS, className="g-3 mb-1"),
+            card_pager(),
             *panels(lookbacks),
             html.Footer("Values in BTC at the newest BTC price; USD is secondary. "
                         "Prices come from the local store, never fetched by the page.",

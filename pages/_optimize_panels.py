@@ -6,7 +6,6 @@ calls ``register_callbacks()``.
 
 from __future__ import annotations
 
-
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, callback
@@ -21,6 +20,7 @@ from queries.backtest import BacktestRequest, backtest_portfolio
 from queries.correlation_drift import correlation_drift
 from queries.history_hourly import hourly_history
 from queries.optimize import OptimizeRequest, OptimizeResult, optimize_portfolio
+from queries.rebalance import Rebalance, with_valuations
 
 
 def _fraction(value: object, default: float) -> float | None:
@@ -52,9 +52,9 @@ def run_mix(request: OptimizeRequest) -> OptimizeResult:
                               now=services.now())
 
 
-def mix_trades(target_pct: object, method: object, asset_cap: object,
-               category_cap: object) -> pd.DataFrame:
-    """Trades to the suggested mix (for the rebalance table when the switch is on).
+def mix_rebalance(target_pct: object, method: object, asset_cap: object,
+                  category_cap: object) -> Rebalance:
+    """The two-sided plan to the suggested mix (the rebalance table when the switch is on).
 
     Raises:
         ValueError: a bad input or caps that cannot hold (the message says which).
@@ -63,7 +63,11 @@ def mix_trades(target_pct: object, method: object, asset_cap: object,
     request = mix_request(target_pct, method, asset_cap, category_cap)
     if isinstance(request, str):
         raise ValueError(request)
-    return run_mix(request).plan.trades
+    result = run_mix(request)
+    if result.plan is None:
+        raise ValueError(result.no_plan)
+    return with_valuations(result.valuation, result.plan, result.not_traded,
+                           priced=result.priced)
 
 
 def _risk(risk: MixRisk) -> dict[str, float]:

@@ -20,6 +20,7 @@ from dash import (
     ctx,
     dcc,
 )
+from dash.exceptions import PreventUpdate
 
 import services
 from analytics.correlation import MIN_OBS
@@ -31,11 +32,16 @@ from data.errors import DataError
 from data.holdings import deposit_holding, remove_holding
 from pages import _dashboard_assets
 from pages import _optimize_panels as mix
-from queries.dashboard import load_dashboard, performance_and_allocation
+from queries.dashboard import (
+    HEATMAP_LIMIT,
+    heatmap_symbols,
+    load_dashboard,
+    performance_and_allocation,
+)
 from queries.diversification import diversification
 from queries.export import export_csv
 from queries.history_fill import history_fill
-from queries.rebalance import rebalance_now
+from queries.rebalance import rebalance_now, rebalance_valued
 
 dash.register_page(__name__, path="/portfolio/dashboard", title="btcfolio — dashboard")
 mix.register_callbacks()  # Suggested mix, backtest and drift panels (pages/_optimize_panels.py)
@@ -60,42 +66,52 @@ def layout(theme: str | None = None, **_kwargs):
                        categories=settings.categories)
 
 
-@callback(
-    output={"cards": Output(ids.DASHBOARD_ASSETS, "children"),
-            "value": Output(ids.PORTFOLIO_VALUE_BTC, "children"),
-            "usd": Output(ids.HEADER_VALUE_USD, "children"),
-            "alloc": Output(ids.HEADER_BTC_ALLOCATION, "children"),
-            "change": Output(ids.HEADER_CHANGE_24H, "children"),
-            "change_class": Output(ids.HEADER_CHANGE_24H, "className"),
-            "updated": Output(ids.LAST_UPDATED, "children"),
-            "banner": Output(ids.STATUS_BANNER, "children"),
-            "snapshot": Output(ids.SNAPSHOT_STORE, "data"),
-            "delta": Output(ids.LIVE_DELTA, "data")},
-    inputs=[Input(ids.REFRESH_INTERVAL, "n_intervals"), Input(ids.SATS_TOGGLE, "value"),
-            Input(ids.HOLDINGS_VERSION, "data")],
-    state=[State(ids.SNAPSHOT_STORE, "data")],
-)
-def update_dashboard(_tick, sats, _version, previous):
-    """Each refresh: re-read the store, rebuild the display model, send only the differences."""
+@callback(Output(ids.LIVE_UPDATE, "data"),
+          Input(ids.REFRESH_INTERVAL, "n_intervals"), Input(ids.SATS_TOGGLE, "value"),
+          Input(ids.HOLDINGS_VERSION, "data"), Input(ids.CARDS_PAGE, "active_page"),
+          State(ids.VIEW_KEY, "data"), State(ids.REBALANCE_PARAMS, "data"),
+          State(ids.REBALANCE_KEY, "data"))
+def update_dashboard(_tick, sats, _version, page, key, params, rebalance_key):
+    """Each refresh, ONE request: value once, send what differs from the session's last view.
+
+    ``key`` names the view the browser shows, kept on the server (``data.view_state``): an
+    unknown, expired or forged key gets a full render. The history-fill line and the rebalance
+    table come from the same valuation (no second request, no second valuation per tick).
+    """
+    states = services.view_states()
+    previous = states.load(key)
+    ctx = services.read_context()
     try:
-        snapshot = load_dashboard(services.read_context())
+        data = load_dashboard(ctx)
     except (DataError, ValueError) as exc:
-        return dashboard_view.error_update(f"Cannot value the portfolio: {exc}")
-    view = dashboard_view.build_view(snapshot, previous, sats=bool(sats))
-    return dashboard_view.page_update(view, previous)
+        # The next tick renders in full: the banner shown is no longer the stored view's.
+        return {**dashboard_view.error_update(f"Cannot value the portfolio: {exc}"), "key": None}
+    old = previous.state if previous is not None else None
+    view = dashboard_view.build_view(data, old, sats=bool(sats), page=_page(page),
+                                     fill=_fill_text(ctx))
+    live = dashboard_view.live_update(view, old) or {}
+    rebalance = _rebalance(params, rebalance_key, ctx, data.valuation)
+    if rebalance is not None:
+        live["rebalance"] = rebalance
+    if not live:
+        raise PreventUpdate  # nothing changed: dash answers 204, the key stays valid
+    live["key"] = states.save(previous, view).key if live.keys() - {"rebalance"} else key
+    return live
 
 
-@callback(Output(ids.HISTORY_FILL_STATUS, "children"), Input(ids.REFRESH_INTERVAL, "n_intervals"))
-def update_history_fill(_tick):
+def _page(page: object) -> int:
+    """The pager's page (1 for anything that is not a positive int: a forged value)."""
+    return page if isinstance(page, int) and not isinstance(page, bool) and page > 0 else 1
+
+
+def _fill_text(ctx) -> str | None:  # noqa: ANN001 - queries.context.ReadContext
     """"filling history: 9 of 12 assets, 74 %" while gaps are healed; the gaps left after."""
     try:
-        ctx = services.read_context()
         fill = history_fill(ctx.repo, sorted(ctx.universe()))
     except DataError:
         return None  # the status strip already says when the store cannot be read
-    return status.history_fill_line(status.history_fill_text(
-        filling=fill.filling, complete=fill.complete, total=fill.total, pct=fill.pct,
-        unfilled=fill.unfilled))
+    return status.history_fill_text(filling=fill.filling, complete=fill.complete,
+                                    total=fill.total, pct=fill.pct, unfilled=fill.unfilled)
 
 
 @callback(Output(ids.ASSET_FORM_ERROR, "children"), Output(ids.ASSET_QUANTITY, "invalid"),
@@ -158,9 +174,12 @@ def update_history_charts(_version, theme, window="all"):
 
 @callback(Output(ids.CORRELATION_HEATMAP, "figure"), Output(ids.LOW_CORRELATION_LIST, "children"),
           Output(ids.CORRELATION_NOTE, "children"), Output(ids.CORRELATION_RANKING, "children"),
-          Input(ids.CORRELATION_LOOKBACK, "value"), Input(ids.THEME_STORE, "data"))
-def update_correlation(lookback, theme):
-    """Correlation heatmap of the universe and the category-aware diversifiers (selection)."""
+          Input(ids.CORRELATION_LOOKBACK, "value"), Input(ids.THEME_STORE, "data"),
+          Input(ids.HEATMAP_ALL, "value"))
+def update_correlation(lookback, theme, show_all=False):
+    """Correlation heatmap of the held assets (or the whole universe on demand), its ranked
+    correlation-to-BTC form for phones, and the category-aware diversifiers (selection over
+    the whole universe)."""
     # Only the offered windows: a forged value must not become an unbounded store read.
     lookback = lookback if lookback in LOOKBACKS and not isinstance(lookback, bool) else 90
     view = diversification(services.repository(), services.settings(), lookback_days=lookback,
@@ -169,38 +188,76 @@ def update_correlation(lookback, theme):
         view.selection.picks.to_dict("records"), lookback_days=lookback,
         threshold=LOW_CORRELATION, held=view.held,
         bets_current=view.effective_bets_current, bets_proposal=view.effective_bets_proposal)
-    matrix, n_obs = view.result.matrix, view.result.n_obs
-    return (figures.correlation_heatmap(matrix, n_obs, min_obs=MIN_OBS, dark=theme == "dark"),
-            panel, diversifiers.no_number_note(view.no_number),
-            correlation_list(matrix, n_obs, min_obs=MIN_OBS, lookback_days=lookback))
+    matrix, shown = view.result.matrix, list(view.result.matrix.index)
+    if show_all is not True:
+        shown = _heatmap_assets(view.held, shown)
+    matrix = matrix.loc[shown, shown]
+    return (figures.correlation_heatmap(matrix, view.result.n_obs, min_obs=MIN_OBS,
+                                        dark=theme == "dark"), panel,
+            diversifiers.no_number_note(view.no_number),
+            correlation_list(matrix, view.result.n_obs, min_obs=MIN_OBS, lookback_days=lookback))
+
+
+def _heatmap_assets(held, universe: list[str]) -> list[str]:  # noqa: ANN001 - frozenset
+    """The held assets by value (BTC first, at most 30); the first 30 of the universe when
+    fewer than two are held or they cannot be valued."""
+    try:
+        ranked = [s for s in heatmap_symbols(services.read_context(), held) if s in universe]
+    except (DataError, ValueError):
+        ranked = []
+    return ranked if len(ranked) >= 2 else universe[:HEATMAP_LIMIT]
 
 
 @callback(Output(ids.REBALANCE_TABLE, "children"), Output(ids.REBALANCE_KEY, "data"),
-          Input(ids.REBALANCE_TARGET, "value"), Input(ids.HOLDINGS_VERSION, "data"),
-          Input(ids.REFRESH_INTERVAL, "n_intervals"), Input(ids.MIX_SWITCH, "value"),
-          Input(ids.MIX_METHOD, "value"), Input(ids.MIX_ASSET_CAP, "value"),
-          Input(ids.MIX_CATEGORY_CAP, "value"), State(ids.REBALANCE_KEY, "data"))
-def update_rebalance(target_pct, _version, _tick, to_mix, method, asset_cap, category_cap,
-                     previous_key):
-    """The trades that bring BTC to the target share; re-sent only when they change."""
-    if (not isinstance(target_pct, (int, float)) or isinstance(target_pct, bool)
-            or not 0 <= target_pct <= 100):  # also refuses NaN and a forged string
-        return dbc.Alert("Enter a target BTC share between 0 and 100 %.", color="warning",
-                         className="py-2 mb-0 small"), None
+          Input(ids.REBALANCE_PARAMS, "data"), State(ids.REBALANCE_KEY, "data"))
+def update_rebalance(params, previous_key):
+    """The trades that bring BTC to the target share, when the target or the mix changes.
+
+    Each refresh tick recomputes them in ``update_dashboard`` (same valuation, same request).
+    """
+    out = _rebalance(params, previous_key, services.read_context(), None)
+    return (dash.no_update, dash.no_update) if out is None else tuple(out)
+
+
+def rebalance_params(params: object) -> dict | str:
+    """The rebalance panel's inputs (``btcfolio.rebalanceParams``), or what is wrong with them."""
+    if not isinstance(params, dict):
+        return "Enter a target BTC share between 0 and 100 %."
+    target = params.get("target")
+    if (not isinstance(target, (int, float)) or isinstance(target, bool)
+            or not 0 <= target <= 100):  # also refuses NaN and a forged string
+        return "Enter a target BTC share between 0 and 100 %."
+    return {"target": target, "mix": params.get("mix") is True, "method": params.get("method"),
+            "asset_cap": params.get("asset_cap"), "category_cap": params.get("category_cap")}
+
+
+def _rebalance(params, previous_key, ctx, valuation) -> list | None:  # noqa: ANN001
+    """[table, key] of the rebalance panel, None when the table shown is still right.
+
+    ``valuation``: the refresh's valuation (None: value now); the mix path runs the optimizer.
+    """
+    if params is None and valuation is not None:
+        return None  # the panel's inputs have not reached the page yet (first tick)
+    checked = rebalance_params(params)
+    if isinstance(checked, str):
+        return [dbc.Alert(checked, color="warning", className="py-2 mb-0 small"), None]
+    target = checked["target"]
     try:
-        if to_mix:  # the trades to the optimizer's suggested mix
-            trades, skipped, share_after, excluded = (
-                mix.mix_trades(target_pct, method, asset_cap, category_cap), None, None, {})
+        if checked["mix"]:  # the two-sided trades to the optimizer's suggested mix
+            plan = mix.mix_rebalance(target, checked["method"], checked["asset_cap"],
+                                     checked["category_cap"])
         else:
-            plan = rebalance_now(services.read_context(), target_pct / 100)
-            trades, skipped, share_after, excluded = (
-                plan.trades, plan.plan.skipped, plan.plan.btc_share_after, plan.excluded)
+            plan = (rebalance_now(ctx, target / 100) if valuation is None
+                    else rebalance_valued(ctx, valuation, target / 100))
+        trades, skipped, share_after, excluded = (
+            plan.trades, plan.plan.skipped, plan.plan.btc_share_after, plan.excluded)
     except (DataError, ValueError) as exc:
-        return dbc.Alert(f"No rebalance: {exc}", color="warning", className="py-2 mb-0 small"), None
+        return [dbc.Alert(f"No rebalance: {exc}", color="warning", className="py-2 mb-0 small"),
+                None]
     key = tables.rebalance_key(trades, skipped, excluded)
-    return (dash.no_update, dash.no_update) if key == previous_key else (
+    return None if key == previous_key else [
         tables.rebalance_table(trades, skipped=skipped, share_after=share_after,
-                               excluded=excluded), key)
+                               excluded=excluded), key]
 
 
 @callback(Output(ids.EXPORT_DOWNLOAD, "data"), Input(ids.EXPORT_CSV, "n_clicks"),
@@ -212,22 +269,30 @@ def update_export(_clicks):
                            type="text/csv")
 
 
-# A steady refresh sends only the changed leaves of the view (LIVE_DELTA): the browser writes
-# them into the card fields and the header and merges them into the snapshot (assets/live.js),
-# so a 30 s tick costs a few hundred bytes instead of a patch of the whole card grid.
+# The refresh's answer is applied in the browser (assets/live.js): the card grid or the changed
+# texts, the status lines, the rebalance table and the new view key. No second request.
 clientside_callback(
-    ClientsideFunction(namespace="btcfolio", function_name="applyDelta"),
+    ClientsideFunction(namespace="btcfolio", function_name="applyLive"),
     Output({"type": ids.ASSET_FIELD_TYPE, "symbol": ALL, "field": ALL}, "children"),
     Output({"type": ids.ASSET_FIELD_TYPE, "symbol": ALL, "field": ALL}, "className"),
-    Output(ids.PORTFOLIO_VALUE_BTC, "children", allow_duplicate=True),
-    Output(ids.HEADER_VALUE_USD, "children", allow_duplicate=True),
-    Output(ids.HEADER_BTC_ALLOCATION, "children", allow_duplicate=True),
-    Output(ids.HEADER_CHANGE_24H, "children", allow_duplicate=True),
-    Output(ids.HEADER_CHANGE_24H, "className", allow_duplicate=True),
-    Output(ids.LAST_UPDATED, "children", allow_duplicate=True),
-    Output(ids.SNAPSHOT_STORE, "data", allow_duplicate=True),
-    Input(ids.LIVE_DELTA, "data"), State(ids.SNAPSHOT_STORE, "data"),
-    prevent_initial_call=True,
+    Output(ids.PORTFOLIO_VALUE_BTC, "children"), Output(ids.HEADER_VALUE_USD, "children"),
+    Output(ids.HEADER_BTC_ALLOCATION, "children"), Output(ids.HEADER_CHANGE_24H, "children"),
+    Output(ids.HEADER_CHANGE_24H, "className"), Output(ids.LAST_UPDATED, "children"),
+    Output(ids.DASHBOARD_ASSETS, "children"), Output(ids.CARDS_PAGE, "max_value"),
+    Output(ids.CARDS_PAGER, "hidden"), Output(ids.STATUS_BANNER, "children"),
+    Output(ids.HISTORY_FILL_STATUS, "children"),
+    Output(ids.REBALANCE_TABLE, "children", allow_duplicate=True),
+    Output(ids.REBALANCE_KEY, "data", allow_duplicate=True), Output(ids.VIEW_KEY, "data"),
+    Input(ids.LIVE_UPDATE, "data"), prevent_initial_call=True,
+)
+
+# The rebalance panel's five inputs as one small value: the refresh carries it as State.
+clientside_callback(
+    ClientsideFunction(namespace="btcfolio", function_name="rebalanceParams"),
+    Output(ids.REBALANCE_PARAMS, "data"),
+    Input(ids.REBALANCE_TARGET, "value"), Input(ids.MIX_SWITCH, "value"),
+    Input(ids.MIX_METHOD, "value"), Input(ids.MIX_ASSET_CAP, "value"),
+    Input(ids.MIX_CATEGORY_CAP, "value"),
 )
 
 # Dark mode is a Bootstrap 5.3 colour mode: flip the attribute in the browser, no round trip.

@@ -3,6 +3,10 @@
 Every strategy starts on the same day with the current portfolio's BTC value (the holdings at
 the newest closes) and holds only assets priced on every day of the period; "current" is the
 holdings' mix by value at the newest close.
+
+A result is cached by the store version (ledger counter + fingerprint of the held assets'
+closes, ``queries.store_cache``) and the request: a page load or a refresh with unchanged
+holdings and closes does not simulate again.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from analytics.backtest import (
 from analytics.categories import categories_from_assets
 from analytics.optimizer import Caps
 from data.storage import Repository
+from queries.store_cache import ResultCache, store_version
 from settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -94,5 +99,12 @@ def backtest_portfolio(repo: Repository, settings: Settings,
         DataError: the store cannot be read.
     """
     holdings = repo.load_holdings(settings.portfolio.name)
-    closes = repo.load_closes(sorted({BTC, *holdings}))
-    return run_backtests(closes, holdings, categories_from_assets(settings.assets), request)
+    symbols = sorted({BTC, *holdings})
+    categories = categories_from_assets(settings.assets)
+    key = ("backtest", store_version(repo, settings.portfolio.name, symbols), request,
+           tuple(sorted(categories.items())))
+    return _RESULTS.get(key, lambda: run_backtests(repo.load_closes(symbols), holdings,
+                                                   categories, request))
+
+
+_RESULTS = ResultCache()

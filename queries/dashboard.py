@@ -6,14 +6,13 @@ builders in ``components``; nothing here builds a Dash component.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pandas as pd
 
-from analytics.btc_converter import BTCConverter
-from analytics.portfolio_history import portfolio_value_history
+from analytics.btc_converter import BTC
 from analytics.portfolio_value import PortfolioValuation
 from data.holdings import backfill_state
 from queries.context import ReadContext
@@ -100,3 +99,19 @@ def performance_and_allocation(ctx: ReadContext) -> tuple[dict, dict, dict]:
     report = performance(ctx.repo, ctx.settings, start=None, end=None,
                          method=ctx.settings.ledger.cost_basis)
     return report, by_asset, by_category
+
+
+HEATMAP_LIMIT = 30
+
+
+def heatmap_symbols(ctx: ReadContext, held: Iterable[str], limit: int = HEATMAP_LIMIT
+                    ) -> list[str]:
+    """The heatmap's assets: BTC, then the held ones by BTC value, at most ``limit``.
+
+    Raises:
+        NoPriceError (a ValueError), DataError: as ``current_valuation``.
+    """
+    assets = current_valuation(ctx).assets
+    values = dict(zip(assets["symbol"], assets["value_btc"], strict=True))
+    ranked = sorted((s for s in held if s != BTC), key=lambda s: (-values.get(s, 0.0), s))
+    return [BTC, *ranked][:limit]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from data.hourly import load_no_source
 from queries.history_fill import FillSummary
 
 DISABLED, NO_KEY = "disabled", "disabled: no API key"
@@ -51,3 +52,12 @@ def overall_status(sources: Mapping[str, Mapping[str, Any]], history: FillSummar
     if failing or history.filling or history.unfilled:
         return "degraded"
     return "ok"
+
+
+def hourly_coverage(repo) -> dict[str, Any]:  # noqa: ANN001 - Repository
+    """The ``hourly`` block of /api/health: held assets without an hourly source.
+
+    ``no_source`` is what the hourly job found on its last run (null before its first run);
+    those assets are valued hourly at their daily close.
+    """
+    return {"no_source": load_no_source(repo)}

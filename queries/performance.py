@@ -1,9 +1,10 @@
 """Read side of performance: store reads (ledger, closes) -> pure analytics report.
 
-The ledger is cached per process by its change counter (``ledger_store.ledger_version``,
-bumped in the writing transaction, so every worker sees every change) and a report by that
-counter plus a fingerprint of the closes it used: a repeated request (the dashboard's panel,
-the API) replays 10,000 entries only when the ledger or a close changed.
+The ledger (read as columns, ``ledger_store.load_columns``) is cached per process by its
+change counter (``ledger_store.ledger_version``, bumped in the writing transaction, so every
+worker sees every change) and a report by that counter plus a fingerprint of the closes it
+used: a repeated request (the dashboard's panel, the API) replays 10,000 entries only when the
+ledger or a close changed.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections import OrderedDict
 from datetime import date
 from threading import Lock
 
-from analytics.ledger import Entry
+from analytics.ledger_arrays import LedgerColumns
 from analytics.lots import cost_basis
 from analytics.performance import build_grid
 from analytics.performance_report import performance_report
@@ -37,22 +38,15 @@ def _cached(key: tuple, compute):
     return value
 
 
-def _symbols(entries: list[Entry]) -> list[str]:
-    found = ({e.asset for e in entries} | {e.counter_asset for e in entries if e.counter_asset}
-             | {e.fee_asset for e in entries if e.fee_asset} | {"BTC"})
-    return sorted(found - {"USD"})
+def _symbols(ledger: LedgerColumns) -> list[str]:
+    return sorted((ledger.symbols() | {"BTC"}) - {"USD"})
 
 
-def load_ledger(repo: Repository, portfolio: str) -> tuple[str, list[Entry]]:
-    """(change counter, entries) of a portfolio, read from the store only when it changed."""
+def load_ledger(repo: Repository, portfolio: str) -> tuple[str, LedgerColumns]:
+    """(change counter, ledger as columns) of a portfolio, read only when it changed."""
     version = ledger_store.ledger_version(repo, portfolio)
-    key = ("entries", id(repo.engine), str(repo.engine.url), portfolio, version)
-    return version, _cached(key, lambda: ledger_store.load_entries(repo, portfolio))
-
-
-def _ledger_and_closes(repo: Repository, portfolio: str):
-    _, entries = load_ledger(repo, portfolio)
-    return entries, repo.load_closes(_symbols(entries))
+    key = ("ledger", id(repo.engine), str(repo.engine.url), portfolio, version)
+    return version, _cached(key, lambda: ledger_store.load_columns(repo, portfolio))
 
 
 def holdings_cost_btc(repo: Repository, settings) -> dict[str, float]:  # noqa: ANN001
@@ -65,11 +59,11 @@ def holdings_cost_btc(repo: Repository, settings) -> dict[str, float]:  # noqa: 
     portfolio, method = settings.portfolio.name, settings.ledger.cost_basis
     version, entries = load_ledger(repo, portfolio)
     newest = ledger_store.newest_close_ts(repo, "BTC")
-    if not entries or newest is None:
+    if not len(entries) or newest is None:
         return {}
 
     def compute() -> dict[str, float]:
-        closes = repo.load_closes(_symbols(entries))
+        closes = ledger_store.load_daily_closes(repo, _symbols(entries))
         try:
             grid = build_grid(entries, closes, end=newest.date())
         except ValueError:
@@ -99,7 +93,7 @@ def performance(repo: Repository, settings, *, start: date | None,  # noqa: ANN0
            ledger_store.closes_fingerprint(repo, symbols), start, end, method)
 
     def compute() -> dict:
-        closes = repo.load_closes(symbols)
+        closes = ledger_store.load_daily_closes(repo, symbols)
         last = end
         if last is None:
             if "BTC" not in closes.columns or closes["BTC"].dropna().empty:

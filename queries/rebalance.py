@@ -33,7 +33,7 @@ class Rebalance:
         return self.plan.trades
 
 
-def _excluded(valuation: PortfolioValuation, include_stale: bool) -> dict[str, str]:
+def stale_or_unpriced(valuation: PortfolioValuation, include_stale: bool) -> dict[str, str]:
     """Held symbols the plan must not trade, with the reason."""
     out = {s: "no price yet" for s in valuation.unpriced}
     if include_stale:
@@ -60,7 +60,7 @@ def plan_rebalance(valuation: PortfolioValuation, target_btc_share: float, *,
         ValueError: an option out of range, a stale BTC price, or no plan possible (e.g. only
             BTC held and a target below 1).
     """
-    excluded = _excluded(valuation, include_stale)
+    excluded = stale_or_unpriced(valuation, include_stale)
     prices = valuation.assets[["symbol", "price_btc", "price_usd"]]
     if not (prices["symbol"] == BTC).any():
         btc_row = pd.DataFrame({"symbol": [BTC], "price_btc": [1.0],
@@ -95,6 +95,17 @@ def rebalance_now(ctx: ReadContext, target_btc_share: float, *, include_stale: b
     Raises:
         NoPriceError, DataError: as ``current_valuation``; ValueError: as ``plan_rebalance``.
     """
+    return rebalance_valued(ctx, current_valuation(ctx), target_btc_share,
+                            include_stale=include_stale, **options)
+
+
+def rebalance_valued(ctx: ReadContext, valuation: PortfolioValuation, target_btc_share: float,
+                     *, include_stale: bool = False, **options) -> Rebalance:
+    """``rebalance_now`` on a valuation the caller already has (a refresh values once).
+
+    Raises:
+        ValueError: as ``plan_rebalance``.
+    """
     options.setdefault("min_trade_usd", ctx.settings.rebalance.min_trade_usd)
-    return plan_rebalance(current_valuation(ctx), target_btc_share, include_stale=include_stale,
+    return plan_rebalance(valuation, target_btc_share, include_stale=include_stale,
                           lot_sizes=ctx.settings.lot_sizes(), **options)

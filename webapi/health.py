@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify
 
 import services
 from data.errors import DataError
-from queries.health import overall_status, source_states
+from queries.health import hourly_coverage, overall_status, source_states
 from queries.history_fill import history_fill
 from webapi.common import json_error
 
@@ -24,6 +24,7 @@ def get_health():
         rows = {row["source"]: row for row in repo.load_source_health()}
         history = history_fill(repo, sorted(settings.assets))
         quotes = len(repo.load_quotes())
+        hourly = hourly_coverage(repo)
     except DataError as exc:
         return json_error(str(exc), 503)
     # Only whether each key is present is read (secrets come from the environment).
@@ -40,5 +41,6 @@ def get_health():
         "scheduler": services.scheduler_state(),
         "sources": sources,
         "history": history.as_json(),
+        "hourly": hourly,
         "demo": settings.demo,
     })

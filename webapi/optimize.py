@@ -7,12 +7,18 @@
     ``held``; effective bets of BTC + the held assets (``current``) and of BTC + the candidates
     (``proposal``); ``no_number``: assets without a correlation and why (series ended).
 ``GET /api/optimize?target_btc_pct=0.5&lookback_days=365&method=min_variance
-&max_per_asset=0.25&max_per_category=0.4&universe=held[&fee_bps=0&min_trade_btc=0]``
+&max_per_asset=0.25&max_per_category=0.4&universe=held[&fee_bps=0&min_trade_btc=0
+&min_trade_usd=10&include_stale=false]``
     200 ``{weights, expected_volatility_btc, diversification_ratio, effective_bets, current,
-    current_at_target, excluded, trades, fees_btc, after, ...}``; weights are fractions of the
-    whole portfolio, BTC fixed at the target; ``current_at_target`` is today's non-BTC mix with
-    BTC moved to the target (the like-for-like comparison). 400 ``{error, constraint}`` when
-    the caps cannot hold.
+    current_at_target, excluded, trades, skipped, rounding, fees_btc, after, not_traded, ...}``;
+    weights are fractions of the whole portfolio, BTC fixed at the target; ``current_at_target``
+    is today's non-BTC mix with BTC moved to the target (the like-for-like comparison).
+    ``trades`` is one two-sided plan to the proposal (``analytics.mix_rebalancing``: sells of
+    overweight, buys of underweight assets) under the /api/rebalance rules (fee, lot sizes,
+    minimum trade; ``skipped`` legs with the reason); ``not_traded`` maps each asset the plan
+    leaves alone (stale price, left out by the optimizer) to the reason; ``no_plan`` says why
+    there are no trades at all (e.g. a stale BTC price; ``after`` is then null). 400
+    ``{error, constraint}`` when the caps cannot hold.
 
 A malformed, unknown or repeated query parameter is a 400; an unreadable store is a 503.
 """
@@ -21,7 +27,6 @@ from __future__ import annotations
 
 import logging
 import math
-from datetime import datetime, timezone
 
 from flask import Blueprint, jsonify, request
 
@@ -32,7 +37,7 @@ from queries.diversification import Diversification, diversification
 from queries.optimize import UNIVERSES, OptimizeRequest, OptimizeResult, optimize_portfolio
 from queries.rebalance import with_valuations
 from webapi.common import json_error, query_params
-from webapi.diversification import _FLOAT, _INT, parse_float
+from webapi.diversification import _FLOAT, _INT, parse_bool, parse_float
 from webapi.payloads import rebalance_payload
 
 logger = logging.getLogger(__name__)
@@ -123,7 +128,10 @@ def parse_optimize(args) -> OptimizeRequest:  # noqa: ANN001 - a werkzeug MultiD
         universe=parse_choice("universe", args.get("universe"), UNIVERSES, "held"),
         fee_bps=parse_float("fee_bps", args.get("fee_bps"), 0.0, 0, 10_000, hi_open=True),
         min_trade_btc=parse_float("min_trade_btc", args.get("min_trade_btc"), 0.0, 0,
-                                  21_000_000))
+                                  21_000_000),
+        min_trade_usd=parse_float("min_trade_usd", args.get("min_trade_usd"),
+                                  services.settings().rebalance.min_trade_usd, 0, 1e12),
+        include_stale=parse_bool("include_stale", args.get("include_stale")))
 
 
 def _risk(risk: MixRisk) -> dict:
@@ -134,8 +142,12 @@ def _risk(risk: MixRisk) -> dict:
 
 def optimize_payload(result: OptimizeResult, req: OptimizeRequest) -> dict:
     """The /api/optimize body: the proposal next to the current mix, and the trades."""
-    plan = rebalance_payload(with_valuations(result.valuation, result.plan,
-                                                    priced=result.priced))
+    if result.plan is None:
+        plan = {"as_of": result.valuation.as_of.isoformat(), "trades": [], "skipped": [],
+                "rounding": None, "fees_btc": 0.0, "after": None, "excluded": {}}
+    else:
+        plan = rebalance_payload(with_valuations(result.valuation, result.plan,
+                                                 result.not_traded, priced=result.priced))
     return {
         "as_of": plan["as_of"], "covariance_as_of": result.estimate.as_of.isoformat(),
         "method": req.method, "lookback_days": req.lookback_days, "universe": req.universe,
@@ -147,13 +159,15 @@ def optimize_payload(result: OptimizeResult, req: OptimizeRequest) -> dict:
                               **_risk(result.current_at_target_risk)},
         "shrinkage": result.estimate.shrinkage, "excluded": result.estimate.excluded,
         "converged": result.mix.converged,
-        "trades": plan["trades"], "fees_btc": plan["fees_btc"], "after": plan["after"],
+        "trades": plan["trades"], "skipped": plan["skipped"], "rounding": plan["rounding"],
+        "fees_btc": plan["fees_btc"], "after": plan["after"], "not_traded": plan["excluded"],
+        "no_plan": result.no_plan,
     }
 
 
 @bp.get("/api/optimize")
 @query_params("target_btc_pct", "lookback_days", "method", "max_per_asset", "max_per_category",
-              "universe", "fee_bps", "min_trade_btc")
+              "universe", "fee_bps", "min_trade_btc", "min_trade_usd", "include_stale")
 def get_optimize():
     """The optimizer's mix in BTC terms and the trades to reach it."""
     try:
@@ -162,7 +176,7 @@ def get_optimize():
         return json_error(str(exc), 400)
     try:
         result = optimize_portfolio(services.repository(), services.settings(), req,
-                                    now=datetime.now(timezone.utc))
+                                    now=services.now())
     except InfeasibleConstraintError as exc:
         return jsonify({"error": str(exc), "constraint": exc.constraint}), 400
     except DataError as exc:

@@ -24,7 +24,11 @@ CARD = ".asset-card"
 
 def _start(dash_duo, settings, repo):
     dash_duo.start_server(create_app(settings, repo))
-    dash_duo.wait_for_text_to_equal(f"{CARD} strong", "AAPL", timeout=15)
+    # One script call per look: with a fast refresh the grid may be re-rendered between two
+    # element reads until the first answers settle.
+    _wait(lambda: dash_duo.driver.execute_script(
+        f"const c = document.querySelector('{CARD} strong'); return c && c.textContent;")
+        == "AAPL", timeout=60)
     return dash_duo
 
 

@@ -138,3 +138,57 @@ def test_value_chart_offers_24h_and_7d_at_hourly_resolution(hourly_env):
     step = pd.Timestamp(day.data[0].x[1]) - pd.Timestamp(day.data[0].x[0])
     assert step == timedelta(hours=1)
     assert len(daily.data[0].x) > 365                      # the daily view is unchanged
+    # Acceptance: the 24 h line is the stand-in's hourly bars valued as /api/portfolio/history.
+    app = flask.Flask(__name__)
+    register_api(app)
+    services.init(settings, repo)
+    rows = app.test_client().get("/api/portfolio/history?interval=1h&days=1").get_json()
+    assert list(day.data[0].y) == pytest.approx([r["value_btc"] for r in rows["history"]],
+                                                rel=1e-12)
+    assert len(set(day.data[0].y)) > 12                    # it moves with the hourly bars
+
+
+def test_hourly_job_never_asks_for_assets_without_an_hourly_source(hourly_env, provider, caplog):
+    """Only CoinGecko is enabled: SPY has no source with 1h bars. The job asks for none of its
+    bars, reports no error for it, says so once in the log and in /api/health."""
+    from data.jobs import job_outcome
+
+    settings, repo, env = hourly_env
+    jobs = build_jobs(settings, repo, env)
+    with caplog.at_level("INFO", logger="data.hourly"):
+        first = jobs.hourly(NOW)
+        second = jobs.hourly(NOW + timedelta(hours=1))
+    asked = {RANGE.match(req.path).group(1) for req, _resp in provider.log}
+    assert asked == {"bitcoin", "ethereum"}                 # nothing for SPY
+    assert job_outcome(first) == ("ok", None) and job_outcome(second) == ("ok", None)
+    assert {a.symbol for a in first.assets} == {"BTC", "ETH"}
+    said = [r.getMessage() for r in caplog.records if "no enabled source offers 1h" in
+            r.getMessage()]
+    assert len(said) == 1 and "SPY" in said[0]
+    app = flask.Flask(__name__)
+    register_api(app)
+    services.init(settings, repo)
+    assert app.test_client().get("/api/health").get_json()["hourly"] == {"no_source": ["SPY"]}
+
+
+def test_hourly_sources_follow_the_adapters_declared_intervals_and_plan_windows(hourly_env):
+    from datetime import date
+
+    from data.hourly import hourly_sources
+    from data.ingest import build_registry
+
+    settings, _repo, env = hourly_env
+    today, start = date(2025, 8, 13), date(2025, 8, 6)
+    crypto_only = build_registry(settings, env)
+    assert hourly_sources(crypto_only, "BTC", start, today) == ["coingecko"]
+    assert hourly_sources(crypto_only, "SPY", start, today) == []
+    with_yahoo = load_settings(ROOT / "config.yaml",
+                               {**env, "BTCFOLIO__SOURCES__YAHOO__ENABLED": "true",
+                                "BTCFOLIO__SOURCES__COINMARKETCAP__ENABLED": "true",
+                                "CMC_API_KEY": "k"})
+    registry = build_registry(with_yahoo, {**env, "CMC_API_KEY": "k"})
+    assert hourly_sources(registry, "SPY", start, today) == ["yahoo"]
+    # CoinMarketCap's history is paid-only: on the basic plan it offers no 1h bars.
+    assert hourly_sources(registry, "BTC", start, today) == ["coingecko", "yahoo"]
+    # CoinGecko's demo plan serves 365 days: a window starting earlier is not its to serve.
+    assert "coingecko" not in hourly_sources(registry, "BTC", date(2024, 1, 1), today)

@@ -1,4 +1,4 @@
-"""The live view: display model, partial updates (deltas) and the 24 h change in BTC."""
+"""The live view: display model, partial updates (deltas), card pages and the 24 h change."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from dataclasses import replace
 
 import plotly.utils
 import pytest
-from dash import no_update
 
 from components import dashboard_view as view_mod
 from components.cards import DOWN, FLAT, STALE_OFF, STALE_ON, UP
 from components.dashboard_view import (
     apply_delta,
     build_view,
-    page_update,
+    live_update,
+    page_count,
     portfolio_change_24h,
     view_delta,
 )
@@ -131,21 +131,22 @@ def test_pending_holding_gets_a_backfill_card(valuation):
 
 
 def test_first_update_sends_everything(valuation):
-    view = build_view(_data(valuation), None, sats=False)
-    out = page_update(view, None)
-    assert isinstance(out["cards"], list) and len(out["cards"]) == 3
-    assert out["value"] == "₿1.40000000"
-    assert out["snapshot"] == view
+    view = build_view(_data(valuation), None, sats=False, fill="filling history: 1 of 3")
+    out = live_update(view, None)
+    assert out["full"] is True and len(out["cards"]) == 3 and out["pages"] == 1
+    assert out["delta"] == {"header": view["header"]}  # the whole header
+    assert out["delta"]["header"]["value"] == "₿1.40000000"
+    assert "filling history: 1 of 3" in str(out["fill"]) and out["banner"] is not None
 
 
 def test_unchanged_refresh_sends_nothing(valuation):
     view = build_view(_data(valuation), None, sats=False)
     again = build_view(_data(valuation), view, sats=False)
-    first_tick = page_update(again, view)  # change texts go from "—" to "0.000%"
-    settled = page_update(build_view(_data(valuation), again, sats=False), again)
-    assert first_tick["cards"] is no_update and first_tick["delta"]["cards"]
-    for key, value in settled.items():
-        assert value is no_update, key
+    first_tick = live_update(again, view)  # change texts go from "—" to "0.000%"
+    settled = live_update(build_view(_data(valuation), again, sats=False), again)
+    assert "cards" not in first_tick and first_tick["delta"]["cards"]
+    assert "banner" not in first_tick and "fill" not in first_tick
+    assert settled is None
 
 
 def test_changed_price_sends_only_that_cards_changed_texts(valuation):
@@ -155,8 +156,8 @@ def test_changed_price_sends_only_that_cards_changed_texts(valuation):
     moved.loc[moved["symbol"] == "ETH", ["price_btc", "value_btc"]] = [0.05, 0.25]
     bumped = type(valuation)(**{**valuation.__dict__, "assets": moved})
     view = build_view(_data(bumped), previous, sats=False)
-    out = page_update(view, previous)
-    assert out["cards"] is no_update and out["snapshot"] is no_update
+    out = live_update(view, previous)
+    assert "cards" not in out and not out.get("full")
     grid = _serialise(view_mod.render_cards(previous))
     count = _apply(grid, out["delta"])
     # ETH value, price and change (text + class) changed; nothing else was sent.
@@ -165,18 +166,38 @@ def test_changed_price_sends_only_that_cards_changed_texts(valuation):
     assert _find(grid, "ETH", "price")["children"] == "₿0.05000000"
     assert _find(grid, "ETH", "change")["className"].endswith(UP)
     assert _find(grid, "SPY", "value")["children"] == "₿0.20000000"
-    # The updated grid is exactly what a full re-render would have sent, and the browser's
-    # snapshot becomes the new view.
+    # The updated grid is exactly what a full re-render would have sent.
     assert grid == _serialise(view_mod.render_cards(view))
-    assert apply_delta(previous, out["delta"]) == view
+    shown = {"cards": previous["cards"], "header": previous["header"]}
+    assert apply_delta(shown, out["delta"]) == {"cards": view["cards"], "header": view["header"]}
 
 
 def test_new_holding_rerenders_the_grid(valuation):
     previous = build_view(_data(valuation), None, sats=False)
     view = build_view(_data(valuation, pending={"SLV": (1.0, "requested")}), previous, sats=False)
-    out = page_update(view, previous)
-    assert isinstance(out["cards"], list) and out["snapshot"] == view
-    assert out["delta"] is no_update
+    out = live_update(view, previous)
+    assert out["full"] is True and len(out["cards"]) == 4
+
+
+def test_a_stored_view_of_another_shape_gets_a_full_render(valuation):
+    view = build_view(_data(valuation), None, sats=False)
+    out = live_update(view, {"order": view["order"], "cards": "garbage", "header": None})
+    assert out["full"] is True and len(out["cards"]) == 3
+
+
+def test_cards_are_paged_and_totals_are_over_every_holding(valuation):
+    everything = build_view(_data(valuation), None, sats=False)
+    first = build_view(_data(valuation), None, sats=False, page=1, per_page=2)
+    second = build_view(_data(valuation), first, sats=False, page=2, per_page=2)
+    assert (first["order"], second["order"]) == (["BTC", "ETH"], ["SPY"])
+    assert first["pages"] == second["pages"] == 2 and set(second["cards"]) == {"SPY"}
+    assert first["header"] == second["header"] == everything["header"]
+    # Every holding's price is kept for the next "since refresh", whichever page is shown.
+    assert set(second["prices_btc"]) == {"BTC", "ETH", "SPY"}
+    # A page past the end shows the last one; another page re-renders the grid.
+    assert build_view(_data(valuation), None, sats=False, page=9, per_page=2)["page"] == 2
+    assert live_update(second, first)["full"] is True
+    assert [page_count(n, 24) for n in (0, 1, 24, 25, 1000)] == [1, 1, 1, 2, 42]
 
 
 def test_view_delta_sends_changed_leaves_and_list_items_by_index():

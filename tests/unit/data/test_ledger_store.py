@@ -135,3 +135,49 @@ def test_ledger_delete_entry_and_negative_balance_is_flagged(url):
     assert ledger_store.delete_entry(repo, "p", stored[0].id) is True
     assert ledger_store.delete_entry(repo, "p", stored[0].id) is False
     assert ledger_store.load_entries(repo, "p") == []
+
+
+def test_ledger_reads_for_performance_equal_the_full_reads(url):
+    """``load_columns`` is ``load_entries`` as columns in replay order; ``load_daily_closes``
+    is ``Repository.load_closes`` (both backends)."""
+    import numpy as np
+    import pandas as pd
+
+    from analytics.ledger_arrays import columns_from_entries
+
+    repo = Repository.from_url(url)
+    day = datetime(2024, 5, 1, tzinfo=timezone.utc)
+    # Stored out of replay order: a later day first, and two entries of one day whose times
+    # run against their ids.
+    ledger = [Entry(type="DEPOSIT", ts=day.replace(day=3), trade_date=date(2024, 5, 3),
+                    asset="USD", quantity=Decimal("100.25"), note="later day"),
+              Entry(type="TRADE", ts=day.replace(hour=15), trade_date=day.date(), asset="ETH",
+                    quantity=Decimal("0.5"), counter_asset="USD",
+                    counter_quantity=Decimal("1500"), fee_asset="USD",
+                    fee_quantity=Decimal("1.5")),
+              Entry(type="TRANSFER", subtype="fee_from_amount", ts=day.replace(hour=9),
+                    trade_date=day.date(), asset="BTC", quantity=Decimal("0.1"),
+                    to_account="cold", fee_asset="BTC", fee_quantity=Decimal("0.0001"))]
+    ledger_store.insert_entries(repo, "p", [ledger_store.with_identity(e, "p") for e in ledger])
+    full = columns_from_entries(ledger_store.load_entries(repo, "p"))
+    cols = ledger_store.load_columns(repo, "p")
+    assert [cols.entry(i).id for i in range(len(cols))] == list(full.ids) == [3, 2, 1]
+    for name in ("day", "type", "quantity", "counter_quantity", "fee_quantity"):
+        assert np.array_equal(getattr(cols, name), getattr(full, name)), name
+    for name in ("subtype", "account", "asset", "counter_asset", "fee_asset", "to_account"):
+        assert list(getattr(cols, name)) == list(getattr(full, name)), name
+    # The exact record of a row: the replay fields as stored (no note, id and time kept).
+    stored = ledger_store.load_entries(repo, "p")[0]
+    assert cols.entry(2).content()[:-2] == stored.content()[:-2] and cols.entry(2).id == 1
+    assert len(ledger_store.load_columns(repo, "nobody")) == 0
+
+    frame = pd.DataFrame({
+        "ts": pd.to_datetime(["2024-05-01", "2024-05-02", "2024-05-03", "2024-05-01",
+                              "2024-05-03"], utc=True),
+        "symbol": ["BTC", "BTC", "BTC", "ETH", "ETH"], "open": 1.0, "high": 1.0, "low": 1.0,
+        "close": [60_000.5, 61_000.25, 59_999.75, 3_000.125, 2_950.0], "volume": 1.0,
+        "source": "test"})
+    repo.upsert_prices(frame)
+    pd.testing.assert_frame_equal(ledger_store.load_daily_closes(repo, ["ETH", "BTC", "SOL"]),
+                                  repo.load_closes(["ETH", "BTC", "SOL"]), check_names=False)
+    assert ledger_store.load_daily_closes(repo, ["SOL"]).empty

@@ -17,6 +17,7 @@ from app import create_app
 from queries.dashboard import backfill_text, performance_and_allocation
 from queries.rebalance import plan_rebalance
 from tests.conftest import SAMPLE
+from tests.unit.pages.dashboard_support import header, page_params, refresh
 
 
 @pytest.fixture
@@ -41,10 +42,10 @@ def _sample_last_closes():
 def test_update_dashboard_header_is_the_hand_computed_btc_value(page, settings):
     last = _sample_last_closes()
     total = sum(q * last[s] / last["BTC"] for s, q in settings.portfolio.holdings.items())
-    out = page.update_dashboard(0, False, None, None)
-    assert out["value"] == f"₿{total:,.8f}"
+    out = refresh(page)
+    assert header(out)["value"] == f"₿{total:,.8f}"
     assert len(out["cards"]) == len(settings.portfolio.holdings)
-    assert out["updated"].endswith("BTC price as of 2025-08-13 00:00 UTC")
+    assert header(out)["updated"].endswith("BTC price as of 2025-08-13 00:00 UTC")
 
 
 def test_update_add_asset_stores_a_valid_holding(page, repo, settings):
@@ -94,20 +95,20 @@ def test_update_export_sends_one_csv_row_per_holding(page, settings):
 
 
 def test_update_rebalance_rejects_targets_outside_0_100(page):
-    table, key = page.update_rebalance(150, None, 0, False, None, None, None, None)
+    table, key = page.update_rebalance(page_params(150, False, None, None, None), None)
     assert "between 0 and 100" in str(table) and key is None
 
 
 def test_update_rebalance_resends_the_table_only_when_trades_change(page):
-    table, key = page.update_rebalance(50, None, 0, False, None, None, None, None)
+    table, key = page.update_rebalance(page_params(50, False, None, None, None), None)
     assert "sell" in str(table) and key
-    assert page.update_rebalance(50, None, 1, False, None, None, None, key) == (page.dash.no_update, page.dash.no_update)
-    other, other_key = page.update_rebalance(80, None, 2, False, None, None, None, key)
+    assert page.update_rebalance(page_params(50, False, None, None, None), key) == (page.dash.no_update, page.dash.no_update)
+    other, other_key = page.update_rebalance(page_params(80, False, None, None, None), key)
     assert other_key != key
 
 
-def test_update_correlation_builds_the_heatmap_of_the_universe(page, settings):
-    fig, _low, _note, ranking = page.update_correlation(90, "light")
+def test_update_correlation_builds_the_heatmap_of_the_universe_on_demand(page, settings):
+    fig, _low, _note, ranking = page.update_correlation(90, "light", True)
     assert list(fig.data[0].x) == list(settings.assets)
     # The phone form of the same matrix: every asset but BTC, ranked by its BTC row.
     symbols = [li.children[0].children for li in ranking.children[1].children]
@@ -115,6 +116,16 @@ def test_update_correlation_builds_the_heatmap_of_the_universe(page, settings):
     btc_row = dict(zip(fig.data[0].x, fig.data[0].z[list(fig.data[0].y).index("BTC")], strict=True))
     numbered = [s for s in symbols if btc_row[s] == btc_row[s]]  # NaN last (no number)
     assert symbols[:len(numbered)] == sorted(numbered, key=lambda s: (btc_row[s], s))
+
+
+def test_heatmap_shows_the_held_assets_by_value_btc_first(page, ctx, settings):
+    from queries.valuation import current_valuation
+
+    fig, _low, _note, _ranking = page.update_correlation(90, "light", False)
+    assets = current_valuation(ctx).assets.sort_values("value_btc", ascending=False)
+    ranked = [s for s in assets["symbol"] if s != "BTC"]
+    assert list(fig.data[0].x) == list(fig.data[0].y) == ["BTC", *ranked]
+    assert set(ranked) == set(settings.portfolio.holdings) - {"BTC"}
 
 
 def _valuation():
@@ -139,7 +150,7 @@ def test_update_rebalance_only_btc_held_says_why(page, repo, settings):
     for symbol in list(repo.load_holdings(settings.portfolio.name)):
         if symbol != "BTC":
             repo.remove_holding(symbol, settings.portfolio.name)
-    assert "No rebalance" in str(page.update_rebalance(50, None, 0, False, None, None, None, None)[0])
+    assert "No rebalance" in str(page.update_rebalance(page_params(50, False, None, None, None), None)[0])
 
 
 def test_header_24h_change_is_hand_computed_from_the_csv(page, settings):
@@ -151,9 +162,9 @@ def test_header_24h_change_is_hand_computed_from_the_csv(page, settings):
     value = {d: sum(q * c[s] / c["BTC"] for s, q in settings.portfolio.holdings.items())
              for d, c in day.items()}
     change = value["2025-08-13"] / value["2025-08-12"] - 1
-    out = page.update_dashboard(0, False, None, None)
-    assert out["change"] == f"{change * 100:+.2f}%"
-    assert out["change_class"] == ("text-success" if change > 0 else "text-danger")
+    out = refresh(page)
+    assert header(out)["change"] == [f"{change * 100:+.2f}%",
+                                     "text-success" if change > 0 else "text-danger"]
 
 
 def test_performance_starts_on_the_first_day_every_holding_has_a_price(ctx, settings):
@@ -187,12 +198,12 @@ def test_backfill_text(state, text):
 
 def test_update_rebalance_names_the_stale_holding_it_does_not_trade(page, repo, settings):
     repo.set_holding("MATIC", 20_000.0, settings.portfolio.name)  # series ended 2025-03-24
-    table, key = page.update_rebalance(30, None, 0, False, None, None, None, None)
+    table, key = page.update_rebalance(page_params(30, False, None, None, None), None)
     text = str(table)
     assert "Not traded: " in text and "MATIC (stale price from 2025-03-24" in text
     assert "'MATIC'" not in text.split("Not traded")[0]  # no trade row for it
     repo.remove_holding("MATIC", settings.portfolio.name)
-    assert page.update_rebalance(30, None, 1, False, None, None, None, key)[1] != key
+    assert page.update_rebalance(page_params(30, False, None, None, None), key)[1] != key
 
 
 def test_rebalance_plan_whole_shares_and_small_legs_listed(ctx, settings):
@@ -207,7 +218,7 @@ def test_rebalance_plan_whole_shares_and_small_legs_listed(ctx, settings):
 
 
 def test_update_rebalance_shows_skipped_legs_with_reason(page):
-    table, _ = page.update_rebalance(50.01, None, 0, False, None, None, None, None)
+    table, _ = page.update_rebalance(page_params(50.01, False, None, None, None), None)
     assert "skipped: less than one lot" in str(table)
     shown = re.search(r"BTC share after these trades: (\d+\.\d\d)%", str(table))
     assert shown and abs(float(shown.group(1)) - 50.01) < 2    # near the target, not on it
@@ -219,19 +230,19 @@ def test_update_history_fill_says_progress_from_the_stored_rows(page, repo):
     from data.gap_state import progress_record, save_progress
 
     now = datetime(2026, 8, 21, 22, tzinfo=timezone.utc)
-    assert page.update_history_fill(0) is None  # nothing healed yet: no line
+    assert refresh(page).get("fill") is None  # nothing healed yet: no line
     for symbol in ("BTC", "ETH", "SPY"):
         save_progress(repo, symbol, progress_record(state="done", missing_days=372, filled=372,
                                                     unfillable=[], now=now))
     save_progress(repo, "SOL", progress_record(state="filling", missing_days=372, filled=93,
                                                unfillable=[], now=now))
-    line = page.update_history_fill(1)
+    line = refresh(page).get("fill")
     # 3 assets done of 12 (the 8 not reached yet are not); (3 x 372 + 93) of 4 x 372 = 81 %.
     assert "filling history: 3 of 12 assets, 81 %" in str(line)
     save_progress(repo, "SOL", progress_record(
         state="done", missing_days=372, filled=0, now=now,
         unfillable=[["2025-08-14", "2026-08-20", 372, "coingecko: no 1d bars"]]))
-    assert "SOL 372 days" in str(page.update_history_fill(2))
+    assert "SOL 372 days" in str(refresh(page).get("fill"))
 
 
 def test_cards_show_cost_basis_in_btc(page, settings):
@@ -239,7 +250,7 @@ def test_cards_show_cost_basis_in_btc(page, settings):
     raw = pd.read_csv(SAMPLE)
     first = raw[raw.date == "2021-01-04"].set_index("symbol")["close"]
     last = _sample_last_closes()
-    out = page.update_dashboard(0, False, None, None)
+    out = refresh(page)
     text = str(out["cards"])
     eth_cost = 4 * first["ETH"] / first["BTC"]
     gain = (4 * last["ETH"] / last["BTC"]) / eth_cost - 1

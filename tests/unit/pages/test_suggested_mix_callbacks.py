@@ -13,12 +13,13 @@ from analytics.selection import select_low_btc_correlation
 from app import create_app
 from components import tables
 from queries.diversification import universe_correlation
+from tests.unit.pages.dashboard_support import page_params
 from webapi import register_api
 
 
 @pytest.fixture
-def page(settings, repo):
-    create_app(settings, repo)
+def page(settings, repo, now):
+    create_app(settings, repo, clock=lambda: now)  # the sample's clock: prices are fresh
     import pages.dashboard as dashboard
     return dashboard
 
@@ -76,11 +77,16 @@ def test_suggested_mix_shows_proposal_and_current_mix(page):
 
 def test_rebalance_switch_shows_the_trades_to_the_suggested_mix(page):
     from pages import _optimize_panels as mix
-    plain, _ = page.update_rebalance(50, None, 0, False, "risk_parity", 25, 40, None)
-    to_mix, _ = page.update_rebalance(50, None, 0, True, "risk_parity", 25, 40, None)
-    trades = mix.mix_trades(50, "risk_parity", 25, 40)
+    plain, _ = page.update_rebalance(page_params(50, False, "risk_parity", 25, 40), None)
+    to_mix, _ = page.update_rebalance(page_params(50, True, "risk_parity", 25, 40), None)
+    plan = mix.mix_rebalance(50, "risk_parity", 25, 40)
     assert str(to_mix) != str(plain)
-    assert _texts(to_mix) == _texts(tables.rebalance_table(trades))
+    assert _texts(to_mix) == _texts(tables.rebalance_table(
+        plan.trades, skipped=plan.plan.skipped, share_after=plan.plan.btc_share_after,
+        excluded=plan.excluded))
+    # One two-sided plan: some non-BTC asset is sold and another bought.
+    sides = plan.trades[plan.trades["symbol"] != "BTC"].groupby("side").size()
+    assert sides.get("sell", 0) >= 1 and sides.get("buy", 0) >= 1
 
 
 def test_backtest_panel_draws_each_strategy_and_its_summary(page):
