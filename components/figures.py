@@ -12,15 +12,25 @@ import plotly.graph_objects as go
 DIVERGING = [[0.0, "#b2182b"], [0.25, "#ef8a62"], [0.5, "#f7f7f7"], [0.75, "#67a9cf"],
              [1.0, "#2166ac"]]
 BTC_ORANGE = "#f7931a"
-PALETTE = ["#5b7a99", "#18bc9c", "#3498db", "#e74c3c", "#9b59b6", "#16a085",
-           "#1abc9c", "#95a5a6", "#34495e", "#d35400", "#7f8c8d"]
+# Distinct hues (three teals and two greys used to share the legend), each 3:1 against the
+# card in light and dark mode (tests/unit/components/test_contrast.py); orange is BTC's only.
+PALETTE = ["#4e79a7", "#59a14f", "#e15759", "#b07aa1", "#9c755f", "#17a2b8", "#d37295",
+           "#8c8c8c", "#9467bd", "#1f9e89", "#6b8e23"]
+
+
+# Legends sit under the plot, at the bottom of the figure (its own strip: Plotly grows the
+# bottom margin to fit it), never over the data; the top margin is the modebar's strip. Tested
+# in a browser at 390 and 1280 px (tests/browser/test_responsive.py).
+LEGEND_BELOW = {"orientation": "h", "x": 0, "xanchor": "left", "y": 0, "yanchor": "bottom",
+                "yref": "container", "font": {"size": 11}}
+TOP_MARGIN = 30  # px above the plot area: the modebar (about 25 px) fits in it
 
 
 def _base_layout(fig: go.Figure, *, dark: bool, height: int) -> go.Figure:
     fig.update_layout(template="plotly_dark" if dark else "plotly_white", height=height,
-                      margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      margin={"l": 10, "r": 10, "t": TOP_MARGIN, "b": 10},
                       paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-                      font={"size": 12})
+                      font={"size": 12}, legend=LEGEND_BELOW)
     return fig
 
 
@@ -69,7 +79,7 @@ def history_figure(history: pd.DataFrame, *, dark: bool = False, freq: str = "D"
                    line={"color": "#f7931a", "width": 1.5, "dash": "dash"},
                    hovertemplate="₿%{y:.8f}<extra>held BTC</extra>"),
     ])
-    fig.update_layout(legend={"orientation": "h", "y": 1.08, "x": 0}, hovermode="x unified")
+    fig.update_layout(hovermode="x unified")
     fig.update_yaxes(title_text="BTC", tickformat=".4f")
     return _base_layout(fig, dark=dark, height=320)
 
@@ -92,8 +102,9 @@ def allocation_figure(weights: Mapping[str, float], *, title: str, dark: bool = 
                            marker={"colors": colours}, textinfo="percent",
                            textposition="inside", insidetextorientation="horizontal",
                            hovertemplate="%{label}: %{percent}<extra></extra>"))
+    # A slice too thin for a legible label shows none (its share is in the hover / tap).
     fig.update_layout(title={"text": title, "x": 0.5, "font": {"size": 13}}, showlegend=True,
-                      legend={"orientation": "h", "y": -0.05})
+                      uniformtext={"minsize": 10, "mode": "hide"})
     return _base_layout(fig, dark=dark, height=320)
 
 

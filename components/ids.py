@@ -125,3 +125,6 @@ BACKTEST_TABLE = "dashboard-backtest-table"
 BACKTEST_REBALANCE = "dashboard-backtest-rebalance"
 DRIFT_CHART = "dashboard-drift-chart"
 HISTORY_RANGE = "dashboard-history-range"
+
+# Phone and small screens (issue 16): the heatmap's ranked-list form, shown below md.
+CORRELATION_RANKING = "dashboard-correlation-ranking"

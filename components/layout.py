@@ -124,7 +124,10 @@ def panels(lookbacks: Sequence[int]) -> list:
                                id=ids.HEATMAP_ALL, value=False, className="small mb-2",
                                label="all assets (full matrix)")],
                                className="d-flex flex-wrap gap-3"),
-                            _graph(ids.CORRELATION_HEATMAP),
+                            # Below md: the ranked list, and the heatmap without cell text.
+                            html.Div(id=ids.CORRELATION_RANKING, className="d-md-none"),
+                            html.Div(_graph(ids.CORRELATION_HEATMAP),
+                                     className="correlation-heatmap-wrap"),
                             html.Div(id=ids.CORRELATION_NOTE)], icon="bi-grid-3x3"),
                     lg=8, className="mb-3"),
             dbc.Col([_panel("Diversifiers", dcc.Loading(html.Div(id=ids.LOW_CORRELATION_LIST),

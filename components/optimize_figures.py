@@ -24,7 +24,7 @@ def backtest_figure(series: Mapping[str, pd.Series], *, dark: bool = False) -> g
         line={"color": STRATEGY_COLOURS.get(name, "#7f8c8d"), "width": 1.8},
         hovertemplate="%{x|%Y-%m-%d}: ₿%{y:.6f}<extra>" + name + "</extra>")
         for name, s in series.items()])
-    fig.update_layout(legend={"orientation": "h", "y": 1.1, "x": 0}, hovermode="x unified")
+    fig.update_layout(hovermode="x unified")
     fig.update_yaxes(title_text="BTC", tickformat=".4f")
     return _base_layout(fig, dark=dark, height=320)
 
@@ -53,8 +53,7 @@ def drift_figure(frame: pd.DataFrame, *, window_days: int, dark: bool = False) -
         hovertemplate="%{x|%Y-%m-%d}: %{y:.2f}<extra>" + str(s) + "</extra>")
         for i, s in enumerate(frame.columns)])
     fig.add_hline(y=0.5, line={"dash": "dot", "width": 1, "color": "#7f8c8d"})
-    fig.update_layout(legend={"orientation": "h", "y": 1.1, "x": 0},
-                      title={"text": f"{window_days}-day correlation to BTC", "x": 0,
+    fig.update_layout(title={"text": f"{window_days}-day correlation to BTC", "x": 0,
                              "font": {"size": 12}})
     fig.update_yaxes(range=[-1, 1], title_text="corr")
     return _base_layout(fig, dark=dark, height=320)

@@ -69,6 +69,6 @@ def performance_figure(report: Mapping, *, dark: bool = False) -> go.Figure:
                    line={"color": BTC_ORANGE, "width": 1.5, "dash": "dash"},
                    hovertemplate="₿%{y:.8f}<extra>HODL</extra>"),
     ])
-    fig.update_layout(legend={"orientation": "h", "y": 1.08, "x": 0}, hovermode="x unified")
+    fig.update_layout(hovermode="x unified")
     fig.update_yaxes(title_text="BTC", tickformat=".4f")
     return _base_layout(fig, dark=dark, height=320)

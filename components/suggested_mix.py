@@ -27,8 +27,11 @@ def mix_controls() -> list:
         dbc.RadioItems(id=ids.MIX_METHOD, value="min_variance", inline=True,
                        options=[{"label": v, "value": k} for k, v in METHOD_LABELS.items()],
                        className="small mb-2"),
-        dbc.Row([dbc.Col(_cap_input("Max per asset", ids.MIX_ASSET_CAP, 25), sm=6),
-                 dbc.Col(_cap_input("Max per category", ids.MIX_CATEGORY_CAP, 40), sm=6)],
+        # Side by side only where the panel is wide enough for both labels and their values.
+        dbc.Row([dbc.Col(_cap_input("Max per asset", ids.MIX_ASSET_CAP, 25), sm=6, lg=12,
+                         xxl=6),
+                 dbc.Col(_cap_input("Max per category", ids.MIX_CATEGORY_CAP, 40), sm=6, lg=12,
+                         xxl=6)],
                 className="g-2"),
         dbc.Switch(id=ids.MIX_SWITCH, label="Rebalance to this mix", value=False,
                    className="small mb-2"),
@@ -64,7 +67,7 @@ def mix_view(weights: Mapping[str, float], current: Mapping[str, float], *,
             for s in symbols]
     head = html.Thead(html.Tr([html.Th("Asset"), html.Th("Proposal", className="text-end"),
                                html.Th("Now", className="text-end")]))
-    table = dbc.Table([head, html.Tbody(rows)], size="sm", className="mb-2")
+    table = dbc.Table([head, html.Tbody(rows)], size="sm", responsive=True, className="mb-2")
     risk_table = dbc.Table([html.Thead(html.Tr([html.Th("In BTC terms"),
                                                 html.Th("Vol (yr)", className="text-end"),
                                                 html.Th("Div. ratio", className="text-end"),
@@ -73,7 +76,7 @@ def mix_view(weights: Mapping[str, float], current: Mapping[str, float], *,
                                         _risk_row("Now", current_risk),
                                         *([_risk_row("Now, BTC at target", at_target_risk)]
                                           if at_target_risk else [])])],
-                           size="sm", className="mb-1")
+                           size="sm", responsive=True, className="mb-1")
     notes = [html.Div(f"{s} left out: {why}", className="small text-body-secondary")
              for s, why in sorted(excluded.items())]
     return html.Div([risk_table, table, *notes])
@@ -85,8 +88,9 @@ def backtest_body(graph) -> dbc.Row:  # noqa: ANN001 - the layout's graph factor
                                options=[{"label": "Monthly", "value": "monthly"},
                                         {"label": "Quarterly", "value": "quarterly"}],
                                className="small mb-2")
-    return dbc.Row([dbc.Col([frequency, graph(ids.BACKTEST_CHART)], lg=8),
-                    dbc.Col(html.Div(id=ids.BACKTEST_TABLE), lg=4)])
+    # The summary has six columns: five twelfths keep them all in view from lg up.
+    return dbc.Row([dbc.Col([frequency, graph(ids.BACKTEST_CHART)], lg=7),
+                    dbc.Col(html.Div(id=ids.BACKTEST_TABLE), lg=5)])
 
 
 def history_range() -> dbc.RadioItems:

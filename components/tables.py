@@ -12,6 +12,8 @@ from dash import html
 from components import ids
 from components.format import fmt_btc, fmt_quantity, fmt_usd
 
+WIDE = "d-none d-md-table-cell"  # the sats column repeats the BTC one: from md up only
+
 
 def rebalance_key(trades: pd.DataFrame, skipped: pd.DataFrame | None = None,
                   excluded: Mapping[str, str] | None = None) -> str:
@@ -67,11 +69,11 @@ def _trades_table(trades: pd.DataFrame) -> dbc.Table | html.Div:
         html.Td(dbc.Badge(r["side"], color="success" if r["side"] == "buy" else "danger")),
         html.Td(fmt_quantity(r["quantity"]), className="text-end font-monospace"),
         html.Td(fmt_btc(r["value_btc"]), className="text-end font-monospace"),
-        html.Td(f"{int(r['value_sats']):,} sats", className="text-end font-monospace"),
+        html.Td(f"{int(r['value_sats']):,} sats", className=f"text-end font-monospace {WIDE}"),
         html.Td(fmt_usd(r["value_usd"]), className="text-end font-monospace"),
     ]) for r in trades.to_dict("records")]
     head = html.Thead(html.Tr([html.Th(h, className=c) for h, c in (
         ("Asset", ""), ("", ""), ("Quantity", "text-end"), ("BTC", "text-end"),
-        ("Sats", "text-end"), ("USD", "text-end"))]))
+        ("Sats", f"text-end {WIDE}"), ("USD", "text-end"))]))
     return dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, responsive=True,
                      className="mb-0")

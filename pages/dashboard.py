@@ -25,6 +25,7 @@ from dash.exceptions import PreventUpdate
 import services
 from analytics.correlation import MIN_OBS
 from components import dashboard_view, diversifiers, figures, ids, performance, status, tables
+from components.correlation_list import correlation_list
 from components.layout import page_layout
 from data.store.holdings import deposit_holding, remove_holding
 from errors import DataError, InvalidInputError
@@ -171,12 +172,13 @@ def update_history_charts(_version, theme, window="all"):
 
 
 @callback(Output(ids.CORRELATION_HEATMAP, "figure"), Output(ids.LOW_CORRELATION_LIST, "children"),
-          Output(ids.CORRELATION_NOTE, "children"),
+          Output(ids.CORRELATION_NOTE, "children"), Output(ids.CORRELATION_RANKING, "children"),
           Input(ids.CORRELATION_LOOKBACK, "value"), Input(ids.THEME_STORE, "data"),
           Input(ids.HEATMAP_ALL, "value"))
 def update_correlation(lookback, theme, show_all=False):
-    """Correlation heatmap of the held assets (or the whole universe on demand) and the
-    category-aware diversifiers (selection over the whole universe)."""
+    """Correlation heatmap of the held assets (or the whole universe on demand), its ranked
+    correlation-to-BTC form for phones, and the category-aware diversifiers (selection over
+    the whole universe)."""
     # Only the offered windows: a forged value must not become an unbounded store read.
     lookback = lookback if lookback in LOOKBACKS and not isinstance(lookback, bool) else 90
     view = diversification(services.repository(), services.settings(), lookback_days=lookback,
@@ -188,9 +190,11 @@ def update_correlation(lookback, theme, show_all=False):
     matrix, shown = view.result.matrix, list(view.result.matrix.index)
     if show_all is not True:
         shown = _heatmap_assets(view.held, shown)
-    return (figures.correlation_heatmap(matrix.loc[shown, shown], view.result.n_obs,
-                                        min_obs=MIN_OBS, dark=theme == "dark"), panel,
-            diversifiers.no_number_note(view.no_number))
+    matrix = matrix.loc[shown, shown]
+    return (figures.correlation_heatmap(matrix, view.result.n_obs, min_obs=MIN_OBS,
+                                        dark=theme == "dark"), panel,
+            diversifiers.no_number_note(view.no_number),
+            correlation_list(matrix, view.result.n_obs, min_obs=MIN_OBS, lookback_days=lookback))
 
 
 def _heatmap_assets(held, universe: list[str]) -> list[str]:  # noqa: ANN001 - frozenset

@@ -2,17 +2,23 @@
 
     python scripts/screenshot.py [--out docs] [--chromium /usr/bin/chromium]
 
-Writes docs/dashboard.png (1280 px wide), docs/dashboard-mobile.png (390 px wide) and
-docs/dashboard-dark.png (1280 px, dark mode).
+Writes the whole page at 1280 px (docs/dashboard.png, docs/dashboard-dark.png) and at 390 px
+(docs/dashboard-mobile.png, docs/dashboard-mobile-dark.png), light and dark.
 Needs no network: the app serves everything (CSS, fonts, JS) itself. Uses selenium with
 Debian's chromium + chromium-driver (as the browser tests do) and waits in real time so the
 demo feed has ticked: the shots show the live "since refresh" changes.
+
+The viewport is set with CDP (Emulation.setDeviceMetricsOverride, a phone's touch layout below
+768 px): headless chromium clamps ``set_window_size`` to a minimum width, so a "390 px" window
+would really be wider. With ``pngquant`` installed (Debian: ``apt-get install pngquant``) the
+PNGs are quantized to a few hundred KB.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -23,9 +29,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 REFRESH_SECONDS = 3
-# name -> (query, width, height); height None = the whole page.
-SHOTS = {"dashboard.png": ("", 1280, None), "dashboard-mobile.png": ("", 390, 1800),
-         "dashboard-dark.png": ("?theme=dark", 1280, 1000)}
+# name -> (query, width): the whole page at that viewport width.
+SHOTS = {"dashboard.png": ("", 1280), "dashboard-dark.png": ("?theme=dark", 1280),
+         "dashboard-mobile.png": ("", 390), "dashboard-mobile-dark.png": ("?theme=dark", 390)}
+PHONE_BELOW = 768  # Bootstrap's md breakpoint: narrower viewports are emulated as touch phones
 
 
 def _free_port() -> int:
@@ -45,7 +52,41 @@ def _wait(url: str, timeout: float = 30.0) -> None:
     raise SystemExit(f"the app did not answer at {url}")
 
 
-def shoot(chromium: str, urls: dict[str, tuple[str, int, int | None]], out: Path, *,
+def _viewport(driver, width: int, height: int) -> None:  # noqa: ANN001 - selenium driver
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": height, "deviceScaleFactor": 1,
+        "mobile": width < PHONE_BELOW})
+
+
+# Every panel filled: cards and header values (no placeholders left), every chart drawn, the
+# rebalance and suggested-mix tables there. A fresh store's first page takes a while.
+READY_JS = """
+return document.querySelectorAll('.asset-card').length > 0
+  && document.querySelectorAll('.placeholder').length === 0
+  && document.querySelectorAll('.js-plotly-plot').length >= 6
+  && [...document.querySelectorAll('.js-plotly-plot')].every(
+       g => g.querySelector('.trace, .slice, .hm'))
+  && document.querySelector('#dashboard-rebalance-table table, #dashboard-rebalance-table .alert')
+  && document.querySelector('#dashboard-mix-table table, #dashboard-mix-table .alert');
+"""
+
+
+def _wait_ready(driver, timeout: float = 90.0) -> None:  # noqa: ANN001 - selenium driver
+    started = time.monotonic()
+    while not driver.execute_script(READY_JS):
+        if time.monotonic() - started > timeout:
+            raise SystemExit("the dashboard did not fill in time")
+        time.sleep(0.5)
+
+
+def _quantize(path: Path) -> None:
+    """Shrink a screenshot with pngquant when it is installed (kept as is otherwise)."""
+    if shutil.which("pngquant"):
+        subprocess.run(["pngquant", "--force", "--skip-if-larger", "--quality", "65-90",
+                        "--output", str(path), str(path)], check=False)
+
+
+def shoot(chromium: str, urls: dict[str, tuple[str, int]], out: Path, *,
           settle_seconds: float) -> None:
     """Headless chromium screenshots, taken after the page has refreshed a few times."""
     from selenium import webdriver  # test dependency (dash[testing]); imported only here
@@ -57,15 +98,17 @@ def shoot(chromium: str, urls: dict[str, tuple[str, int, int | None]], out: Path
         options.add_argument(arg)
     driver = webdriver.Chrome(options=options)
     try:
-        for name, (url, width, height) in urls.items():
-            driver.set_window_size(width, height or 1000)
+        for name, (url, width) in urls.items():
+            _viewport(driver, width, 900)
             driver.get(url)
+            _wait_ready(driver)
             time.sleep(settle_seconds)  # real time: let the demo feed tick and the page patch
-            if height is None:  # the whole page: grow the window to the document's height
-                full = driver.execute_script("return document.documentElement.scrollHeight")
-                driver.set_window_size(width, int(full) + 200)
-                time.sleep(1.0)
+            # The whole page: grow the viewport to the document's height (same width).
+            full = driver.execute_script("return document.documentElement.scrollHeight")
+            _viewport(driver, width, int(full))
+            time.sleep(1.5)
             driver.save_screenshot(str(out / name))
+            _quantize(out / name)
     finally:
         driver.quit()
 
@@ -89,7 +132,7 @@ def main() -> int:
         try:
             url = f"http://127.0.0.1:{port}/portfolio/dashboard"
             _wait(url)
-            shoot(args.chromium, {n: (url + q, w, h) for n, (q, w, h) in SHOTS.items()},
+            shoot(args.chromium, {n: (url + q, w) for n, (q, w) in SHOTS.items()},
                   Path(args.out), settle_seconds=3 * REFRESH_SECONDS + 2)
         finally:
             app.terminate()

@@ -58,7 +58,8 @@ def test_first_render_and_refresh_at_1000_assets(page, store):
 
 
 def test_heatmap_at_1000_assets_is_the_held_top_30_and_the_full_matrix_on_demand(page):
-    fig, _panel, _note = page.update_correlation(90, "light", False)
+    fig, _panel, _note, ranking = page.update_correlation(90, "light", False)
     assert len(fig.data[0].x) == 30 and fig.data[0].x[0] == "BTC"
-    full, _panel, _note = page.update_correlation(90, "light", True)
+    assert len(ranking.children[1].children) == 29  # the phone list: the same assets, BTC aside
+    full, _panel, _note, _ranking = page.update_correlation(90, "light", True)
     assert len(full.data[0].x) == N_ASSETS and full.data[0].text is None

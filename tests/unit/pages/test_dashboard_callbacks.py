@@ -109,14 +109,20 @@ def test_update_rebalance_resends_the_table_only_when_trades_change(page):
 
 
 def test_update_correlation_builds_the_heatmap_of_the_universe_on_demand(page, settings):
-    fig, _low, _note = page.update_correlation(90, "light", True)
+    fig, _low, _note, ranking = page.update_correlation(90, "light", True)
     assert list(fig.data[0].x) == list(settings.assets)
+    # The phone form of the same matrix: every asset but BTC, ranked by its BTC row.
+    symbols = [li.children[0].children for li in ranking.children[1].children]
+    assert sorted(symbols) == sorted(s for s in settings.assets if s != "BTC")
+    btc_row = dict(zip(fig.data[0].x, fig.data[0].z[list(fig.data[0].y).index("BTC")], strict=True))
+    numbered = [s for s in symbols if btc_row[s] == btc_row[s]]  # NaN last (no number)
+    assert symbols[:len(numbered)] == sorted(numbered, key=lambda s: (btc_row[s], s))
 
 
 def test_heatmap_shows_the_held_assets_by_value_btc_first(page, ctx, settings):
     from queries.valuation import current_valuation
 
-    fig, _low, _note = page.update_correlation(90, "light", False)
+    fig, _low, _note, _ranking = page.update_correlation(90, "light", False)
     assets = current_valuation(ctx).assets.sort_values("value_btc", ascending=False)
     ranked = [s for s in assets["symbol"] if s != "BTC"]
     assert list(fig.data[0].x) == list(fig.data[0].y) == ["BTC", *ranked]

@@ -42,7 +42,7 @@ def _why_symbols(component) -> list[str]:
 
 
 def test_diversifiers_panel_api_and_selection_give_the_same_list(page, settings, repo):
-    _fig, panel, _note = page.update_correlation(90, "light")
+    _fig, panel, _note, _ranking = page.update_correlation(90, "light")
     selection = select_low_btc_correlation(universe_correlation(repo, settings, 90),
                                            categories_from_assets(settings.assets), threshold=0.5)
     app = flask.Flask(__name__)
@@ -62,7 +62,7 @@ def test_diversifiers_panel_api_and_selection_give_the_same_list(page, settings,
 
 def test_correlation_note_names_matic_whose_series_ended(page, repo, settings):
     repo.set_holding("MATIC", 10.0, settings.portfolio.name)
-    _fig, _panel, note = page.update_correlation(90, "light")
+    _fig, _panel, note, _ranking = page.update_correlation(90, "light")
     assert "MATIC: series ended 2025-03-24" in " ".join(_texts(note))
 
 
