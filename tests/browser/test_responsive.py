@@ -25,7 +25,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 
 from app import create_app
 from components import ids
-from tests.unit.components.wcag import contrast, parse_css_colour
+from tests.support.wcag import contrast, parse_css_colour
 
 pytestmark = pytest.mark.browser
 PHONE, DESKTOP = 390, 1280

@@ -13,7 +13,7 @@ import re
 import pytest
 
 from components.figures import PALETTE
-from tests.unit.components.wcag import STYLE, contrast, palettes, parse_css_colour
+from tests.support.wcag import STYLE, contrast, palettes, parse_css_colour
 
 TEXT, CONTROL = 4.5, 3.0
 # Text pairs --bf-X-fg on --bf-X-bg that the dashboard uses (badges: DEMO and stale are

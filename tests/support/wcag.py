@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from urllib.parse import unquote
 
-STYLE = Path(__file__).resolve().parents[3] / "assets" / "style.css"
+STYLE = Path(__file__).resolve().parents[2] / "assets" / "style.css"
 LIGHT_SELECTOR = ':root, [data-bs-theme="light"]'
 DARK_SELECTOR = '[data-bs-theme="dark"]'
 
