@@ -103,3 +103,20 @@ def test_chart_colours_stand_out_from_the_card_in_both_themes(css):
         for colour in PALETTE:
             assert contrast(parse_css_colour(colour), card) >= CONTROL, (theme, colour)
     assert len(set(PALETTE)) == len(PALETTE)
+
+
+def test_green_buttons_are_white_on_an_aa_green_in_every_state(css, palette):
+    # Flatly's .btn-success is white on #18bc9c (2.4:1): "+ Add" must use an AA green,
+    # including its hover/active shade, in both themes.
+    block = re.search(r"\.btn-success\s*\{([^}]*)\}", css)
+    assert block, "no .btn-success rule in assets/style.css"
+    props = dict(re.findall(r"(--bs-btn-[\w-]+)\s*:\s*([^;]+);", block.group(1)))
+
+    def value(name: str) -> str:
+        raw = props[name].strip()
+        ref = re.fullmatch(r"var\((--[\w-]+)\)", raw)
+        return palette[ref.group(1)] if ref else raw
+
+    for bg in ("--bs-btn-bg", "--bs-btn-hover-bg", "--bs-btn-active-bg"):
+        fg = "--bs-btn-hover-color" if bg != "--bs-btn-bg" else "--bs-btn-color"
+        assert contrast(parse_css_colour(value(fg)), parse_css_colour(value(bg))) >= TEXT, bg
