@@ -46,17 +46,19 @@ def _near(a: float, b: float, tolerance: float) -> bool:
 
 def same_table(before: Mapping, now: Mapping, *, tolerance: float = MATERIAL) -> bool:
     """True when ``now`` shows what ``before`` shows up to a move of ``tolerance`` (relative)
-    in a quantity or a value: the same trades, sides, counts, skipped and excluded assets."""
+    in a quantity or a value: the same trades and sides (trades of near-equal size may swap
+    places), counts, skipped legs (their reasons quote amounts) and excluded assets."""
     try:
-        if (len(before["rows"]) != len(now["rows"]) or before["hidden"] != now["hidden"]
-                or list(before["skipped"]) != list(now["skipped"])
+        rows0 = {(s, d): (q, v) for s, d, q, v in before["rows"]}
+        rows1 = {(s, d): (q, v) for s, d, q, v in now["rows"]}
+        if (rows0.keys() != rows1.keys() or before["hidden"] != now["hidden"]
+                or {r[0] for r in before["skipped"]} != {r[0] for r in now["skipped"]}
                 or list(before["excluded"]) != list(now["excluded"])
                 or not _near(before["hidden_btc"], now["hidden_btc"], tolerance)):
             return False
-        return all(s0 == s1 and d0 == d1 and _near(q0, q1, tolerance) and _near(v0, v1, tolerance)
-                   for (s0, d0, q0, v0), (s1, d1, q1, v1) in zip(
-                       before["rows"], now["rows"], strict=True))
-    except (KeyError, TypeError, ValueError):  # a stored entry of another shape: re-send
+        return all(_near(q0, rows1[k][0], tolerance) and _near(v0, rows1[k][1], tolerance)
+                   for k, (q0, v0) in rows0.items())
+    except (KeyError, TypeError, ValueError, IndexError):  # another shape: re-send
         return False
 
 

@@ -74,6 +74,13 @@ def test_price_noise_is_not_a_material_change_but_a_move_or_a_new_trade_is():
     noise = trades.assign(value_btc=trades["value_btc"] * 1.001,
                           quantity=trades["quantity"] * 0.999)
     assert tables.same_table(shown, tables.rebalance_rows(noise, limit=10))
+    close = trades.copy()  # the two largest sells within 0.1 %: they may change places
+    top2 = close[close["side"] == "sell"].nlargest(2, "value_btc").index
+    close.loc[top2, "value_btc"] = [0.1, 0.1001]
+    swapped = close.copy()
+    swapped.loc[top2, "value_btc"] = [0.1001, 0.1]
+    before, after = tables.rebalance_rows(close, limit=10), tables.rebalance_rows(swapped, limit=10)
+    assert before["rows"][1][0] != after["rows"][1][0] and tables.same_table(before, after)
     moved = trades.copy()
     moved.loc[moved["symbol"] == "BTC", "quantity"] *= 1.02
     assert not tables.same_table(shown, tables.rebalance_rows(moved, limit=10))
