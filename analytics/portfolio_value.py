@@ -138,7 +138,8 @@ def revalue(valuation: PortfolioValuation, quantities: Mapping[str, float]) -> P
     btc_ts = pd.Timestamp(valuation.as_of)
 
     def column(name: str, btc_value: object) -> list:
-        return [rows.at[s, name] if h else btc_value for s, h in zip(symbols, held, strict=True)]
+        values = rows[name].reindex(symbols).tolist()  # one lookup per column, not per symbol
+        return [v if h else btc_value for v, h in zip(values, held, strict=True)]
 
     btc = AsOfRows(symbols=[BTC], price_usd=np.array([valuation.btc_usd]),
                    ts_ns=np.array([btc_ts.value], dtype=np.int64),

@@ -164,9 +164,9 @@ def _quantities(holdings: Mapping[str, float], table: pd.DataFrame,
                 weights: dict[str, float]) -> pd.Series:
     """Quantities of BTC, every holding and every target asset (0 where not held)."""
     symbols = list(dict.fromkeys([BTC, *holdings, *weights]))
-    qty = pd.Series(0.0, index=pd.Index(symbols, dtype=object))
-    for symbol, quantity in holdings.items():
-        qty[symbol] = _finite(f"quantity of {symbol}", quantity, 0.0, math.inf)
+    checked = {s: _finite(f"quantity of {s}", q, 0.0, math.inf) for s, q in holdings.items()}
+    qty = pd.Series([checked.get(s, 0.0) for s in symbols], index=pd.Index(symbols, dtype=object),
+                    dtype="float64")
     unpriced = sorted(s for s in symbols if s not in table.index)
     if unpriced:
         raise ValueError(f"no price for held asset(s) {', '.join(unpriced)}")

@@ -43,7 +43,8 @@ def portfolio_change_24h(valuation: PortfolioValuation, prices_btc_24h: Mapping[
     counted = [(s, q, v) for s, q, v, stale in zip(
         assets["symbol"], assets["quantity"], assets["value_btc"], assets["stale"], strict=True)
         if not stale and s in prices_btc_24h]
-    left_out = tuple(s for s in assets["symbol"] if s not in {c[0] for c in counted})
+    counted_symbols = {c[0] for c in counted}
+    left_out = tuple(s for s in assets["symbol"] if s not in counted_symbols)
     if not counted:
         return None, left_out
     before = float(sum(q * prices_btc_24h[s] for s, q, _ in counted))

@@ -49,6 +49,7 @@ REBALANCE_TARGET = "dashboard-rebalance-target"
 REBALANCE_TABLE = "dashboard-rebalance-table"
 REBALANCE_KEY = "dashboard-rebalance-key"
 REBALANCE_EXCLUDED = "dashboard-rebalance-excluded"
+REBALANCE_MORE = "dashboard-rebalance-more"
 
 # CSV export (issue 6 id).
 EXPORT_CSV = "export-csv"

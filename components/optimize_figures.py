@@ -45,15 +45,33 @@ def backtest_table(summaries: Mapping[str, Mapping[str, float]]) -> dbc.Table:
     return dbc.Table([head, html.Tbody(rows)], size="sm", responsive=True, className="mb-0 small")
 
 
-def drift_figure(frame: pd.DataFrame, *, window_days: int, dark: bool = False) -> go.Figure:
-    """Rolling correlation to BTC, one line per asset; gaps where a window has no number."""
+DRIFT_POINTS = 120  # points per line at most: a drawn year needs no more
+
+
+def thinned(frame: pd.DataFrame, max_points: int = DRIFT_POINTS) -> pd.DataFrame:
+    """Every k-th row (k as small as keeps ``max_points`` rows at most), the newest kept."""
+    step = max(1, -(-len(frame) // max_points))
+    return frame.iloc[::-1].iloc[::step].iloc[::-1]
+
+
+def drift_figure(frame: pd.DataFrame, *, window_days: int, dark: bool = False,
+                 left_out: tuple[str, ...] = (), max_points: int = DRIFT_POINTS) -> go.Figure:
+    """Rolling correlation to BTC, one line per asset; gaps where a window has no number.
+
+    At most ``max_points`` points per line, values to 3 decimals (the chart shows 2);
+    ``left_out``: held assets without a line (named in the title as a count).
+    """
+    frame = thinned(frame, max_points).round(3)
     fig = go.Figure([go.Scatter(
         x=frame.index, y=frame[s].to_numpy(), name=str(s), connectgaps=False,
         line={"color": PALETTE[i % len(PALETTE)], "width": 1.5},
         hovertemplate="%{x|%Y-%m-%d}: %{y:.2f}<extra>" + str(s) + "</extra>")
         for i, s in enumerate(frame.columns)])
     fig.add_hline(y=0.5, line={"dash": "dot", "width": 1, "color": "#7f8c8d"})
-    fig.update_layout(title={"text": f"{window_days}-day correlation to BTC", "x": 0,
-                             "font": {"size": 12}})
+    title = f"{window_days}-day correlation to BTC"
+    if left_out:
+        title += (f" (the {len(frame.columns)} largest holdings; {len(left_out)} more in"
+                  " GET /api/correlation/rolling)")
+    fig.update_layout(title={"text": title, "x": 0, "font": {"size": 12}})
     fig.update_yaxes(range=[-1, 1], title_text="corr")
     return _base_layout(fig, dark=dark, height=320)

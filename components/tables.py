@@ -15,27 +15,68 @@ from components.format import fmt_btc, fmt_quantity, fmt_usd
 WIDE = "d-none d-md-table-cell"  # the sats column repeats the BTC one: from md up only
 
 
-def rebalance_key(trades: pd.DataFrame, skipped: pd.DataFrame | None = None,
-                  excluded: Mapping[str, str] | None = None) -> str:
-    """A short digest of the displayed trade list (to skip re-sending an unchanged table)."""
-    shown = trades[["symbol", "side", "quantity", "value_btc"]].round(8).to_json(orient="values")
-    if skipped is not None and not skipped.empty:
-        shown += skipped[["symbol", "reason"]].to_json(orient="values")
-    shown += repr(sorted((excluded or {}).items()))
-    return hashlib.sha1(shown.encode()).hexdigest()[:16]
+REBALANCE_ROWS = 25  # trades shown, largest first; the rest in one summary row
+MATERIAL = 0.005  # a shown trade re-sent when its quantity or value moves by more than this
 
 
-def skipped_list(skipped: pd.DataFrame) -> html.Ul:
-    """Legs the rebalance does not propose, each with its reason (lot size, minimum trade)."""
-    return html.Ul([html.Li([html.Strong(r["symbol"]), f" {r['side']} {fmt_usd(r['value_usd'])}"
-                             f" skipped: {r['reason']}"])
-                    for r in skipped.to_dict("records")],
-                   className="small text-body-secondary mb-0 mt-2 ps-3")
+def rebalance_rows(trades: pd.DataFrame, skipped: pd.DataFrame | None = None,
+                   excluded: Mapping[str, str] | None = None, *,
+                   limit: int = REBALANCE_ROWS) -> dict:
+    """What the rebalance table shows, as plain values: the ``limit`` largest trades, the
+    count and BTC total of the others, the skipped legs and the holdings not traded."""
+    ranked = trades.sort_values("value_btc", ascending=False, kind="stable")
+    hidden = ranked.iloc[limit:]
+    skipped_rows = ([] if skipped is None or skipped.empty
+                    else [tuple(r) for r in skipped[["symbol", "reason"]].itertuples(index=False)])
+    return {"rows": [(str(s), str(side), float(q), float(v)) for s, side, q, v in zip(
+                ranked["symbol"].iloc[:limit], ranked["side"].iloc[:limit],
+                ranked["quantity"].iloc[:limit], ranked["value_btc"].iloc[:limit], strict=True)],
+            "hidden": len(hidden), "hidden_btc": float(hidden["value_btc"].sum()),
+            "skipped": skipped_rows, "excluded": sorted((excluded or {}).items())}
+
+
+def rebalance_key(shown: Mapping) -> str:
+    """A short digest of the shown table (``rebalance_rows``) as sent to the browser."""
+    return hashlib.sha1(repr(sorted(shown.items())).encode()).hexdigest()[:16]
+
+
+def _near(a: float, b: float, tolerance: float) -> bool:
+    return abs(a - b) <= tolerance * max(abs(a), abs(b)) + 1e-12
+
+
+def same_table(before: Mapping, now: Mapping, *, tolerance: float = MATERIAL) -> bool:
+    """True when ``now`` shows what ``before`` shows up to a move of ``tolerance`` (relative)
+    in a quantity or a value: the same trades and sides (trades of near-equal size may swap
+    places), counts, skipped legs (their reasons quote amounts) and excluded assets."""
+    try:
+        rows0 = {(s, d): (q, v) for s, d, q, v in before["rows"]}
+        rows1 = {(s, d): (q, v) for s, d, q, v in now["rows"]}
+        if (rows0.keys() != rows1.keys() or before["hidden"] != now["hidden"]
+                or {r[0] for r in before["skipped"]} != {r[0] for r in now["skipped"]}
+                or list(before["excluded"]) != list(now["excluded"])
+                or not _near(before["hidden_btc"], now["hidden_btc"], tolerance)):
+            return False
+        return all(_near(q0, rows1[k][0], tolerance) and _near(v0, rows1[k][1], tolerance)
+                   for k, (q0, v0) in rows0.items())
+    except (KeyError, TypeError, ValueError, IndexError):  # another shape: re-send
+        return False
+
+
+def skipped_list(skipped: pd.DataFrame, limit: int = REBALANCE_ROWS) -> html.Ul:
+    """Legs the rebalance does not propose, each with its reason (lot size, minimum trade);
+    beyond ``limit`` one line says how many more."""
+    items = [html.Li([html.Strong(r["symbol"]), f" {r['side']} {fmt_usd(r['value_usd'])}"
+                      f" skipped: {r['reason']}"])
+             for r in skipped.iloc[:limit].to_dict("records")]
+    if len(skipped) > limit:
+        items.append(html.Li(f"and {len(skipped) - limit:,} more legs skipped"))
+    return html.Ul(items, className="small text-body-secondary mb-0 mt-2 ps-3")
 
 
 def rebalance_table(trades: pd.DataFrame, *, skipped: pd.DataFrame | None = None,
                     share_after: float | None = None,
-                    excluded: Mapping[str, str] | None = None) -> dbc.Table | html.Div:
+                    excluded: Mapping[str, str] | None = None,
+                    limit: int = REBALANCE_ROWS) -> dbc.Table | html.Div:
     """Trades to reach a target BTC share, the legs skipped and why, and the holdings the plan
     does not trade.
 
@@ -46,10 +87,12 @@ def rebalance_table(trades: pd.DataFrame, *, skipped: pd.DataFrame | None = None
         share_after: BTC share after the trades (shown when something was skipped, since the
             share then lands near the target rather than on it).
         excluded: symbol -> why it is not traded (e.g. a stale price).
+        limit: trades listed, largest (in BTC) first; the others are one summary row (their
+            count and BTC total), listed in full by ``GET /api/rebalance``.
     """
-    parts = [_trades_table(trades)]
+    parts = [_trades_table(trades, limit)]
     if skipped is not None and not skipped.empty:
-        parts.append(skipped_list(skipped))
+        parts.append(skipped_list(skipped, limit))
         if share_after is not None:
             parts.append(html.Div(f"BTC share after these trades: {share_after:.2%}",
                                   className="small text-body-secondary mt-2"))
@@ -61,9 +104,10 @@ def rebalance_table(trades: pd.DataFrame, *, skipped: pd.DataFrame | None = None
     return parts[0] if len(parts) == 1 else html.Div(parts)
 
 
-def _trades_table(trades: pd.DataFrame) -> dbc.Table | html.Div:
+def _trades_table(trades: pd.DataFrame, limit: int = REBALANCE_ROWS) -> dbc.Table | html.Div:
     if trades.empty:
         return html.Div("Already at the target: no trade needed.", className="text-body-secondary")
+    ranked = trades.sort_values("value_btc", ascending=False, kind="stable")
     rows = [html.Tr([
         html.Td(html.Strong(r["symbol"])),
         html.Td(dbc.Badge(r["side"], color="success" if r["side"] == "buy" else "danger")),
@@ -71,9 +115,25 @@ def _trades_table(trades: pd.DataFrame) -> dbc.Table | html.Div:
         html.Td(fmt_btc(r["value_btc"]), className="text-end font-monospace"),
         html.Td(f"{int(r['value_sats']):,} sats", className=f"text-end font-monospace {WIDE}"),
         html.Td(fmt_usd(r["value_usd"]), className="text-end font-monospace"),
-    ]) for r in trades.to_dict("records")]
+    ]) for r in ranked.iloc[:limit].to_dict("records")]
+    if len(ranked) > limit:
+        rows.append(_smaller_trades_row(ranked.iloc[limit:]))
     head = html.Thead(html.Tr([html.Th(h, className=c) for h, c in (
         ("Asset", ""), ("", ""), ("Quantity", "text-end"), ("BTC", "text-end"),
         ("Sats", f"text-end {WIDE}"), ("USD", "text-end"))]))
     return dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, responsive=True,
                      className="mb-0")
+
+
+def _smaller_trades_row(rest: pd.DataFrame) -> html.Tr:
+    """'975 smaller trades (₿0.12345678 total)': the trades the table does not list."""
+    total = float(rest["value_btc"].sum())
+    return html.Tr([
+        html.Td([f"{len(rest):,} smaller trades ({fmt_btc(total)} total); full list: ",
+                 html.Code("GET /api/rebalance")], colSpan=3,
+                className="text-body-secondary small", id=ids.REBALANCE_MORE),
+        html.Td(fmt_btc(total), className="text-end font-monospace"),
+        html.Td(f"{int(rest['value_sats'].sum()):,} sats",
+                className=f"text-end font-monospace {WIDE}"),
+        html.Td(fmt_usd(float(rest["value_usd"].sum())), className="text-end font-monospace"),
+    ])

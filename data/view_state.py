@@ -38,6 +38,7 @@ MAX_SESSIONS = 2000
 MAX_ENTRY_BYTES = 4 * 1024 * 1024
 KEEP_VERSIONS = 3
 _SID = re.compile(r"[A-Za-z0-9_-]{22,43}\Z")
+_WORD = re.compile(r"[A-Za-z0-9_]{1,64}\Z")  # content keys (hex digests) and their kind
 _MAX_VERSION = 2**31
 _NAMESPACE = "view:"
 # A cache failure must never break a refresh: it is logged and treated as a miss.
@@ -157,6 +158,25 @@ class ViewStates:
         except _CACHE_ERRORS as exc:
             logger.warning("view state write failed: %s", exc.__class__.__name__)
         return view
+
+    def remember(self, kind: str, key: str, value: Any) -> None:
+        """Keep ``value`` under a content key (e.g. the digest of the rebalance table shown);
+        a failure is logged, the next ``recall`` then misses."""
+        if _WORD.match(kind) and isinstance(key, str) and _WORD.match(key):
+            try:
+                self.backend.set(f"{kind}:{key}", value, timeout=self.ttl)
+            except _CACHE_ERRORS as exc:
+                logger.warning("%s state write failed: %s", kind, exc.__class__.__name__)
+
+    def recall(self, kind: str, key: object) -> Any:
+        """The value ``remember`` kept under ``key``; None when unknown, expired, forged."""
+        if not (_WORD.match(kind) and isinstance(key, str) and _WORD.match(key)):
+            return None
+        try:
+            return self.backend.get(f"{kind}:{key}")
+        except _CACHE_ERRORS as exc:
+            logger.warning("%s state read failed: %s", kind, exc.__class__.__name__)
+            return None
 
 
 def _versions(entry: object) -> tuple[tuple[int, dict[str, Any]], ...]:

@@ -112,14 +112,17 @@ def update_backtest(rebalance, target_pct, _version, theme):
             optimize_figures.backtest_table({n: _summary(r) for n, r in backtest.results.items()}))
 
 
+DRIFT_LINES = 12  # the drift chart's lines: the largest holdings (all: the API)
+
+
 def update_drift(_version, theme):
-    """Rolling 90-day correlation to BTC of every held asset over the last year."""
+    """Rolling 90-day correlation to BTC of the largest held assets over the last year."""
     try:
-        drift = correlation_drift(services.repository(), services.settings())
+        drift = correlation_drift(services.repository(), services.settings(), top=DRIFT_LINES)
     except (DataError, ValueError) as exc:
         return figures.empty_figure(f"No correlation drift: {exc}", dark=theme == "dark")
     return optimize_figures.drift_figure(drift.frame, window_days=drift.window_days,
-                                         dark=theme == "dark")
+                                         dark=theme == "dark", left_out=drift.left_out)
 
 
 HOURLY_RANGES = {"24h": 1, "7d": 7}

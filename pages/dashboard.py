@@ -253,10 +253,19 @@ def _rebalance(params, previous_key, ctx, valuation) -> list | None:  # noqa: AN
     except (DataError, ValueError) as exc:
         return [dbc.Alert(f"No rebalance: {exc}", color="warning", className="py-2 mb-0 small"),
                 None]
-    key = tables.rebalance_key(trades, skipped, excluded)
-    return None if key == previous_key else [
-        tables.rebalance_table(trades, skipped=skipped, share_after=share_after,
-                               excluded=excluded), key]
+    shown = tables.rebalance_rows(trades, skipped, excluded)
+    key = tables.rebalance_key(shown)
+    if key == previous_key:
+        return None
+    # Prices move every tick: the table is re-sent when a shown trade changes materially
+    # compared with the table the browser shows (kept on the server under its key).
+    states = services.view_states()
+    before = states.recall("rebalance", previous_key)
+    if before is not None and tables.same_table(before, shown):
+        return None
+    states.remember("rebalance", key, shown)
+    return [tables.rebalance_table(trades, skipped=skipped, share_after=share_after,
+                                   excluded=excluded), key]
 
 
 @callback(Output(ids.EXPORT_DOWNLOAD, "data"), Input(ids.EXPORT_CSV, "n_clicks"),

@@ -79,10 +79,11 @@ def with_valuations(valuation: PortfolioValuation, plan: RebalancePlan,
     ``priced``: a valuation that also prices what the plan buys and was not held.
     """
     held = list(valuation.assets["symbol"])
+    held_set = set(held)
     after_qty = dict(zip(plan.after["symbol"], plan.after["quantity"], strict=True))
     # The holdings' rows in their order, then what the plan buys that was not held (BTC, or an
     # asset of a suggested mix).
-    bought = [s for s, q in after_qty.items() if s not in held and q > 0]
+    bought = [s for s, q in after_qty.items() if s not in held_set and q > 0]
     order = [*held, *([BTC] if BTC in bought else []), *[s for s in bought if s != BTC]]
     after = revalue(priced or valuation, {s: float(after_qty.get(s, 0.0)) for s in order})
     return Rebalance(plan=plan, before=valuation, after=after, excluded=dict(excluded or {}))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import flask
+import pandas as pd
 import pytest
 
 import services
@@ -61,3 +62,17 @@ def test_api_correlation_rolling_has_a_line_per_held_asset(client, repo, setting
     assert all(-1 <= p["corr_btc"] <= 1 for p in eth)
     matic = {p["date"]: p["corr_btc"] for p in body["series"]["MATIC"]}
     assert matic["2025-08-13"] is None and matic["2025-01-01"] is not None
+
+
+def test_drift_chart_draws_the_largest_holdings_the_api_all(repo, settings):
+    from queries.correlation_drift import correlation_drift
+
+    full = correlation_drift(repo, settings)
+    top = correlation_drift(repo, settings, top=2)
+    held = list(full.frame.columns)
+    closes = repo.load_closes(held).ffill().iloc[-1]
+    quantities = repo.load_holdings(settings.portfolio.name)
+    largest = sorted(held, key=lambda s: -quantities[s] * closes[s])[:2]
+    assert set(top.frame.columns) == set(largest) and len(held) > 2
+    assert set(top.left_out) == set(held) - set(largest) and full.left_out == ()
+    pd.testing.assert_frame_equal(top.frame, full.frame[top.frame.columns])
