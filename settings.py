@@ -256,7 +256,7 @@ class Settings(_Strict):
                     f"assets.{symbol}.category: unknown category {asset.category!r} "
                     f"(known: {', '.join(self.categories)})"
                 )
-        if "BTC" not in self.assets:
+        if "BTC" not in self.assets:  # analytics.units.BTC (settings is a leaf: no import)
             raise ValueError("assets: BTC must be in the universe (it is the unit of account)")
         for symbol in self.portfolio.holdings:
             if symbol not in self.assets:

@@ -13,9 +13,9 @@ import math
 import pandas as pd
 from dash import html
 
+from analytics.units import BTC
 from components.figures import DIVERGING
 
-BTC = "BTC"
 LIST_CLASS = "correlation-ranking"  # shown below md, hidden from md up (assets/style.css)
 
 

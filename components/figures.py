@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from analytics.units import BTC
+
 # Diverging, centred at 0: red for negative, white at 0, blue for positive correlation.
 DIVERGING = [[0.0, "#b2182b"], [0.25, "#ef8a62"], [0.5, "#f7f7f7"], [0.75, "#67a9cf"],
              [1.0, "#2166ac"]]
@@ -97,7 +99,7 @@ def allocation_figure(weights: Mapping[str, float], *, title: str, dark: bool = 
     labels = [k.replace("_", " ") for k in weights]
     others = iter(PALETTE * 2)
     # BTC (and the category holding it) is always bitcoin orange; others from the palette.
-    colours = [BTC_ORANGE if k in ("BTC", "stable_crypto") else next(others) for k in weights]
+    colours = [BTC_ORANGE if k in (BTC, "stable_crypto") else next(others) for k in weights]
     fig = go.Figure(go.Pie(labels=labels, values=list(weights.values()), hole=0.55, sort=False,
                            marker={"colors": colours}, textinfo="percent",
                            textposition="inside", insidetextorientation="horizontal",

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import dash_bootstrap_components as dbc
 from dash import html
 
+from analytics.units import BTC
 from components import ids
 from components.format import fmt_pct
 
@@ -59,7 +60,7 @@ def mix_view(weights: Mapping[str, float], current: Mapping[str, float], *,
         excluded: ``{symbol: reason}`` of assets the optimizer left out.
         at_target_risk: today's non-BTC mix with BTC at the target (like for like).
     """
-    symbols = sorted(set(weights) | set(current), key=lambda s: (s != "BTC", -weights.get(s, 0)))
+    symbols = sorted(set(weights) | set(current), key=lambda s: (s != BTC, -weights.get(s, 0)))
     rows = [html.Tr([html.Td(html.Strong(s)),
                      html.Td(fmt_pct(weights.get(s, 0.0), 1), className="text-end font-monospace"),
                      html.Td(fmt_pct(current.get(s, 0.0), 1),

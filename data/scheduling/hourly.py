@@ -20,6 +20,8 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from analytics.units import BTC
+
 logger = logging.getLogger(__name__)
 
 HOURLY = "1h"
@@ -42,7 +44,7 @@ def prune_hourly(repo, *, now: datetime, retention_days: int) -> int:  # noqa: A
 def held_symbols(settings, repo) -> list[str]:  # noqa: ANN001 - Settings, Repository
     """Held assets of the configured universe (BTC always: it prices every other)."""
     held = repo.load_holdings(settings.portfolio.name)
-    return sorted({"BTC", *(s for s, q in held.items() if q > 0 and s in settings.assets)})
+    return sorted({BTC, *(s for s, q in held.items() if q > 0 and s in settings.assets)})
 
 
 def hourly_sources(registry, symbol: str, start: date, today: date) -> list[str]:  # noqa: ANN001

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from analytics.ledger import CASH, Entry, canonical_quantity, dedupe_hash, replay
 from analytics.ledger_arrays import LedgerColumns, floats
+from analytics.units import BTC
 from data.store.schema import insert_for, meta
 from data.store.schema import ledger_entries as entries_table
 
@@ -234,7 +235,7 @@ def opening_ts(repo: Repository, symbols: Iterable[str] = ()) -> datetime:
     its first trading day) — or now when nothing is stored."""
     q = sa.text("SELECT symbol, min(ts) FROM prices WHERE interval = '1d' GROUP BY symbol")
     first = dict(repo._run(lambda c: c.execute(q).all()))
-    wanted = {s for s in symbols if s != CASH} | {"BTC"}
+    wanted = {s for s in symbols if s != CASH} | {BTC}
     if not wanted <= set(first):
         return datetime.now(timezone.utc).replace(microsecond=0)
     return datetime.fromtimestamp(max(int(first[s]) for s in wanted), timezone.utc)
