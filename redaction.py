@@ -69,7 +69,7 @@ def clip(text: str, limit: int) -> str:
 def _redact_record(record: logging.LogRecord) -> None:
     try:
         message = record.getMessage()
-    except Exception:  # noqa: BLE001 - a broken %-format is logging's to report, not ours
+    except Exception:  # a broken %-format is logging's to report, not ours
         return
     clean = redact(message)
     if clean != message:

@@ -265,7 +265,7 @@ class DashSession:
 
     def body(self, cb: Callback, changed: list[PropKey]) -> dict[str, Any]:
         """The JSON body of /_dash-update-component for ``cb`` (changed: triggering props)."""
-        def values(keys):  # noqa: ANN001, ANN202
+        def values(keys):
             return [{"id": cid, "property": prop, "value": self.props.get((cid, prop))}
                     for cid, prop in keys]
 

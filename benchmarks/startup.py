@@ -49,7 +49,7 @@ def free_port() -> int:
 
 def _get(url: str) -> int:
     try:
-        with urllib.request.urlopen(url, timeout=5) as resp:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(url, timeout=5) as resp:  # loopback only
             resp.read()
             return resp.status
     except (urllib.error.URLError, ConnectionError, TimeoutError):
@@ -106,13 +106,13 @@ def _env(extra: dict[str, str]) -> dict[str, str]:
 def serve_refreshes(base: str, n: int) -> None:
     """A browser's first n refresh ticks, over HTTP."""
     def get_json(path: str) -> object:
-        with urllib.request.urlopen(base + path, timeout=30) as resp:  # noqa: S310 - loopback
+        with urllib.request.urlopen(base + path, timeout=30) as resp:  # loopback
             return json.loads(resp.read())
 
     def post(path: str, body: bytes) -> tuple[int, bytes]:
-        req = urllib.request.Request(base + path, data=body,  # noqa: S310 - loopback
+        req = urllib.request.Request(base + path, data=body,  # loopback
                                      headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310
+        with urllib.request.urlopen(req, timeout=30) as resp:
             return resp.status, resp.read()
 
     tab = RefreshTab(get_json, post)

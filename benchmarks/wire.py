@@ -184,7 +184,7 @@ def steady_ticks(base: str, accept_encoding: str | None, *, interval: float,
     return netlog.tick_figures(groups[1:] if len(groups) > 1 else groups)
 
 
-def _serve(store: BenchStore, workdir: Path, interval: float, env: dict[str, str]):  # noqa: ANN202
+def _serve(store: BenchStore, workdir: Path, interval: float, env: dict[str, str]):
     return gunicorn(workdir, ServerSpec(), extra_env={
         "BTCFOLIO_CONFIG": str(store.config_path),
         "BTCFOLIO__REFRESH__INTERVAL_SECONDS": str(int(interval)), **env})

@@ -82,7 +82,7 @@ def mix_view(weights: Mapping[str, float], current: Mapping[str, float], *,
     return html.Div([risk_table, table, *notes])
 
 
-def backtest_body(graph) -> dbc.Row:  # noqa: ANN001 - the layout's graph factory
+def backtest_body(graph) -> dbc.Row:  # untyped: the layout's graph factory
     """Rebalance frequency, the strategies' BTC value lines and the summary table."""
     frequency = dbc.RadioItems(id=ids.BACKTEST_REBALANCE, value="monthly", inline=True,
                                options=[{"label": "Monthly", "value": "monthly"},

@@ -103,7 +103,7 @@ def _page(page: object) -> int:
     return page if isinstance(page, int) and not isinstance(page, bool) and page > 0 else 1
 
 
-def _fill_text(ctx) -> str | None:  # noqa: ANN001 - queries.context.ReadContext
+def _fill_text(ctx) -> str | None:  # untyped: queries.context.ReadContext
     """"filling history: 9 of 12 assets, 74 %" while gaps are healed; the gaps left after."""
     try:
         fill = history_fill(ctx.repo, sorted(ctx.universe()))
@@ -197,7 +197,7 @@ def update_correlation(lookback, theme, show_all=False):
             correlation_list(matrix, view.result.n_obs, min_obs=MIN_OBS, lookback_days=lookback))
 
 
-def _heatmap_assets(held, universe: list[str]) -> list[str]:  # noqa: ANN001 - frozenset
+def _heatmap_assets(held, universe: list[str]) -> list[str]:  # untyped: frozenset
     """The held assets by value (BTC first, at most 30); the first 30 of the universe when
     fewer than two are held or they cannot be valued."""
     try:
@@ -230,7 +230,7 @@ def rebalance_params(params: object) -> dict | str:
             "asset_cap": params.get("asset_cap"), "category_cap": params.get("category_cap")}
 
 
-def _rebalance(params, previous_key, ctx, valuation) -> list | None:  # noqa: ANN001
+def _rebalance(params, previous_key, ctx, valuation) -> list | None:
     """[table, key] of the rebalance panel, None when the table shown is still right.
 
     ``valuation``: the refresh's valuation (None: value now); the mix path runs the optimizer.

@@ -77,7 +77,7 @@ class _Run:
         return self.now.date()
 
 
-def heal_gaps(registry: Registry, repo, kinds: Mapping[str, str],  # noqa: ANN001 - Repository
+def heal_gaps(registry: Registry, repo, kinds: Mapping[str, str],  # untyped: Repository
               symbols: Sequence[str], *, now: datetime, history_days: int = 365,
               max_jump_factor: float = 5.0, max_request_days: int = 365,
               progress: Callable[[Iterable[str]], Iterable[str]] | None = None) -> HealReport:

@@ -108,10 +108,10 @@ class PostgresLeaderLock(LeaderLock):
         if conn is not None:
             try:
                 conn.close()
-            except Exception:  # noqa: BLE001 - a broken connection may fail to close; it is gone
+            except Exception:  # a broken connection may fail to close; it is gone
                 pass
 
-    def _connect(self):  # noqa: ANN202 - psycopg.Connection
+    def _connect(self):  # untyped: psycopg.Connection
         import psycopg
 
         conn = psycopg.connect(self._url, autocommit=True, connect_timeout=self._connect_timeout)
@@ -214,14 +214,14 @@ class RedisLeaderLock(LeaderLock):
             pass  # the TTL frees it
 
 
-def _file_lock_path(settings) -> Path:  # noqa: ANN001 - Settings (avoids an import cycle)
+def _file_lock_path(settings) -> Path:  # untyped: Settings (avoids an import cycle)
     url = settings.store.url
     if url.startswith("sqlite:///") and ":memory:" not in url:
         return Path(url[len("sqlite:///"):]).expanduser().with_suffix(".scheduler.lock")
     return Path(settings.cache.dir).expanduser() / "scheduler.lock"
 
 
-def make_leader_lock(settings, *, token: str) -> LeaderLock:  # noqa: ANN001 - Settings
+def make_leader_lock(settings, *, token: str) -> LeaderLock:  # untyped: Settings
     """Build the lock ``scheduler.lock`` asks for (``auto`` picks by store and cache).
 
     Raises:

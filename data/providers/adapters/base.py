@@ -64,7 +64,7 @@ def validate_prices(frame: pd.DataFrame, *, provider: str = "") -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def make_price_frame(ts: Any, *, symbol: str, source: str, close: Any, open: Any = None,  # noqa: A002
+def make_price_frame(ts: Any, *, symbol: str, source: str, close: Any, open: Any = None,
                      high: Any = None, low: Any = None, volume: Any = None,
                      daily: bool = False) -> pd.DataFrame:
     """Build a validated price frame from parallel arrays (None -> NaN, rows without close dropped).
