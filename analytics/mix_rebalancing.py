@@ -93,8 +93,10 @@ def _shares(weights: dict[str, float], tradeable: list[str], need: bool) -> np.n
 
 def _solve_after_value(total: float, v: np.ndarray, a: np.ndarray, b: np.ndarray,
                        fee: float) -> float:
-    """Total value after fees V' when tradeable asset i (now ``v_i``) ends at ``a_i V' + b_i``
-    (``total``: the whole portfolio's value before).
+    """Total value after fees V', which the fees of the trades themselves depend on.
+
+    Tradeable asset i (now ``v_i``) ends at ``a_i V' + b_i`` (``total``: the whole portfolio's
+    value before).
 
     fees(V') = f * sum over sells (v - a) + f/(1-f) * sum over buys (a - v), linear in V'
     once the sign pattern is known: solve it, re-check the pattern, repeat until stable.
@@ -254,7 +256,8 @@ def rebalance_to_weights(holdings: Mapping[str, float], prices: pd.DataFrame,
         target_weights: ``{symbol: weight}`` of the whole portfolio, BTC included, summing to
             1; a held symbol without one has target 0 (sold).
         fee_bps: swap cost in basis points of the value given up, in [0, 10000).
-        min_trade_btc, min_trade_usd: smallest non-BTC leg placed.
+        min_trade_btc: smallest non-BTC leg placed, in BTC.
+        min_trade_usd: smallest non-BTC leg placed, in USD (both minimums apply).
         lot_sizes: ``{symbol: lot}``; those symbols trade in whole lots.
         frozen: non-BTC symbols never traded (they keep their value).
 

@@ -177,6 +177,7 @@ def _import_figures(workdir: Path, runs: int) -> list[Result]:
 
 
 def results(*, quick: bool) -> list[Result]:
+    """The /api/performance (cold, warm) and CSV-import figures on one temporary store."""
     with tempfile.TemporaryDirectory(prefix="btcfolio-ledger-bench-") as tmp:
         workdir = Path(tmp)
         return (_performance_figures(workdir, 5 if quick else 21)

@@ -78,14 +78,17 @@ class Recorder:
         self.entries: list[dict[str, Any]] = []
 
     def drain(self) -> list[dict[str, Any]]:
+        """All performance-log entries so far (``get_log`` empties the browser's buffer)."""
         self.entries.extend(self.driver.get_log("performance"))
         return self.entries
 
     def reset(self) -> None:
+        """Forget what was logged so far: the next ``requests()`` sees only what follows."""
         self.drain()
         self.entries = []
 
     def requests(self) -> list[netlog.Request]:
+        """The HTTP requests in the log so far, with POST bodies fetched from DevTools."""
         def fetch_post(rid: str) -> str | None:
             with contextlib.suppress(Exception):  # the request may be gone from DevTools
                 return self.driver.execute_cdp_cmd("Network.getRequestPostData",

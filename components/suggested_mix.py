@@ -55,7 +55,8 @@ def mix_view(weights: Mapping[str, float], current: Mapping[str, float], *,
     Args:
         weights: the proposal, ``{symbol: fraction}`` including BTC.
         current: the current mix, same shape.
-        risk, current_risk: ``volatility_btc``, ``diversification_ratio``, ``effective_bets``.
+        risk: the proposal's ``volatility_btc``, ``diversification_ratio``, ``effective_bets``.
+        current_risk: the same figures of the current mix.
         excluded: ``{symbol: reason}`` of assets the optimizer left out.
         at_target_risk: today's non-BTC mix with BTC at the target (like for like).
     """

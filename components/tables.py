@@ -36,8 +36,7 @@ def skipped_list(skipped: pd.DataFrame) -> html.Ul:
 def rebalance_table(trades: pd.DataFrame, *, skipped: pd.DataFrame | None = None,
                     share_after: float | None = None,
                     excluded: Mapping[str, str] | None = None) -> dbc.Table | html.Div:
-    """Trades to reach a target BTC share, the legs skipped and why, and the holdings the plan
-    does not trade.
+    """Trades to reach a target BTC share, the legs skipped and why, and the untraded holdings.
 
     Args:
         trades: ``analytics.rebalancing`` trades: symbol, side ("buy"/"sell"), quantity,

@@ -85,8 +85,11 @@ def parse_key(key: object) -> tuple[str, int] | None:
 def make_view_backend(cache_dir: str, redis_url: str | None = None, *,
                       key_prefix: str = "btcfolio", ttl: int = TTL_SECONDS,
                       max_sessions: int = MAX_SESSIONS) -> Any:
-    """The backend of the view states: RedisCache (``<prefix>:view:`` keys) or files in
-    ``<cache_dir>/views`` (a directory of their own: pruning never touches price entries)."""
+    """The backend of the view states: RedisCache (``<prefix>:view:`` keys) or files.
+
+    The files live in ``<cache_dir>/views``, a directory of their own: pruning never touches
+    price entries.
+    """
     if redis_url:
         import redis
 

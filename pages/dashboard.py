@@ -155,8 +155,10 @@ def update_remove_asset(clicks):
           Input(ids.HOLDINGS_VERSION, "data"), Input(ids.THEME_STORE, "data"),
           Input(ids.HISTORY_RANGE, "value"))
 def update_history_charts(_version, theme, window="all"):
-    """Performance in BTC against just holding BTC (or the hourly value for 24 h / 7 d), and
-    the allocation donuts."""
+    """Performance in BTC against just holding BTC, and the allocation donuts.
+
+    For the 24 h / 7 d windows the performance chart shows the hourly value instead.
+    """
     dark = theme == "dark"
     try:
         report, by_asset, by_category = performance_and_allocation(services.read_context())
@@ -176,9 +178,11 @@ def update_history_charts(_version, theme, window="all"):
           Input(ids.CORRELATION_LOOKBACK, "value"), Input(ids.THEME_STORE, "data"),
           Input(ids.HEATMAP_ALL, "value"))
 def update_correlation(lookback, theme, show_all=False):
-    """Correlation heatmap of the held assets (or the whole universe on demand), its ranked
-    correlation-to-BTC form for phones, and the category-aware diversifiers (selection over
-    the whole universe)."""
+    """Correlation heatmap, its ranked correlation-to-BTC form for phones, and diversifiers.
+
+    The heatmap shows the held assets (or the whole universe on demand); the category-aware
+    diversifiers are selected over the whole universe.
+    """
     # Only the offered windows: a forged value must not become an unbounded store read.
     lookback = lookback if lookback in LOOKBACKS and not isinstance(lookback, bool) else 90
     view = diversification(services.repository(), services.settings(), lookback_days=lookback,
@@ -198,8 +202,10 @@ def update_correlation(lookback, theme, show_all=False):
 
 
 def _heatmap_assets(held, universe: list[str]) -> list[str]:  # untyped: frozenset
-    """The held assets by value (BTC first, at most 30); the first 30 of the universe when
-    fewer than two are held or they cannot be valued."""
+    """The held assets by value (BTC first, at most 30).
+
+    The first 30 of the universe when fewer than two are held or they cannot be valued.
+    """
     try:
         ranked = [s for s in heatmap_symbols(services.read_context(), held) if s in universe]
     except (DataError, ValueError):

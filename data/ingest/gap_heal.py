@@ -180,8 +180,11 @@ def _still_missing(run: _Run, symbol: str, kind: str, stretch: Stretch) -> int:
 
 def _ask(run: _Run, symbol: str, provider: str, lo: date, hi: date, reasons: list[str], *,
          through: date) -> bool:
-    """Fetch and store [lo, hi] (the last chunk through ``through``) from one provider in
-    chunks; False once the provider fails."""
+    """Fetch and store the days [lo, hi] from one provider, chunk by chunk.
+
+    The last chunk runs through ``through``. Returns False once the provider fails (the caller
+    hands the rest to the next provider).
+    """
     for first, last in chunks(lo, hi, run.max_request_days):
         end_day = through if last == hi else last
         start = datetime.combine(first, time(0), tzinfo=timezone.utc)
