@@ -45,6 +45,7 @@ from analytics.rebalancing import (
     _finite,
     _holdings_frame,
     _price_table,
+    _quantities,
 )
 from analytics.trade_rounding import SKIPPED_COLUMNS, RoundedLegs, check_lot_sizes, round_legs
 
@@ -64,20 +65,6 @@ def _check_mix(weights: Mapping[str, float], table: pd.DataFrame,
     if unpriced:
         raise ValueError(f"no price for target asset(s) {', '.join(unpriced)}")
     return out
-
-
-def _quantities(holdings: Mapping[str, float], weights: dict[str, float],
-                table: pd.DataFrame, frozen: set[str]) -> pd.Series:
-    """Quantities of BTC, every holding and every target asset to buy (0 where not held)."""
-    wanted = (s for s, w in weights.items() if w > 0 and s not in frozen)
-    symbols = list(dict.fromkeys([BTC, *holdings, *wanted]))
-    qty = pd.Series(0.0, index=pd.Index(symbols, dtype=object))
-    for symbol, quantity in holdings.items():
-        qty[symbol] = _finite(f"quantity of {symbol}", quantity, 0.0, math.inf)
-    unpriced = sorted(s for s in symbols if s not in table.index)
-    if unpriced:
-        raise ValueError(f"no price for held asset(s) {', '.join(unpriced)}")
-    return qty
 
 
 def _shares(weights: dict[str, float], tradeable: list[str], need: bool) -> np.ndarray:
@@ -278,7 +265,9 @@ def rebalance_to_weights(holdings: Mapping[str, float], prices: pd.DataFrame,
     if BTC in frozen:
         raise ValueError("BTC cannot be frozen: it is the other side of every trade")
     weights = _check_mix(target_weights, table, frozen)
-    qty = _quantities(holdings, weights, table, frozen)
+    # BTC, every holding and every asset to buy (a frozen or zero-weight one is not bought).
+    wanted = {s: w for s, w in weights.items() if w > 0 and s not in frozen}
+    qty = _quantities(holdings, table, wanted)
     price_btc = dict(zip(table.index, table["price_btc"].to_numpy(), strict=True))
     values = {s: float(q) * price_btc[s] for s, q in qty.items()}
     total = sum(values.values())
