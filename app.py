@@ -142,7 +142,7 @@ def setup_before_serving(app: dash.Dash) -> dash.Dash:
     (plotly/dash#3971): concurrent first requests to a fresh gthread worker could find the
     callback map still empty and answer 500 "Callback function not found" (seen under load).
     """
-    app._setup_server()  # noqa: SLF001 - idempotent; the upstream fix (dash#3980) is unreleased
+    app._setup_server()  # idempotent; the upstream fix (dash#3980) is unreleased
     return app
 
 

@@ -80,7 +80,7 @@ def _addresses(binds: list[str]) -> list[tuple[str, int]]:
     return out
 
 
-def on_starting(server) -> None:  # noqa: ANN001 - gunicorn Arbiter
+def on_starting(server) -> None:  # untyped: gunicorn Arbiter
     """Refuse to start with one line: public bind without credentials, port in use, bad store.
 
     ``app.py --check`` runs in a child process so the master imports nothing heavy before it
@@ -105,7 +105,7 @@ def on_starting(server) -> None:  # noqa: ANN001 - gunicorn Arbiter
 _scheduler: dict = {"proc": None, "stopping": False}
 
 
-def _supervise_scheduler(log) -> None:  # noqa: ANN001 - gunicorn logger
+def _supervise_scheduler(log) -> None:  # untyped: gunicorn logger
     """Run ``python -m data.scheduler`` and restart it if it dies (5 s back-off)."""
     while not _scheduler["stopping"]:
         proc = subprocess.Popen([sys.executable, "-m", "data.scheduler"], cwd=ROOT,
@@ -122,7 +122,7 @@ def _supervise_scheduler(log) -> None:  # noqa: ANN001 - gunicorn logger
         time.sleep(5)
 
 
-def when_ready(server) -> None:  # noqa: ANN001 - gunicorn Arbiter
+def when_ready(server) -> None:  # untyped: gunicorn Arbiter
     """Start the scheduler next to the workers (``scheduler.embedded: false`` leaves it to you).
 
     It runs as its own process, not inside a gevent worker: its job threads, rate limiter and
@@ -134,7 +134,7 @@ def when_ready(server) -> None:  # noqa: ANN001 - gunicorn Arbiter
                          name="btcfolio-scheduler-supervisor").start()
 
 
-def on_exit(server) -> None:  # noqa: ANN001, ARG001 - gunicorn Arbiter
+def on_exit(server) -> None:  # untyped: gunicorn Arbiter
     """Stop the scheduler with the server (SIGTERM: it finishes or abandons its job)."""
     _scheduler["stopping"] = True
     proc = _scheduler["proc"]

@@ -51,14 +51,14 @@ def register_secret(value: str | None) -> None:
 
 
 def redact(text: str) -> str:
-    """text with every registered secret and every credential query value masked."""
+    """The text with every registered secret and every credential query value masked."""
     if _pattern is not None:
         text = _pattern.sub(MASK, text)
     return _SECRET_PARAM.sub(lambda m: f"{m.group(1)}={MASK}", text)
 
 
 def clip(text: str, limit: int) -> str:
-    """text redacted, then cut to ``limit`` characters.
+    """The text redacted, then cut to ``limit`` characters.
 
     Always in this order: cutting first can split a key, and a partial key no longer matches
     the registered secret (21 of 33 characters of a key once reached /api/health that way).
@@ -69,7 +69,7 @@ def clip(text: str, limit: int) -> str:
 def _redact_record(record: logging.LogRecord) -> None:
     try:
         message = record.getMessage()
-    except Exception:  # noqa: BLE001 - a broken %-format is logging's to report, not ours
+    except Exception:  # a broken %-format is logging's to report, not ours
         return
     clean = redact(message)
     if clean != message:

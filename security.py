@@ -145,7 +145,7 @@ def _refuse(status: int, message: str, reason: str | None = None) -> Response:
 class _Guards:
     """The per-request checks, built once per app from settings and the environment."""
 
-    def __init__(self, settings, environ: Mapping[str, str]) -> None:  # noqa: ANN001
+    def __init__(self, settings, environ: Mapping[str, str]) -> None:
         self.credentials = auth_credentials(environ)
         server = settings.server
         extra = set(getattr(server, "allowed_hosts", ()) or ())
@@ -324,7 +324,7 @@ def _raised_at(exc: BaseException) -> str:
     return f"{tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}" if tb else "?"
 
 
-def _check_callback_body(app) -> Response | None:  # noqa: ANN001 - dash.Dash
+def _check_callback_body(app) -> Response | None:  # untyped: dash.Dash
     if request.path != DASH_CALLBACK_PATH or request.method != "POST":
         return None
     problem = callback_body_problem(request.get_data(cache=True), app.callback_map)
@@ -356,7 +356,7 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-def install(app, settings, environ: Mapping[str, str]) -> None:  # noqa: ANN001 - dash.Dash
+def install(app, settings, environ: Mapping[str, str]) -> None:  # untyped: dash.Dash
     """Apply every guard above to ``app.server`` (call before registering other hooks).
 
     Raises:

@@ -82,7 +82,7 @@ COMPRESSED_TYPES = ("text/html", "text/css", "text/plain", "text/javascript",
 _STATIC = ("/_dash-component-suites/", "/assets/")
 
 
-def _static_cache_key(req) -> str | None:  # noqa: ANN001 - flask.Request
+def _static_cache_key(req) -> str | None:  # untyped: flask.Request
     """The cache key of a compressed static file (its full URL), None for anything else."""
     if req.method == "GET" and req.path.startswith(_STATIC):
         return req.full_path

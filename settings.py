@@ -32,6 +32,7 @@ class _Strict(BaseModel):
 
 
 class ServerSettings(_Strict):
+    """Where the web server binds and which Host headers it answers (``server:``)."""
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     # Host names the server answers besides loopback names and the bind address (security.py):
@@ -40,11 +41,13 @@ class ServerSettings(_Strict):
 
 
 class StoreSettings(_Strict):
+    """The price/holdings database URL and the bundled closes that seed an empty store."""
     url: str = "sqlite:///btcfolio.db"
     seed_file: str = "data/sample/prices_daily.csv"
 
 
 class CacheSettings(_Strict):
+    """Provider response cache: file directory or Redis, and how long quotes/history stay fresh."""
     dir: str = "cache"
     redis_url: str | None = None
     # Namespace of every Redis key (cache, rate limits): lets several installs share one Redis.
@@ -55,10 +58,12 @@ class CacheSettings(_Strict):
 
 
 class RefreshSettings(_Strict):
+    """How often an open dashboard re-reads the store (the page's refresh tick)."""
     interval_seconds: int = Field(30, ge=1, le=86400)
 
 
 class SchedulerSettings(_Strict):
+    """Background jobs (quotes, daily history, backfills, health) and their single-leader lock."""
     # embedded: `python app.py` runs the jobs in a background thread; set false when
     # `python -m data.scheduler` runs separately (gunicorn deployments).
     embedded: bool = True
@@ -88,6 +93,7 @@ class SchedulerSettings(_Strict):
 
 
 class StalenessSettings(_Strict):
+    """Ages after which a price is flagged stale: quotes in seconds, daily closes in days."""
     crypto_quote_seconds: int = Field(600, gt=0)
     crypto_daily_days: float = Field(1, gt=0)
     equity_daily_days: float = Field(4, gt=0)
@@ -108,11 +114,13 @@ class IngestSettings(_Strict):
 
 
 class RateLimit(_Strict):
+    """A provider's request budget per minute and per day; None means that window is unlimited."""
     per_minute: int | None = Field(None, gt=0)
     per_day: int | None = Field(None, gt=0)
 
 
 class SourceSettings(_Strict):
+    """One price provider: its origin, plan, API-key variable, timeout and rate budget."""
     enabled: bool = True
     base_url: str
     plan: Literal["demo", "pro"] | None = None
@@ -136,6 +144,7 @@ class SourceSettings(_Strict):
 
 
 class AssetSettings(_Strict):
+    """One tracked asset: display name, category, kind and its id at each provider."""
     name: str
     category: str
     kind: Literal["crypto", "equity"]
@@ -206,6 +215,7 @@ def validate_quantity(quantity: object) -> float:
 
 
 class PortfolioSettings(_Strict):
+    """The holdings the dashboard starts from, validated like a holding typed in the UI."""
     name: str = "default"
     holdings: dict[str, float] = {}
 
@@ -223,11 +233,13 @@ class PortfolioSettings(_Strict):
 
 
 class LedgerSettings(_Strict):
+    """How the transaction ledger computes cost basis."""
     # Which lots a disposal closes for cost basis and realised/unrealised results.
     cost_basis: Literal["fifo", "lifo", "hifo", "average"] = "fifo"
 
 
 class Settings(_Strict):
+    """The whole validated configuration: config.yaml overlaid with ``BTCFOLIO__`` variables."""
     server: ServerSettings = ServerSettings()
     store: StoreSettings = StoreSettings()
     cache: CacheSettings = CacheSettings()

@@ -69,7 +69,8 @@ def missing_stretches(stored: Iterable[date], kind: str, first: date,
     Args:
         stored: dates that have a close (any order, duplicates and days outside ignored).
         kind: "crypto" (every day) or "equity" (NYSE sessions).
-        first, last: inclusive range to check.
+        first: first day to check (inclusive).
+        last: last day to check (inclusive).
     """
     have = set(stored)
     stretches: list[Stretch] = []
@@ -87,8 +88,11 @@ def missing_stretches(stored: Iterable[date], kind: str, first: date,
 
 
 def heal_range(first_stored: date | None, today: date, history_days: int) -> tuple[date, date]:
-    """(first, last) day to check: from the first stored close (else ``history_days`` back)
-    to yesterday, the newest day whose close is final (today's bar is still moving)."""
+    """The (first, last) days to check for gaps.
+
+    From the first stored close (else ``history_days`` back) to yesterday, the newest day whose
+    close is final (today's bar is still moving).
+    """
     first = first_stored if first_stored is not None else today - timedelta(days=history_days)
     return first, today - timedelta(days=1)
 

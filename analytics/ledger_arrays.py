@@ -155,7 +155,7 @@ def expand(c: LedgerColumns) -> Moves:
     seq = 3 * rows + np.concatenate([np.full(len(p[0]), p[1]) for p in parts])
     order = np.argsort(seq, kind="stable")
 
-    def column(i: int, dtype) -> np.ndarray:  # noqa: ANN001
+    def column(i: int, dtype) -> np.ndarray:
         return np.concatenate([np.broadcast_to(np.asarray(p[i], dtype=dtype), len(p[0]))
                                for p in parts])[order]
 

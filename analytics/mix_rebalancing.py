@@ -45,6 +45,7 @@ from analytics.rebalancing import (
     _finite,
     _holdings_frame,
     _price_table,
+    _quantities,
 )
 from analytics.trade_rounding import SKIPPED_COLUMNS, RoundedLegs, check_lot_sizes, round_legs
 
@@ -66,20 +67,6 @@ def _check_mix(weights: Mapping[str, float], table: pd.DataFrame,
     return out
 
 
-def _quantities(holdings: Mapping[str, float], weights: dict[str, float],
-                table: pd.DataFrame, frozen: set[str]) -> pd.Series:
-    """Quantities of BTC, every holding and every target asset to buy (0 where not held)."""
-    wanted = (s for s, w in weights.items() if w > 0 and s not in frozen)
-    symbols = list(dict.fromkeys([BTC, *holdings, *wanted]))
-    qty = pd.Series(0.0, index=pd.Index(symbols, dtype=object))
-    for symbol, quantity in holdings.items():
-        qty[symbol] = _finite(f"quantity of {symbol}", quantity, 0.0, math.inf)
-    unpriced = sorted(s for s in symbols if s not in table.index)
-    if unpriced:
-        raise ValueError(f"no price for held asset(s) {', '.join(unpriced)}")
-    return qty
-
-
 def _shares(weights: dict[str, float], tradeable: list[str], need: bool) -> np.ndarray:
     """Each tradeable non-BTC asset's share of the tradeable non-BTC value after the plan."""
     w = np.array([weights.get(s, 0.0) for s in tradeable], dtype="float64")
@@ -93,8 +80,10 @@ def _shares(weights: dict[str, float], tradeable: list[str], need: bool) -> np.n
 
 def _solve_after_value(total: float, v: np.ndarray, a: np.ndarray, b: np.ndarray,
                        fee: float) -> float:
-    """Total value after fees V' when tradeable asset i (now ``v_i``) ends at ``a_i V' + b_i``
-    (``total``: the whole portfolio's value before).
+    """Total value after fees V', which the fees of the trades themselves depend on.
+
+    Tradeable asset i (now ``v_i``) ends at ``a_i V' + b_i`` (``total``: the whole portfolio's
+    value before).
 
     fees(V') = f * sum over sells (v - a) + f/(1-f) * sum over buys (a - v), linear in V'
     once the sign pattern is known: solve it, re-check the pattern, repeat until stable.
@@ -254,7 +243,8 @@ def rebalance_to_weights(holdings: Mapping[str, float], prices: pd.DataFrame,
         target_weights: ``{symbol: weight}`` of the whole portfolio, BTC included, summing to
             1; a held symbol without one has target 0 (sold).
         fee_bps: swap cost in basis points of the value given up, in [0, 10000).
-        min_trade_btc, min_trade_usd: smallest non-BTC leg placed.
+        min_trade_btc: smallest non-BTC leg placed, in BTC.
+        min_trade_usd: smallest non-BTC leg placed, in USD (both minimums apply).
         lot_sizes: ``{symbol: lot}``; those symbols trade in whole lots.
         frozen: non-BTC symbols never traded (they keep their value).
 
@@ -275,7 +265,9 @@ def rebalance_to_weights(holdings: Mapping[str, float], prices: pd.DataFrame,
     if BTC in frozen:
         raise ValueError("BTC cannot be frozen: it is the other side of every trade")
     weights = _check_mix(target_weights, table, frozen)
-    qty = _quantities(holdings, weights, table, frozen)
+    # BTC, every holding and every asset to buy (a frozen or zero-weight one is not bought).
+    wanted = {s: w for s, w in weights.items() if w > 0 and s not in frozen}
+    qty = _quantities(holdings, table, wanted)
     price_btc = dict(zip(table.index, table["price_btc"].to_numpy(), strict=True))
     values = {s: float(q) * price_btc[s] for s, q in qty.items()}
     total = sum(values.values())

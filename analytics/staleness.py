@@ -77,7 +77,8 @@ def price_status(found: np.ndarray, age_ns: np.ndarray, price_kind: np.ndarray,
         found: bool, a price exists at or before the lookup time.
         age_ns: lookup time minus price time, in nanoseconds (ignored where not found).
         price_kind: "quote" | "close" of each price (None where not found).
-        quote_limit_ns, close_limit_ns: limits of each lookup's asset class (``limits_ns``).
+        quote_limit_ns: age limit of a quote for each lookup's asset class (``limits_ns``).
+        close_limit_ns: age limit of a daily close, likewise.
     """
     limit_ns = np.where(price_kind == "quote", quote_limit_ns, close_limit_ns)
     return np.where(~found, NO_PRICE, np.where(age_ns > limit_ns, STALE, OK))

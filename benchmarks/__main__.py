@@ -27,6 +27,7 @@ def run(names: tuple[str, ...] | list[str], *, quick: bool) -> list[common.Resul
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the chosen figures, print their table and merge them into the results JSON; exit 0."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true",
                         help="smoke mode: fewer repeats, 100k ingest rows (figures are rough)")

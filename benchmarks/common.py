@@ -35,11 +35,12 @@ class Result:
     met: bool
 
     def as_json(self) -> dict:
+        """The row as written to the results JSON (every field, by name)."""
         return asdict(self)
 
 
 def ratio(value: float, baseline: float | None) -> float | None:
-    """value / baseline, None without a usable baseline."""
+    """The ratio value / baseline (3 decimals); None without a usable baseline."""
     return None if not baseline else round(value / baseline, 3)
 
 
@@ -62,6 +63,7 @@ def pct(samples: list[float], q: float) -> float:
 
 
 def median(values: list[float]) -> float:
+    """The median as a plain float (the figure every timing reports)."""
     return float(statistics.median(values))
 
 

@@ -47,6 +47,7 @@ def check(closes: pd.DataFrame) -> float:
 
 
 def results(*, quick: bool) -> list[Result]:
+    """Median of 11 (quick) or 101 runs of ours and the floor; target <= 3x the floor."""
     runs = 11 if quick else 101
     closes = panel()
     aligned = aligned_panel(closes)

@@ -35,9 +35,11 @@ class Callback:
 
     @property
     def multi(self) -> bool:
+        """Whether the callback has several outputs (Dash's ``..a.b...c.d..`` key)."""
         return self.output.startswith("..")
 
     def triggered_by(self, key: PropKey) -> bool:
+        """Whether a change of ``key`` fires this callback."""
         return key in self.inputs
 
 
@@ -239,8 +241,10 @@ class DashSession:
                     *(self.props.get(key) for key in cs.inputs))
 
     def prune(self, trigger: PropKey) -> None:
-        """Forget props no later request can carry: keep every callback's inputs and State, and
-        the outputs of the callbacks ``trigger`` fires (what a tick updates and checks).
+        """Forget the props no later request can carry.
+
+        Kept: every callback's inputs and State, and the outputs of the callbacks ``trigger``
+        fires (what a tick updates and checks).
 
         A thousand simulated tabs would otherwise each hold their page's figures in memory.
         """
@@ -265,7 +269,7 @@ class DashSession:
 
     def body(self, cb: Callback, changed: list[PropKey]) -> dict[str, Any]:
         """The JSON body of /_dash-update-component for ``cb`` (changed: triggering props)."""
-        def values(keys):  # noqa: ANN001, ANN202
+        def values(keys):
             return [{"id": cid, "property": prop, "value": self.props.get((cid, prop))}
                     for cid, prop in keys]
 

@@ -118,6 +118,7 @@ def measure(workdir: Path, runs: int) -> dict:
 
 
 def results(*, quick: bool) -> list[Result]:
+    """Heal time and provider calls (median of 1 or 3 runs) against the hand-picked floor."""
     with tempfile.TemporaryDirectory() as tmp:
         m = measure(Path(tmp), 1 if quick else 3)
     heal_s, floor_s = median(m["heal"]) / 1000, median(m["floor"]) / 1000

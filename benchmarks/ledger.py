@@ -70,7 +70,7 @@ def ledger_csv(frame: pd.DataFrame, symbols: list[str], first: date, n: int = N_
     return "\n".join(out) + "\n"
 
 
-def _legs(e) -> list[tuple[str, float]]:  # noqa: ANN001 - an analytics.ledger.Entry
+def _legs(e) -> list[tuple[str, float]]:  # untyped: an analytics.ledger.Entry
     """What an entry adds to and takes from each asset, written plainly."""
     sign = {"DEPOSIT": 1, "WITHDRAWAL": -1, "FEE": -1, "TRANSFER": 0}.get(e.type, 1)
     legs = [(e.asset, float(e.quantity) * sign)]
@@ -148,7 +148,7 @@ def _performance_figures(workdir: Path, runs: int) -> list[Result]:
     return out
 
 
-def naive_import(repo: Repository, settings, text: str) -> int:  # noqa: ANN001
+def naive_import(repo: Repository, settings, text: str) -> int:
     """Parse each row and store it alone: a duplicate check and a transaction per row."""
     stored, tz = 0, zone(None)
     for row in csv.DictReader(io.StringIO(text)):
@@ -177,6 +177,7 @@ def _import_figures(workdir: Path, runs: int) -> list[Result]:
 
 
 def results(*, quick: bool) -> list[Result]:
+    """The /api/performance (cold, warm) and CSV-import figures on one temporary store."""
     with tempfile.TemporaryDirectory(prefix="btcfolio-ledger-bench-") as tmp:
         workdir = Path(tmp)
         return (_performance_figures(workdir, 5 if quick else 21)

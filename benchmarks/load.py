@@ -252,6 +252,7 @@ def _raise_file_limit() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the load test against a fresh gunicorn, write its JSON and rows, print the table."""
     args = _parse_args(argv)
     spec = ServerSpec(workers=args.workers)
     files = _raise_file_limit()  # inherited by gunicorn too

@@ -58,10 +58,12 @@ class Stats:
     statuses: Counter = field(default_factory=Counter)  # (kind, HTTP status) of good answers
 
     def ok(self, kind: str, seconds: float, status: int = 200) -> None:
+        """Record a good answer: its latency, and its HTTP status under the request kind."""
         self.latencies[kind].append(seconds)
         self.statuses[(kind, status)] += 1
 
     def error(self, kind: str, seconds: float, message: str) -> None:
+        """Record a failed request: its latency counts too, and the first 5 messages are kept."""
         self.latencies[kind].append(seconds)
         self.errors[kind] += 1
         if len(self.samples) < 5:

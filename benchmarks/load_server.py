@@ -85,7 +85,7 @@ def _wait_ready(url: str, proc: subprocess.Popen, timeout: float) -> None:
         if proc.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {proc.returncode} before serving")
         with contextlib.suppress(OSError, urllib.error.URLError):
-            with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 - loopback
+            with urllib.request.urlopen(url, timeout=5) as answer:  # loopback
                 if answer.status == 200:
                     return
         if time.monotonic() > deadline:
@@ -121,7 +121,7 @@ def gunicorn(workdir: Path, spec: ServerSpec = ServerSpec(), *,
     # The command line overrides the config file's bind (and quietens its info log).
     args = [sys.executable, "-m", "gunicorn", "-c", str(spec.config), "-b", f"fd://{fd}",
             "--log-level", "warning", "app:server"]
-    log = open(workdir / "gunicorn.log", "ab")  # noqa: SIM115 - closed below
+    log = open(workdir / "gunicorn.log", "ab")  # closed below
     proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                             pass_fds=(fd,))
     base = f"http://127.0.0.1:{sock.getsockname()[1]}"

@@ -132,6 +132,7 @@ def refresh_figure(runs: int) -> Result:
 
 
 def results(*, quick: bool) -> list[Result]:
+    """Optimizer p50, walk-forward backtest and optimize refresh, each against its naive path."""
     runs = 5 if quick else 21
     closes, cats = closes_of(50, 400)
     ours = [timed(lambda: optimize_mix(btc_covariance(closes, 365), cats))[0]

@@ -78,14 +78,17 @@ class Recorder:
         self.entries: list[dict[str, Any]] = []
 
     def drain(self) -> list[dict[str, Any]]:
+        """All performance-log entries so far (``get_log`` empties the browser's buffer)."""
         self.entries.extend(self.driver.get_log("performance"))
         return self.entries
 
     def reset(self) -> None:
+        """Forget what was logged so far: the next ``requests()`` sees only what follows."""
         self.drain()
         self.entries = []
 
     def requests(self) -> list[netlog.Request]:
+        """The HTTP requests in the log so far, with POST bodies fetched from DevTools."""
         def fetch_post(rid: str) -> str | None:
             with contextlib.suppress(Exception):  # the request may be gone from DevTools
                 return self.driver.execute_cdp_cmd("Network.getRequestPostData",
@@ -184,7 +187,7 @@ def steady_ticks(base: str, accept_encoding: str | None, *, interval: float,
     return netlog.tick_figures(groups[1:] if len(groups) > 1 else groups)
 
 
-def _serve(store: BenchStore, workdir: Path, interval: float, env: dict[str, str]):  # noqa: ANN202
+def _serve(store: BenchStore, workdir: Path, interval: float, env: dict[str, str]):
     return gunicorn(workdir, ServerSpec(), extra_env={
         "BTCFOLIO_CONFIG": str(store.config_path),
         "BTCFOLIO__REFRESH__INTERVAL_SECONDS": str(int(interval)), **env})

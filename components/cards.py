@@ -43,7 +43,7 @@ def change_class(change: float | None, digits: int = 2) -> str:
 
 
 def relative_change(new: float, old: float | None) -> float | None:
-    """new / old - 1, or None when there is no usable old value."""
+    """The relative change new / old - 1, or None when there is no usable old value."""
     if old is None or not old or old != old:
         return None
     return new / old - 1.0

@@ -152,7 +152,7 @@ def apply_delta(old: Mapping, delta: Mapping) -> dict:
     """``old`` with ``delta`` applied: what ``btcfolio.applyDelta`` does in the browser."""
     out = deepcopy(dict(old))
 
-    def merge(target, patch: Mapping) -> None:  # noqa: ANN001 - dict or list
+    def merge(target, patch: Mapping) -> None:  # untyped: dict or list
         for key, value in patch.items():
             slot = int(key) if isinstance(target, list) else key
             current = target[slot] if isinstance(target, list) or slot in target else None

@@ -70,6 +70,7 @@ def history_figure(history: pd.DataFrame, *, dark: bool = False, freq: str = "D"
 
     Args:
         history: index date (UTC), columns ``value_btc`` and ``held_btc``.
+        dark: colours for the dark theme.
         freq: the step of the series ("D" daily, "h" hourly): a missing step is a gap.
     """
     history = with_gaps(history, freq=freq)

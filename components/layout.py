@@ -86,7 +86,7 @@ def asset_form(universe: Mapping[str, str], categories: Sequence[str] = ()) -> d
     ]), className="mb-3")
 
 
-def _panel(title: str, body, *, icon: str) -> dbc.Card:  # noqa: ANN001 - any Dash children
+def _panel(title: str, body, *, icon: str) -> dbc.Card:  # untyped: any Dash children
     return dbc.Card([dbc.CardHeader([html.I(className=f"bi {icon} me-2"), title,
                                      panel_info(title)]),
                      dbc.CardBody(body)], className="mb-3 h-100")

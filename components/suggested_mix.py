@@ -56,7 +56,8 @@ def mix_view(weights: Mapping[str, float], current: Mapping[str, float], *,
     Args:
         weights: the proposal, ``{symbol: fraction}`` including BTC.
         current: the current mix, same shape.
-        risk, current_risk: ``volatility_btc``, ``diversification_ratio``, ``effective_bets``.
+        risk: the proposal's ``volatility_btc``, ``diversification_ratio``, ``effective_bets``.
+        current_risk: the same figures of the current mix.
         excluded: ``{symbol: reason}`` of assets the optimizer left out.
         at_target_risk: today's non-BTC mix with BTC at the target (like for like).
     """
@@ -83,7 +84,7 @@ def mix_view(weights: Mapping[str, float], current: Mapping[str, float], *,
     return html.Div([risk_table, table, *notes])
 
 
-def backtest_body(graph) -> dbc.Row:  # noqa: ANN001 - the layout's graph factory
+def backtest_body(graph) -> dbc.Row:  # untyped: the layout's graph factory
     """Rebalance frequency, the strategies' BTC value lines and the summary table."""
     frequency = dbc.RadioItems(id=ids.BACKTEST_REBALANCE, value="monthly", inline=True,
                                options=[{"label": "Monthly", "value": "monthly"},

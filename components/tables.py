@@ -22,8 +22,11 @@ MATERIAL = 0.005  # a shown trade re-sent when its quantity or value moves by mo
 def rebalance_rows(trades: pd.DataFrame, skipped: pd.DataFrame | None = None,
                    excluded: Mapping[str, str] | None = None, *,
                    limit: int = REBALANCE_ROWS) -> dict:
-    """What the rebalance table shows, as plain values: the ``limit`` largest trades, the
-    count and BTC total of the others, the skipped legs and the holdings not traded."""
+    """What the rebalance table shows, as plain values.
+
+    The ``limit`` largest trades, the count and BTC total of the others, the skipped legs and
+    the holdings not traded.
+    """
     ranked = trades.sort_values("value_btc", ascending=False, kind="stable")
     hidden = ranked.iloc[limit:]
     skipped_rows = ([] if skipped is None or skipped.empty
@@ -45,9 +48,12 @@ def _near(a: float, b: float, tolerance: float) -> bool:
 
 
 def same_table(before: Mapping, now: Mapping, *, tolerance: float = MATERIAL) -> bool:
-    """True when ``now`` shows what ``before`` shows up to a move of ``tolerance`` (relative)
-    in a quantity or a value: the same trades and sides (trades of near-equal size may swap
-    places), counts, skipped legs (their reasons quote amounts) and excluded assets."""
+    """True when ``now`` shows what ``before`` shows, up to a move of ``tolerance``.
+
+    ``tolerance`` is relative, in a quantity or a value: the same trades and sides (trades of
+    near-equal size may swap places), counts, skipped legs (their reasons quote amounts) and
+    excluded assets.
+    """
     try:
         rows0 = {(s, d): (q, v) for s, d, q, v in before["rows"]}
         rows1 = {(s, d): (q, v) for s, d, q, v in now["rows"]}
@@ -63,8 +69,10 @@ def same_table(before: Mapping, now: Mapping, *, tolerance: float = MATERIAL) ->
 
 
 def skipped_list(skipped: pd.DataFrame, limit: int = REBALANCE_ROWS) -> html.Ul:
-    """Legs the rebalance does not propose, each with its reason (lot size, minimum trade);
-    beyond ``limit`` one line says how many more."""
+    """Legs the rebalance does not propose, each with its reason (lot size, minimum trade).
+
+    Beyond ``limit`` one line says how many more.
+    """
     items = [html.Li([html.Strong(r["symbol"]), f" {r['side']} {fmt_usd(r['value_usd'])}"
                       f" skipped: {r['reason']}"])
              for r in skipped.iloc[:limit].to_dict("records")]
@@ -77,8 +85,7 @@ def rebalance_table(trades: pd.DataFrame, *, skipped: pd.DataFrame | None = None
                     share_after: float | None = None,
                     excluded: Mapping[str, str] | None = None,
                     limit: int = REBALANCE_ROWS) -> dbc.Table | html.Div:
-    """Trades to reach a target BTC share, the legs skipped and why, and the holdings the plan
-    does not trade.
+    """Trades to reach a target BTC share, the legs skipped and why, and the untraded holdings.
 
     Args:
         trades: ``analytics.rebalancing`` trades: symbol, side ("buy"/"sell"), quantity,

@@ -86,8 +86,11 @@ def parse_key(key: object) -> tuple[str, int] | None:
 def make_view_backend(cache_dir: str, redis_url: str | None = None, *,
                       key_prefix: str = "btcfolio", ttl: int = TTL_SECONDS,
                       max_sessions: int = MAX_SESSIONS) -> Any:
-    """The backend of the view states: RedisCache (``<prefix>:view:`` keys) or files in
-    ``<cache_dir>/views`` (a directory of their own: pruning never touches price entries)."""
+    """The backend of the view states: RedisCache (``<prefix>:view:`` keys) or files.
+
+    The files live in ``<cache_dir>/views``, a directory of their own: pruning never touches
+    price entries.
+    """
     if redis_url:
         import redis
 
@@ -160,8 +163,10 @@ class ViewStates:
         return view
 
     def remember(self, kind: str, key: str, value: Any) -> None:
-        """Keep ``value`` under a content key (e.g. the digest of the rebalance table shown);
-        a failure is logged, the next ``recall`` then misses."""
+        """Keep ``value`` under a content key (e.g. the digest of the rebalance table shown).
+
+        A failure is logged; the next ``recall`` then misses.
+        """
         if _WORD.match(kind) and isinstance(key, str) and _WORD.match(key):
             try:
                 self.backend.set(f"{kind}:{key}", value, timeout=self.ttl)

@@ -90,7 +90,7 @@ def update_suggested_mix(target_pct, method, asset_cap, category_cap, _version):
                     at_target_risk=_risk(result.current_at_target_risk))
 
 
-def _summary(result) -> dict[str, float]:  # noqa: ANN001 - analytics.backtest.StrategyResult
+def _summary(result) -> dict[str, float]:  # untyped: analytics.backtest.StrategyResult
     return {"total_return_btc": result.total_return_btc,
             "volatility_btc_365": result.volatility_btc_365,
             "max_drawdown_btc": result.max_drawdown_btc, "turnover": result.turnover,

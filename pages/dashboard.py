@@ -103,7 +103,7 @@ def _page(page: object) -> int:
     return page if isinstance(page, int) and not isinstance(page, bool) and page > 0 else 1
 
 
-def _fill_text(ctx) -> str | None:  # noqa: ANN001 - queries.context.ReadContext
+def _fill_text(ctx) -> str | None:  # untyped: queries.context.ReadContext
     """"filling history: 9 of 12 assets, 74 %" while gaps are healed; the gaps left after."""
     try:
         fill = history_fill(ctx.repo, sorted(ctx.universe()))
@@ -155,8 +155,10 @@ def update_remove_asset(clicks):
           Input(ids.HOLDINGS_VERSION, "data"), Input(ids.THEME_STORE, "data"),
           Input(ids.HISTORY_RANGE, "value"))
 def update_history_charts(_version, theme, window="all"):
-    """Performance in BTC against just holding BTC (or the hourly value for 24 h / 7 d), and
-    the allocation donuts."""
+    """Performance in BTC against just holding BTC, and the allocation donuts.
+
+    For the 24 h / 7 d windows the performance chart shows the hourly value instead.
+    """
     dark = theme == "dark"
     try:
         report, by_asset, by_category = performance_and_allocation(services.read_context())
@@ -176,9 +178,11 @@ def update_history_charts(_version, theme, window="all"):
           Input(ids.CORRELATION_LOOKBACK, "value"), Input(ids.THEME_STORE, "data"),
           Input(ids.HEATMAP_ALL, "value"))
 def update_correlation(lookback, theme, show_all=False):
-    """Correlation heatmap of the held assets (or the whole universe on demand), its ranked
-    correlation-to-BTC form for phones, and the category-aware diversifiers (selection over
-    the whole universe)."""
+    """Correlation heatmap, its ranked correlation-to-BTC form for phones, and diversifiers.
+
+    The heatmap shows the held assets (or the whole universe on demand); the category-aware
+    diversifiers are selected over the whole universe.
+    """
     # Only the offered windows: a forged value must not become an unbounded store read.
     lookback = lookback if lookback in LOOKBACKS and not isinstance(lookback, bool) else 90
     view = diversification(services.repository(), services.settings(), lookback_days=lookback,
@@ -197,9 +201,11 @@ def update_correlation(lookback, theme, show_all=False):
             correlation_list(matrix, view.result.n_obs, min_obs=MIN_OBS, lookback_days=lookback))
 
 
-def _heatmap_assets(held, universe: list[str]) -> list[str]:  # noqa: ANN001 - frozenset
-    """The held assets by value (BTC first, at most 30); the first 30 of the universe when
-    fewer than two are held or they cannot be valued."""
+def _heatmap_assets(held, universe: list[str]) -> list[str]:  # untyped: frozenset
+    """The held assets by value (BTC first, at most 30).
+
+    The first 30 of the universe when fewer than two are held or they cannot be valued.
+    """
     try:
         ranked = [s for s in heatmap_symbols(services.read_context(), held) if s in universe]
     except (DataError, ValueError):
@@ -230,7 +236,7 @@ def rebalance_params(params: object) -> dict | str:
             "asset_cap": params.get("asset_cap"), "category_cap": params.get("category_cap")}
 
 
-def _rebalance(params, previous_key, ctx, valuation) -> list | None:  # noqa: ANN001
+def _rebalance(params, previous_key, ctx, valuation) -> list | None:
     """[table, key] of the rebalance panel, None when the table shown is still right.
 
     ``valuation``: the refresh's valuation (None: value now); the mix path runs the optimizer.

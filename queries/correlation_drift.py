@@ -53,8 +53,11 @@ def correlation_drift(repo: Repository, settings: Settings, *, window_days: int 
 
 def _largest(closes: pd.DataFrame, holdings: dict[str, float], held: list[str],
              top: int) -> list[str]:
-    """The ``top`` held symbols of largest value (quantity × newest close, in USD: the same
-    order as in BTC), in ``held`` order; an asset without a close ranks last."""
+    """The ``top`` held symbols of largest value, in ``held`` order.
+
+    Value is quantity × newest close in USD (the same order as in BTC); an asset without a
+    close ranks last.
+    """
     last = closes[held].ffill().iloc[-1].fillna(0.0)
     value = pd.Series({s: holdings.get(s, 0.0) * float(last[s]) for s in held})
     kept = set(value.sort_values(ascending=False, kind="stable").index[:top])

@@ -42,8 +42,9 @@ class Diversification:
 
 def universe_correlation(repo: Repository, settings: Settings,
                          lookback_days: int) -> CorrelationResult:
-    """Correlation matrix of the universe (custom assets too) over the lookback ending at BTC's
-    newest close.
+    """Correlation matrix of the universe (custom assets too) over the lookback.
+
+    The window ends at BTC's newest close.
 
     Assets without a close in the window (MATIC after its series ended) stay, all NaN.
 

@@ -22,7 +22,7 @@ from queries.history_fill import FillSummary
 DISABLED, NO_KEY = "disabled", "disabled: no API key"
 
 
-def source_states(settings, health_rows: Mapping[str, Mapping[str, Any]],  # noqa: ANN001
+def source_states(settings, health_rows: Mapping[str, Mapping[str, Any]],
                   environ: Mapping[str, str]) -> dict[str, dict[str, Any]]:
     """Each configured source: ``status`` (see module docstring), ``enabled`` and its health row.
 
@@ -57,7 +57,7 @@ def overall_status(sources: Mapping[str, Mapping[str, Any]], history: FillSummar
     return "ok"
 
 
-def hourly_coverage(repo) -> dict[str, Any]:  # noqa: ANN001 - Repository
+def hourly_coverage(repo) -> dict[str, Any]:  # untyped: Repository
     """The ``hourly`` block of /api/health: held assets without an hourly source.
 
     ``no_source`` is what the hourly job found on its last run (null before its first run);
@@ -66,7 +66,7 @@ def hourly_coverage(repo) -> dict[str, Any]:  # noqa: ANN001 - Repository
     return {"no_source": load_no_source(repo)}
 
 
-def scheduler_section(repo, settings) -> dict[str, Any]:  # noqa: ANN001 - Repository, Settings
+def scheduler_section(repo, settings) -> dict[str, Any]:  # untyped: Repository, Settings
     """The /api/health ``scheduler`` block, read from the store (any process, any worker).
 
     Judged by the process clock (``data.clock``), the clock the schedulers stamp their

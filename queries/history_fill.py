@@ -53,6 +53,6 @@ def summarize(progress: Mapping[str, Backfill], universe: list[str]) -> FillSumm
                        missing, filled, filling, unfilled)
 
 
-def history_fill(repo, universe: list[str]) -> FillSummary:  # noqa: ANN001 - Repository
+def history_fill(repo, universe: list[str]) -> FillSummary:  # untyped: Repository
     """The summary of the stored progress rows of ``universe``."""
     return summarize(load_progress(repo), universe)

@@ -50,7 +50,7 @@ def load_ledger(repo: Repository, portfolio: str) -> tuple[str, LedgerColumns]:
     return version, _cached(key, lambda: ledger_store.load_columns(repo, portfolio))
 
 
-def holdings_cost_btc(repo: Repository, settings) -> dict[str, float]:  # noqa: ANN001
+def holdings_cost_btc(repo: Repository, settings) -> dict[str, float]:
     """Remaining cost in BTC of each held asset (the configured lot method); {} when unknown.
 
     Unknown: an empty ledger, no BTC close, or an asset without a price yet (just added).
@@ -76,7 +76,7 @@ def holdings_cost_btc(repo: Repository, settings) -> dict[str, float]:  # noqa: 
     return _cached(key, compute)
 
 
-def performance(repo: Repository, settings, *, start: date | None,  # noqa: ANN001
+def performance(repo: Repository, settings, *, start: date | None,
                 end: date | None, method: str | None = None) -> dict:
     """The ``/api/performance`` body for the configured portfolio over [start, end].
 

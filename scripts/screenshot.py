@@ -52,7 +52,7 @@ def _wait(url: str, timeout: float = 30.0) -> None:
     raise SystemExit(f"the app did not answer at {url}")
 
 
-def _viewport(driver, width: int, height: int) -> None:  # noqa: ANN001 - selenium driver
+def _viewport(driver, width: int, height: int) -> None:  # untyped: selenium driver
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
         "width": width, "height": height, "deviceScaleFactor": 1,
         "mobile": width < PHONE_BELOW})
@@ -71,7 +71,7 @@ return document.querySelectorAll('.asset-card').length > 0
 """
 
 
-def _wait_ready(driver, timeout: float = 90.0) -> None:  # noqa: ANN001 - selenium driver
+def _wait_ready(driver, timeout: float = 90.0) -> None:  # untyped: selenium driver
     started = time.monotonic()
     while not driver.execute_script(READY_JS):
         if time.monotonic() - started > timeout:

@@ -22,7 +22,7 @@ from webapi.holdings import _read_json_body  # the one strict JSON body reader o
 bp = Blueprint("api_assets", __name__)
 
 
-def _describe(symbol: str, asset, *, origin: str, status: str | None,  # noqa: ANN001
+def _describe(symbol: str, asset, *, origin: str, status: str | None,
               priced: set[str], held: set[str]) -> dict:
     return {"symbol": symbol, "name": asset.name, "category": asset.category,
             "kind": asset.kind, "origin": origin, "symbols": dict(asset.symbols),

@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("api_backtest", __name__)
 
 
-def parse_backtest(args) -> BacktestRequest:  # noqa: ANN001 - a werkzeug MultiDict
+def parse_backtest(args) -> BacktestRequest:  # untyped: a werkzeug MultiDict
     """The BacktestRequest of a query string (strict)."""
     strategy = parse_choice("strategy", args.get("strategy"), STRATEGIES, "")
     return BacktestRequest(

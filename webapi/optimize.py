@@ -114,7 +114,7 @@ def get_diversification():
     return jsonify(diversification_payload(view))
 
 
-def parse_optimize(args) -> OptimizeRequest:  # noqa: ANN001 - a werkzeug MultiDict
+def parse_optimize(args) -> OptimizeRequest:  # untyped: a werkzeug MultiDict
     """The OptimizeRequest of a query string (strict)."""
     caps = Caps(
         target_btc_share=parse_float("target_btc_pct", args.get("target_btc_pct"), 0.5, 0, 1),

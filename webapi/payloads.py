@@ -82,8 +82,11 @@ def correlation_payload(result: CorrelationResult) -> dict:
 
 
 def rebalance_payload(result: Rebalance) -> dict:
-    """The /api/rebalance body: trades, the portfolio before and after (exactly the
-    /api/portfolio shape) and the holdings the plan leaves alone, with the reason."""
+    """The /api/rebalance body: trades, the portfolio before and after, the untraded holdings.
+
+    Before and after have exactly the /api/portfolio shape; each untraded holding carries the
+    reason the plan leaves it alone.
+    """
     plan = result.plan
     trades = [{
         "symbol": str(t.symbol), "side": str(t.side), "quantity": _num(t.quantity),

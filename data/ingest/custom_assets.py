@@ -58,7 +58,7 @@ class AddedAsset:
     probe: Probe = field(default_factory=Probe)
 
 
-def probe_registry(settings, environ: Mapping[str, str]) -> Registry:  # noqa: ANN001
+def probe_registry(settings, environ: Mapping[str, str]) -> Registry:
     """A registry for checking ids: short timeouts, one attempt, a short rate-limit wait."""
     sources = {name: src.model_copy(update={
         "timeout_seconds": min(src.timeout_seconds, PROBE_TIMEOUT_SECONDS)})
@@ -116,7 +116,7 @@ def probe_asset(registry: Registry, candidate: AssetInput, *, now: datetime) -> 
     return Probe(listing, tuple(verified), tuple(unchecked))
 
 
-def _complete(candidate: AssetInput, probe: Probe, categories) -> tuple[str, str, str]:  # noqa: ANN001
+def _complete(candidate: AssetInput, probe: Probe, categories) -> tuple[str, str, str]:
     """Name, kind and category: what the user gave, else what a provider said."""
     listing = probe.listing
     name = candidate.name or (listing.name if listing else None) or candidate.symbol
@@ -131,7 +131,7 @@ def _complete(candidate: AssetInput, probe: Probe, categories) -> tuple[str, str
     return name[:100], kind, category
 
 
-def add_custom_asset(repo: Repository, settings, body: object, *, now: datetime,  # noqa: ANN001
+def add_custom_asset(repo: Repository, settings, body: object, *, now: datetime,
                      environ: Mapping[str, str] | None = None,
                      registry: Registry | None = None) -> AddedAsset:
     """Validate, check with the providers, store and request the backfill of a custom asset.

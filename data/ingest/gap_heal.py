@@ -77,7 +77,7 @@ class _Run:
         return self.now.date()
 
 
-def heal_gaps(registry: Registry, repo, kinds: Mapping[str, str],  # noqa: ANN001 - Repository
+def heal_gaps(registry: Registry, repo, kinds: Mapping[str, str],  # untyped: Repository
               symbols: Sequence[str], *, now: datetime, history_days: int = 365,
               max_jump_factor: float = 5.0, max_request_days: int = 365,
               progress: Callable[[Iterable[str]], Iterable[str]] | None = None) -> HealReport:
@@ -180,8 +180,11 @@ def _still_missing(run: _Run, symbol: str, kind: str, stretch: Stretch) -> int:
 
 def _ask(run: _Run, symbol: str, provider: str, lo: date, hi: date, reasons: list[str], *,
          through: date) -> bool:
-    """Fetch and store [lo, hi] (the last chunk through ``through``) from one provider in
-    chunks; False once the provider fails."""
+    """Fetch and store the days [lo, hi] from one provider, chunk by chunk.
+
+    The last chunk runs through ``through``. Returns False once the provider fails (the caller
+    hands the rest to the next provider).
+    """
     for first, last in chunks(lo, hi, run.max_request_days):
         end_day = through if last == hi else last
         start = datetime.combine(first, time(0), tzinfo=timezone.utc)

@@ -129,7 +129,8 @@ def ingest_once(registry: Registry | Mapping[str, Any], repo, symbols: Sequence[
         symbols: canonical asset symbols.
         now: current time (UTC); nothing newer is stored.
         interval: "1d", "1h" or "1m".
-        start, end: inclusive UTC dates (defaults: resume from the store, up to today).
+        start: first UTC date, inclusive (default: resume from the store).
+        end: last UTC date, inclusive (default: today).
         quotes: fill the quotes table instead of the prices history.
         max_jump_factor: bad-data limit between consecutive closes.
         history_days: first-run window of daily history.

@@ -31,8 +31,10 @@ _CACHE_ERRORS = (RedisError, OSError, EOFError, ValueError, TypeError, Attribute
 
 def make_backend(cache_dir: str, redis_url: str | None = None, *,
                  key_prefix: str = "btcfolio") -> Any:
-    """RedisCache (keys ``<key_prefix>:cache:...``) when redis_url is set, else
-    FileSystemCache in cache_dir."""
+    """The provider cache backend: Redis when ``redis_url`` is set, else files.
+
+    RedisCache keys are ``<key_prefix>:cache:...``; the FileSystemCache lives in ``cache_dir``.
+    """
     if redis_url:
         import redis
 

@@ -64,7 +64,7 @@ def demo_step(last: pd.Series, daily_cov: pd.DataFrame, *, seconds: float,
     return last[symbols] * np.exp(shocks)
 
 
-def _walk_state(repo, symbols: list[str]) -> tuple[pd.Series, pd.Timestamp | None]:  # noqa: ANN001
+def _walk_state(repo, symbols: list[str]) -> tuple[pd.Series, pd.Timestamp | None]:
     """Each symbol's last demo price (else its newest stored close), and the last step's time."""
     latest = repo.load_latest_prices(symbols)
     is_demo = (latest["kind"] == "quote") & (latest["source"] == DEMO_SOURCE)
@@ -76,7 +76,7 @@ def _walk_state(repo, symbols: list[str]) -> tuple[pd.Series, pd.Timestamp | Non
     return pd.Series(price, dtype=float), last_step
 
 
-def demo_quotes(repo, daily_cov: pd.DataFrame, *, now: datetime,  # noqa: ANN001 - Repository
+def demo_quotes(repo, daily_cov: pd.DataFrame, *, now: datetime,  # untyped: Repository
                 seed: int = 2009) -> list[Quote]:
     """The next step of the stored walk at ``now`` (one quote per simulated symbol).
 
@@ -95,7 +95,7 @@ def demo_quotes(repo, daily_cov: pd.DataFrame, *, now: datetime,  # noqa: ANN001
             for s, p in moved.items()]
 
 
-def build_demo_job(repo, *, lookback_days: int = 90):  # noqa: ANN001, ANN201 - Repository
+def build_demo_job(repo, *, lookback_days: int = 90):  # untyped: Repository
     """The demo job body: one walk step per run, written to the store as demo quotes."""
     cov: dict[str, pd.DataFrame] = {}
 
@@ -111,7 +111,7 @@ def build_demo_job(repo, *, lookback_days: int = 90):  # noqa: ANN001, ANN201 - 
     return run
 
 
-def with_demo(jobs, settings, repo):  # noqa: ANN001, ANN201 - JobSet, Settings, Repository
+def with_demo(jobs, settings, repo):  # untyped: JobSet, Settings, Repository
     """In demo mode the quote job is the demo job (no provider is called for quotes)."""
     if not settings.demo:
         return jobs

@@ -304,7 +304,8 @@ def build_registry(settings: Any, environ: Mapping[str, str], cache: PriceCache 
         environ: where API keys are read (by ``settings.api_key``).
         cache: PriceCache to use (None: no caching).
         session: requests session shared by the HTTP adapters (default: a new one).
-        sleep, clock: seams for retries and circuit breakers.
+        sleep: how retries wait between attempts (a seam: tests pass a fake).
+        clock: monotonic seconds the circuit breakers time their reset by (a seam, likewise).
         use_rate_limits: False to disable local budgets (tests of unrelated behaviour).
         assets: the universe (default ``settings.assets``; see data.store.universe).
     """

@@ -28,7 +28,7 @@ HOURLY = "1h"
 NO_SOURCE_KEY = "hourly:no_source"
 
 
-def prune_hourly(repo, *, now: datetime, retention_days: int) -> int:  # noqa: ANN001
+def prune_hourly(repo, *, now: datetime, retention_days: int) -> int:
     """Delete hourly bars older than ``now - retention_days``; return how many went.
 
     Raises:
@@ -41,13 +41,13 @@ def prune_hourly(repo, *, now: datetime, retention_days: int) -> int:  # noqa: A
     return max(removed, 0)
 
 
-def held_symbols(settings, repo) -> list[str]:  # noqa: ANN001 - Settings, Repository
+def held_symbols(settings, repo) -> list[str]:  # untyped: Settings, Repository
     """Held assets of the configured universe (BTC always: it prices every other)."""
     held = repo.load_holdings(settings.portfolio.name)
     return sorted({BTC, *(s for s, q in held.items() if q > 0 and s in settings.assets)})
 
 
-def hourly_sources(registry, symbol: str, start: date, today: date) -> list[str]:  # noqa: ANN001
+def hourly_sources(registry, symbol: str, start: date, today: date) -> list[str]:
     """The enabled sources of a symbol's chain that declare 1h bars back to ``start``."""
     out = []
     for provider in registry.sources_for(symbol, "history", HOURLY):
@@ -57,7 +57,7 @@ def hourly_sources(registry, symbol: str, start: date, today: date) -> list[str]
     return out
 
 
-def save_no_source(repo, symbols: Sequence[str], *, now: datetime) -> None:  # noqa: ANN001
+def save_no_source(repo, symbols: Sequence[str], *, now: datetime) -> None:
     """Record which held assets have no hourly source (read by /api/health).
 
     Raises:
@@ -67,7 +67,7 @@ def save_no_source(repo, symbols: Sequence[str], *, now: datetime) -> None:  # n
     repo.set_meta(NO_SOURCE_KEY, value)
 
 
-def load_no_source(repo) -> list[str] | None:  # noqa: ANN001 - Repository
+def load_no_source(repo) -> list[str] | None:  # untyped: Repository
     """The held assets the hourly job found without an hourly source (None: not run yet)."""
     raw = repo.get_meta(NO_SOURCE_KEY)
     try:
@@ -78,7 +78,7 @@ def load_no_source(repo) -> list[str] | None:  # noqa: ANN001 - Repository
     return [str(s) for s in symbols] if isinstance(symbols, list) else None
 
 
-def build_hourly_job(settings, repo, registry) -> Callable[[datetime], Any]:  # noqa: ANN001
+def build_hourly_job(settings, repo, registry) -> Callable[[datetime], Any]:
     """The job body: fetch the retention window's hourly bars, then apply the retention."""
     from data.ingest import pipeline as ingest
 

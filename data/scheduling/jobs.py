@@ -38,27 +38,27 @@ class JobSet:
     hourly: JobFn | None = None   # hourly bars of held assets, bounded retention (hourly.py)
 
 
-def heal_order(settings, repo) -> list[str]:  # noqa: ANN001 - Settings, Repository
+def heal_order(settings, repo) -> list[str]:  # untyped: Settings, Repository
     """The universe with held assets first (their gaps matter to the user's numbers)."""
     held = set(repo.load_holdings(settings.portfolio.name))
     symbols = watched_symbols(settings, repo)
     return [s for s in symbols if s in held] + [s for s in symbols if s not in held]
 
 
-def watched_symbols(settings, repo) -> list[str]:  # noqa: ANN001 - Settings, Repository
+def watched_symbols(settings, repo) -> list[str]:  # untyped: Settings, Repository
     """Every held or watched asset: the effective universe plus the portfolio's holdings."""
     held = repo.load_holdings(settings.portfolio.name)
     return sorted(set(effective_universe(settings, repo)) | set(held))
 
 
-def symbols_without_history(repo, symbols: list[str]) -> list[str]:  # noqa: ANN001
+def symbols_without_history(repo, symbols: list[str]) -> list[str]:
     """The symbols that have no stored daily bar yet (they need a backfill)."""
     latest = repo.load_latest_prices(symbols)
     have = set(latest.loc[latest["kind"] == "close", "symbol"])
     return [s for s in symbols if s not in have]
 
 
-def stale_symbols(settings, repo, symbols: list[str], now: datetime) -> list[str]:  # noqa: ANN001
+def stale_symbols(settings, repo, symbols: list[str], now: datetime) -> list[str]:
     """Symbols whose newest stored price (close or quote) is older than its staleness limit."""
     latest = repo.load_latest_prices(symbols)
     newest = latest.groupby("symbol")["ts"].max() if not latest.empty else {}
@@ -89,7 +89,7 @@ def until_cancelled(cancel: threading.Event | None) -> Callable[[Iterable[str]],
     return wrap
 
 
-def build_jobs(settings, repo, environ: Mapping[str, str], *,  # noqa: ANN001
+def build_jobs(settings, repo, environ: Mapping[str, str], *,
                cancel: threading.Event | None = None) -> JobSet:
     """Wire the four jobs to the ingest pipeline: one registry (cache + rate limits) for all.
 
@@ -110,7 +110,7 @@ def build_jobs(settings, repo, environ: Mapping[str, str], *,  # noqa: ANN001
     cfg = settings.scheduler
     seen: list = [None]
 
-    def watched(settings, repo) -> list[str]:  # noqa: ANN001 - watched_symbols' signature
+    def watched(settings, repo) -> list[str]:  # untyped: watched_symbols' signature
         # Custom assets added since the last run get their provider ids and chains first.
         universe = effective_universe(settings, repo)
         if universe is not seen[0]:

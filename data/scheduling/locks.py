@@ -71,6 +71,7 @@ class FileLeaderLock(LeaderLock):
         self.path = str(path)
 
     def acquire(self) -> bool:
+        """Take the file lock without waiting; True also when this process holds it already."""
         if self._lock.is_locked:
             return True
         try:
@@ -80,9 +81,11 @@ class FileLeaderLock(LeaderLock):
         return True
 
     def refresh(self) -> bool:
+        """Whether the lock is still held: an OS lock cannot be lost while its holder lives."""
         return self._lock.is_locked
 
     def release(self) -> None:
+        """Free the file lock at once, from any thread of this process (the supervisor took it)."""
         if self._lock.is_locked:
             self._lock.release(force=True)
 
@@ -108,10 +111,10 @@ class PostgresLeaderLock(LeaderLock):
         if conn is not None:
             try:
                 conn.close()
-            except Exception:  # noqa: BLE001 - a broken connection may fail to close; it is gone
+            except Exception:  # a broken connection may fail to close; it is gone
                 pass
 
-    def _connect(self):  # noqa: ANN202 - psycopg.Connection
+    def _connect(self):  # untyped: psycopg.Connection
         import psycopg
 
         conn = psycopg.connect(self._url, autocommit=True, connect_timeout=self._connect_timeout)
@@ -122,6 +125,11 @@ class PostgresLeaderLock(LeaderLock):
         return conn
 
     def acquire(self) -> bool:
+        """Try ``pg_try_advisory_lock`` on the dedicated session, connecting first if needed.
+
+        A held lock is re-verified instead; a database error drops the session and answers False,
+        so the next attempt reconnects.
+        """
         import psycopg
 
         if self._held:
@@ -138,6 +146,10 @@ class PostgresLeaderLock(LeaderLock):
         return self._held
 
     def refresh(self) -> bool:
+        """Check in ``pg_locks`` that this session still holds the advisory lock.
+
+        A lost lock or a database error closes the session (so ``acquire`` starts afresh).
+        """
         import psycopg
 
         if not self._held or self._conn is None:
@@ -158,6 +170,7 @@ class PostgresLeaderLock(LeaderLock):
         return bool(held)
 
     def release(self) -> None:
+        """Unlock and close the session; closing alone would free the lock if the unlock fails."""
         import psycopg
 
         if self._held and self._conn is not None:
@@ -182,6 +195,10 @@ class RedisLeaderLock(LeaderLock):
         self.name = name
 
     def acquire(self) -> bool:
+        """Take the Redis lock under this process's token, or keep it if the token still owns it.
+
+        A Redis error answers False (logged): the standby simply tries again next poll.
+        """
         import redis
 
         try:
@@ -194,6 +211,7 @@ class RedisLeaderLock(LeaderLock):
             return False
 
     def refresh(self) -> bool:
+        """Reset the lock's TTL; False when the key expired or another token took it."""
         import redis
 
         try:
@@ -205,6 +223,7 @@ class RedisLeaderLock(LeaderLock):
         return True
 
     def release(self) -> None:
+        """Delete the lock if this token still owns it; on a Redis error its TTL frees it."""
         import redis
 
         try:
@@ -214,14 +233,14 @@ class RedisLeaderLock(LeaderLock):
             pass  # the TTL frees it
 
 
-def _file_lock_path(settings) -> Path:  # noqa: ANN001 - Settings (avoids an import cycle)
+def _file_lock_path(settings) -> Path:  # untyped: Settings (avoids an import cycle)
     url = settings.store.url
     if url.startswith("sqlite:///") and ":memory:" not in url:
         return Path(url[len("sqlite:///"):]).expanduser().with_suffix(".scheduler.lock")
     return Path(settings.cache.dir).expanduser() / "scheduler.lock"
 
 
-def make_leader_lock(settings, *, token: str) -> LeaderLock:  # noqa: ANN001 - Settings
+def make_leader_lock(settings, *, token: str) -> LeaderLock:  # untyped: Settings
     """Build the lock ``scheduler.lock`` asks for (``auto`` picks by store and cache).
 
     Raises:

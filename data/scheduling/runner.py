@@ -64,7 +64,7 @@ def _scheduler_now() -> datetime:
 class SchedulerRunner:
     """One scheduler process's leader election, APScheduler jobs and published state."""
 
-    def __init__(self, settings, repo, jobs: JobSet, *,  # noqa: ANN001 - Settings, Repository
+    def __init__(self, settings, repo, jobs: JobSet, *,  # untyped: Settings, Repository
                  lock: LeaderLock | None = None, owner: str | None = None,
                  cancel: threading.Event | None = None,
                  clock: Callable[[], datetime] = utcnow) -> None:
@@ -122,7 +122,7 @@ class SchedulerRunner:
         """Run until SIGTERM or SIGINT, then shut down gracefully (the CLI entry point)."""
         stop = threading.Event()
 
-        def _on_signal(signum, _frame) -> None:  # noqa: ANN001 - signal handler signature
+        def _on_signal(signum, _frame) -> None:  # untyped: signal handler signature
             logger.info("scheduler %s: signal %d, shutting down", self.owner, signum)
             stop.set()
 
@@ -151,7 +151,7 @@ class SchedulerRunner:
             while not self._stop.is_set():
                 try:
                     self._tick()
-                except Exception:  # noqa: BLE001 - the supervisor must outlive any failure
+                except Exception:  # the supervisor must outlive any failure
                     logger.exception("scheduler %s: supervisor step failed", self.owner)
                 running = self._role == "running"
                 self._wake.wait(cfg.heartbeat_seconds if running else cfg.standby_poll_seconds)
@@ -226,7 +226,7 @@ class SchedulerRunner:
                 # Providers are often unreachable (offline, rate limits): one line, not a traceback.
                 error = str(exc)
                 logger.warning("job %s failed: %s", name, exc)
-            except Exception as exc:  # noqa: BLE001 - a job failure must never kill the scheduler
+            except Exception as exc:  # a job failure must never kill the scheduler
                 error = exc.__class__.__name__
                 logger.exception("job %s crashed", name)
             else:
@@ -265,7 +265,7 @@ class SchedulerRunner:
                 logger.warning("scheduler %s: could not publish its state: %s", self.owner, exc)
 
 
-def should_start_embedded(settings, environ, *, debug: bool) -> bool:  # noqa: ANN001
+def should_start_embedded(settings, environ, *, debug: bool) -> bool:
     """Whether ``python app.py`` starts the embedded scheduler in this process.
 
     Never in the debug reloader's parent (it only watches files; the child serves).
@@ -280,7 +280,7 @@ def _quiet_apscheduler() -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
-def start_embedded(settings, repo, environ=None) -> SchedulerRunner:  # noqa: ANN001
+def start_embedded(settings, repo, environ=None) -> SchedulerRunner:
     """Build and start the scheduler thread used by ``python app.py``."""
     env = os.environ if environ is None else environ
     _quiet_apscheduler()

@@ -19,14 +19,14 @@ from errors import InvalidInputError, StorageError
 EMPTY, SAMPLE, OWN = "empty", "sample", "own"
 
 
-def portfolio_state(repo: Repository, settings) -> str:  # noqa: ANN001 - Settings
+def portfolio_state(repo: Repository, settings) -> str:  # untyped: Settings
     """"empty" (nothing held), "sample" (the untouched sample is marked) or "own"."""
     if not repo.load_holdings(settings.portfolio.name):
         return EMPTY
     return SAMPLE if repo.get_meta(SAMPLE_FLAG_KEY) is not None else OWN
 
 
-def start_sample(repo: Repository, settings) -> int:  # noqa: ANN001 - Settings
+def start_sample(repo: Repository, settings) -> int:  # untyped: Settings
     """Fill an empty portfolio with the sample; return how many holdings were written.
 
     Raises:
@@ -47,7 +47,7 @@ def start_sample(repo: Repository, settings) -> int:  # noqa: ANN001 - Settings
     return len(written) or len(sample)
 
 
-def clear_sample(repo: Repository, settings) -> list[str]:  # noqa: ANN001 - Settings
+def clear_sample(repo: Repository, settings) -> list[str]:  # untyped: Settings
     """Remove the holdings that are still the sample's; return the symbols removed.
 
     The sample's opening entries are deleted (not withdrawn), so the performance history does
@@ -75,7 +75,7 @@ def keep_sample(repo: Repository) -> None:
         meta.delete().where(meta.c.key == SAMPLE_FLAG_KEY)))
 
 
-def _transaction(repo: Repository, fn):  # noqa: ANN001, ANN202 - a function of a connection
+def _transaction(repo: Repository, fn):  # untyped: a function of a connection
     try:
         with repo.engine.begin() as conn:
             return fn(conn)

@@ -52,7 +52,7 @@ class ImportResult:
     ignored_columns: list[str] = field(default_factory=list)
 
 
-def symbol_aliases(settings) -> dict[str, str]:  # noqa: ANN001 - settings.Settings
+def symbol_aliases(settings) -> dict[str, str]:  # untyped: settings.Settings
     """Provider ids (lower case) of every configured asset -> its symbol (Ghostfolio import)."""
     return {vendor_id.lower(): symbol for symbol, asset in settings.assets.items()
             for vendor_id in asset.symbols.values()}
@@ -70,7 +70,7 @@ def identify(entries: Sequence[Entry], portfolio: str, batch: str) -> list[Entry
     return out
 
 
-def import_text(repo: Repository, settings, content: str, *,  # noqa: ANN001
+def import_text(repo: Repository, settings, content: str, *,
                 tz: str | None = None, dry_run: bool = False) -> ImportResult:
     """Parse and (unless ``dry_run``) store a transactions file, all or nothing.
 
@@ -128,7 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _run_import(repo: Repository, settings, args) -> int:  # noqa: ANN001
+def _run_import(repo: Repository, settings, args) -> int:
     try:
         content = args.file.read_text(encoding="utf-8")
         result = import_text(repo, settings, content, tz=args.timezone, dry_run=args.dry_run)

@@ -230,9 +230,11 @@ def balances(repo: Repository, portfolio: str) -> dict[str, Decimal]:
 
 
 def opening_ts(repo: Repository, symbols: Iterable[str] = ()) -> datetime:
-    """When opening balances are dated: the first day every one of ``symbols`` (and BTC) has
-    a stored close — the start of the bundled history on a seeded store (stocks start on
-    its first trading day) — or now when nothing is stored."""
+    """When opening balances are dated: the first day all of ``symbols`` and BTC have a close.
+
+    On a seeded store that is the start of the bundled history (stocks start on its first
+    trading day); it is now when nothing is stored.
+    """
     q = sa.text("SELECT symbol, min(ts) FROM prices WHERE interval = '1d' GROUP BY symbol")
     first = dict(repo._run(lambda c: c.execute(q).all()))
     wanted = {s for s in symbols if s != CASH} | {BTC}
@@ -303,8 +305,11 @@ def write_openings(repo: Repository, portfolio: str, holdings: dict[str, float],
 
 
 def closes_fingerprint(repo: Repository, symbols: Iterable[str]) -> tuple:
-    """(rows, newest ts, sum of closes) of the daily closes of ``symbols``: changes whenever a
-    close is added or corrected, so a reader can cache what it derived from them."""
+    """The (rows, newest ts, sum of closes) of the daily closes of ``symbols``.
+
+    It changes whenever a close is added or corrected, so a reader can cache what it derived
+    from them.
+    """
     q = sa.text("SELECT count(*), max(ts), sum(close) FROM prices "
                 "WHERE interval = '1d' AND symbol IN :symbols"
                 ).bindparams(sa.bindparam("symbols", expanding=True))
@@ -344,8 +349,10 @@ def newest_close_ts(repo: Repository, symbol: str) -> datetime | None:
 
 def claim_with_openings(repo: Repository, key: str, portfolio: str, holdings: dict[str, float],
                         *, sample_flag_key: str) -> bool:
-    """First start: claim ``key`` and write the opening balances (and the sample flag) in ONE
-    transaction; False when the key was already claimed or the portfolio already holds assets.
+    """First start: claim ``key`` and write the opening balances in ONE transaction.
+
+    The sample flag is written in it too. False when the key was already claimed or the
+    portfolio already holds assets.
 
     A kill at any instant leaves both or neither (issue 18: the claim used to be written first).
     """

@@ -23,7 +23,7 @@ from errors import StorageError
 
 logger = logging.getLogger(__name__)
 
-def stale_after(cfg) -> float:  # noqa: ANN001 - SchedulerSettings
+def stale_after(cfg) -> float:  # untyped: SchedulerSettings
     """Seconds after which a scheduler row without a heartbeat is dead (3 missed beats + 5 s)."""
     return 3 * max(cfg.heartbeat_seconds, cfg.standby_poll_seconds) + 5
 

@@ -114,6 +114,7 @@ PRICE_VALUE_COLS = ("open", "high", "low", "close", "volume", "source")
 
 
 def epoch(ts: datetime | pd.Timestamp) -> int:
+    """Seconds since 1970 UTC, as the store keeps timestamps; naive times are refused."""
     stamp = pd.Timestamp(ts)
     if stamp.tzinfo is None:
         raise ValueError("timestamps must be timezone-aware")
@@ -121,10 +122,12 @@ def epoch(ts: datetime | pd.Timestamp) -> int:
 
 
 def from_epoch(seconds: int | None) -> pd.Timestamp | None:
+    """The UTC timestamp of a stored epoch column; None stays None (nullable columns)."""
     return None if seconds is None else pd.Timestamp(int(seconds), unit="s", tz="UTC")
 
 
 def insert_for(dialect: str, table: sa.Table):
+    """The dialect's INSERT construct: both support ``on_conflict_do_update`` for upserts."""
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
@@ -134,7 +137,7 @@ def create_engine(url: str) -> sa.Engine:
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001 - DBAPI hook
+        def _sqlite_pragmas(dbapi_conn, _record):  # untyped: DBAPI hook
             cur = dbapi_conn.cursor()
             if ":memory:" not in url and url not in ("sqlite://", "sqlite:///"):
                 cur.execute("PRAGMA journal_mode=WAL")

@@ -71,7 +71,7 @@ def init_portfolio(repo: Repository, holdings: dict[str, float],
                                sample_flag_key=SAMPLE_FLAG_KEY)
 
 
-def open_store(settings) -> Repository:  # noqa: ANN001 - settings.Settings (no import cycle)
+def open_store(settings) -> Repository:  # untyped: settings.Settings (no import cycle)
     """Open (migrate) the store, seed it from the sample and write the sample portfolio once.
 
     Used by every entry point (app, gunicorn workers, ``python -m data.scheduler``). Processes

@@ -51,7 +51,7 @@ class Universe(Mapping):
     origins: Mapping[str, str]
     statuses: Mapping[str, str]
 
-    def __getitem__(self, symbol: str):  # noqa: ANN204 - AssetSettings
+    def __getitem__(self, symbol: str):  # untyped: AssetSettings
         return self.assets[symbol]
 
     def __iter__(self) -> Iterator[str]:
@@ -93,10 +93,10 @@ def _read(repo: Repository) -> tuple[str | None, list]:
     def read(conn: sa.Connection):
         return conn.execute(version).scalar_one_or_none(), conn.execute(query).mappings().all()
 
-    return repo._run(read)  # noqa: SLF001 - the repository's one transaction wrapper
+    return repo._run(read)  # the repository's one transaction wrapper
 
 
-def _build(settings, rows) -> Universe:  # noqa: ANN001 - Settings, rows of custom_assets
+def _build(settings, rows) -> Universe:  # untyped: Settings, rows of custom_assets
     from settings import AssetSettings
 
     assets: dict[str, object] = dict(settings.assets)
@@ -113,7 +113,7 @@ def _build(settings, rows) -> Universe:  # noqa: ANN001 - Settings, rows of cust
     return Universe(assets, origins, statuses)
 
 
-def effective_universe(settings, repo: Repository, *,  # noqa: ANN001 - Settings
+def effective_universe(settings, repo: Repository, *,  # untyped: Settings
                        max_age: float = CHECK_SECONDS) -> Universe:
     """config.yaml's universe plus the store's custom assets (re-read when they changed).
 
@@ -149,7 +149,7 @@ def _bump_version(conn: sa.Connection) -> None:
         conn.execute(meta.insert().values(key=VERSION_KEY, value=value))
 
 
-def save_custom_asset(repo: Repository, symbol: str, asset, *,  # noqa: ANN001 - AssetSettings
+def save_custom_asset(repo: Repository, symbol: str, asset, *,  # untyped: AssetSettings
                       status: str, now: datetime) -> None:
     """Insert one custom asset (already validated) and publish a new universe version.
 
@@ -185,7 +185,7 @@ def _holder(repo: Repository, symbol: str) -> str | None:
     return None
 
 
-def delete_custom_asset(repo: Repository, settings, symbol: str) -> None:  # noqa: ANN001
+def delete_custom_asset(repo: Repository, settings, symbol: str) -> None:
     """Delete a custom asset that nobody holds (its stored prices stay; harmless).
 
     Raises:

@@ -7,11 +7,11 @@ today's BTC quote) prices are synthetic: real DOGE prices are not in /work/share
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -21,6 +21,7 @@ from components import ids
 from data.store.repository import Repository
 from data.store.seed import init_portfolio, seed_store
 from settings import RefreshSettings, load_settings
+from tests.support.browser import wait_until
 from tests.support.provider_standin import ProviderStandIn
 from tests.support.sample import ROOT, SAMPLE
 
@@ -61,13 +62,7 @@ def _settings(tmp_path, env):
     return settings.model_copy(update={"refresh": RefreshSettings(interval_seconds=2)})
 
 
-def _wait(predicate, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
+_wait = functools.partial(wait_until, timeout=15.0)
 
 
 def _cards(dash_duo) -> list[str]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import time
+import functools
 
 import pytest
 
 from app import create_app
+from tests.support.browser import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -16,13 +17,7 @@ pytestmark = pytest.mark.browser
 LIMIT = 120
 
 
-def _wait(predicate, timeout: float = LIMIT) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.3)
-    raise AssertionError("condition not met in time")
+_wait = functools.partial(wait_until, timeout=LIMIT)
 
 
 def test_opt001_panels_render_and_switch_rebalances_to_the_mix(dash_duo, settings, repo,

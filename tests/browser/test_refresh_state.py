@@ -4,6 +4,7 @@ with the right values, never an error."""
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import datetime, timezone
 
@@ -17,6 +18,7 @@ from data.models import Quote
 from data.view_state import ViewStates, make_view_backend
 from queries.valuation import current_valuation
 from settings import RefreshSettings
+from tests.support.browser import wait_until
 
 pytestmark = pytest.mark.browser
 CARD = ".asset-card"
@@ -46,13 +48,7 @@ def _steady(dash_duo, quiet: float = 5.0, timeout: float = 60.0) -> None:
     raise AssertionError("the grid never settled: every tick rendered in full")
 
 
-def _wait(predicate, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
+_wait = functools.partial(wait_until, timeout=20.0)
 
 
 def _mark_grid(dash_duo) -> None:

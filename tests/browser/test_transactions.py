@@ -20,7 +20,7 @@ def _wait(predicate, timeout: float = 15.0) -> None:
         try:
             if predicate():
                 return
-        except Exception:  # noqa: BLE001 - an element re-rendered between reads: retry
+        except Exception:  # an element re-rendered between reads: retry
             pass
         time.sleep(0.2)
     raise AssertionError("condition not met in time")

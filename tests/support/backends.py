@@ -55,6 +55,16 @@ def pg_schema() -> Iterator[str]:
 
 
 @contextlib.contextmanager
+def store_url(backend: str, tmp_path) -> Iterator[str]:
+    """A store URL for ``backend``: a SQLite file in ``tmp_path``, or a private PostgreSQL schema."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        with pg_schema() as url:
+            yield url
+
+
+@contextlib.contextmanager
 def redis_prefix() -> Iterator[tuple[str, str]]:
     """(redis url, unique key prefix); every key under the prefix is deleted after."""
     import redis

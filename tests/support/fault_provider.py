@@ -87,7 +87,7 @@ class FaultProxy:
             def log_message(self, *_args) -> None:  # quiet: the test asserts what matters
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:  # http.server's name
                 proxy._answer(self)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

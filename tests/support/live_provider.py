@@ -189,7 +189,7 @@ class LiveMarket(LocalProvider):
         open_ny = pd.Timestamp(day).tz_localize("America/New_York") + pd.Timedelta("9h30min")
         return int(open_ny.tz_convert("UTC").timestamp())
 
-    def _yahoo_chart(self, ticker: str, args) -> dict:  # noqa: ANN001 - werkzeug MultiDict
+    def _yahoo_chart(self, ticker: str, args) -> dict:  # untyped: werkzeug MultiDict
         symbol = YAHOO_IDS.get(ticker)
         if symbol is None:
             return {"chart": {"result": None, "error": {

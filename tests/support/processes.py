@@ -47,7 +47,7 @@ def process_env(tmp_path: Path, provider_url: str, **extra: str) -> dict[str, st
 
 def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     """Start a process from the repo root, output to a log file (never a pipe that can fill)."""
-    out = open(log, "ab")  # noqa: SIM115 - closed with the process by the OS
+    out = open(log, "ab")  # closed with the process by the OS
     return subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 

@@ -64,7 +64,7 @@ def validate_prices(frame: pd.DataFrame, *, provider: str = "") -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def make_price_frame(ts: Any, *, symbol: str, source: str, close: Any, open: Any = None,  # noqa: A002
+def make_price_frame(ts: Any, *, symbol: str, source: str, close: Any, open: Any = None,
                      high: Any = None, low: Any = None, volume: Any = None,
                      daily: bool = False) -> pd.DataFrame:
     """Build a validated price frame from parallel arrays (None -> NaN, rows without close dropped).
@@ -73,7 +73,11 @@ def make_price_frame(ts: Any, *, symbol: str, source: str, close: Any, open: Any
         ts: tz-aware timestamps (or anything ``pd.to_datetime(utc=True)`` reads).
         symbol: canonical symbol written to every row.
         source: provider name written to every row.
-        close, open, high, low, volume: arrays of the same length as ts (None allowed).
+        close: closes, same length as ts; rows whose close is missing are dropped.
+        open: opens, same length as ts (None: all NaN); likewise ``high``, ``low``, ``volume``.
+        high: highs, as ``open``.
+        low: lows, as ``open``.
+        volume: volumes, as ``open``.
         daily: key each bar by its UTC date at 00:00 (keep the last bar of a date).
     """
     stamps = pd.to_datetime(pd.Series(ts), utc=True)

@@ -245,7 +245,7 @@ def _outcome_within(fn, seconds: float) -> BaseException | None:
         try:
             fn()
             outcome.append(None)
-        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+        except BaseException as exc:  # handed to the test thread
             outcome.append(exc)
 
     worker = threading.Thread(target=call, daemon=True)

@@ -49,7 +49,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 def _gunicorn(args: list[str], env: dict[str, str], log: Path, *,
               cwd: Path = ROOT) -> subprocess.Popen:
     # gunicorn reads ./gunicorn.conf.py by itself: the plain-command tests run elsewhere.
-    out = open(log, "ab")  # noqa: SIM115 - closed with the process
+    out = open(log, "ab")  # closed with the process
     return subprocess.Popen([sys.executable, "-m", "gunicorn", *args], cwd=cwd, env=env,
                             stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 

@@ -8,7 +8,6 @@ runs the scheduler's backfill job against the local fake provider and is killed 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -21,7 +20,7 @@ import sqlalchemy as sa
 
 from data.store.repository import Repository
 from settings import load_settings
-from tests.support.backends import pg_schema
+from tests.support.backends import store_url
 from tests.support.fake_provider import FakeCoinGecko
 from tests.support.faults import seed_without, start_app
 from tests.support.processes import process_env, wait_for
@@ -60,15 +59,6 @@ WRITER = textwrap.dedent("""
 """)
 
 
-@contextlib.contextmanager
-def _store_url(backend: str, tmp_path):
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
-    else:
-        with pg_schema() as url:
-            yield url
-
-
 def _counts(repo: Repository) -> dict[str, int]:
     with repo.engine.connect() as conn:
         rows = conn.execute(sa.text(
@@ -93,7 +83,7 @@ def _run_writer(url: str, pause_in: int) -> subprocess.Popen:
 @pytest.mark.parametrize("backend", [
     "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_kill9_mid_transaction_leaves_whole_batches_only(backend, tmp_path):
-    with _store_url(backend, tmp_path) as url:
+    with store_url(backend, tmp_path) as url:
         repo = Repository.from_url(url)
         proc = _run_writer(url, KILL_IN_BATCH)
         try:

@@ -9,7 +9,6 @@ must end with exactly what an uninterrupted first start writes.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -22,7 +21,7 @@ import sqlalchemy as sa
 
 from data.store.seed import open_store
 from settings import load_settings
-from tests.support.backends import pg_schema
+from tests.support.backends import store_url
 from tests.support.sample import ROOT
 
 OPENER = textwrap.dedent("""
@@ -71,15 +70,6 @@ OPENER = textwrap.dedent("""
 """)
 INSTANTS = ["mid-migration", "after-migration", "mid-seed", "seed-claim", "after-seed",
             "mid-portfolio", "after-portfolio"]
-
-
-@contextlib.contextmanager
-def _store_url(backend: str, tmp_path):
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
-    else:
-        with pg_schema() as url:
-            yield url
 
 
 def _env(url: str) -> dict[str, str]:
@@ -141,7 +131,7 @@ def reference(tmp_path_factory):
 def test_kill9_first_start_then_restart_is_complete(backend, instant, tmp_path, reference):
     if backend == "postgresql" and instant not in ("mid-portfolio", "after-seed", "mid-seed"):
         pytest.skip("PostgreSQL runs the instants where its transactions differ from SQLite's")
-    with _store_url(backend, tmp_path) as url:
+    with store_url(backend, tmp_path) as url:
         _kill_at(instant, url)
         restart = subprocess.run([sys.executable, "-c", OPENER, "none"], cwd=ROOT,
                                  env=_env(url), capture_output=True, text=True, timeout=120)

@@ -18,7 +18,7 @@ from queries.backtest import BacktestRequest, backtest_portfolio
 from queries.optimize import OptimizeRequest, optimize_portfolio
 
 
-def _apply(holdings: dict[str, float], trades) -> dict[str, float]:  # noqa: ANN001
+def _apply(holdings: dict[str, float], trades) -> dict[str, float]:
     out = dict(holdings)
     for t in trades.itertuples(index=False):
         out[t.symbol] = out.get(t.symbol, 0.0) + (t.quantity if t.side == "buy" else -t.quantity)
@@ -26,13 +26,13 @@ def _apply(holdings: dict[str, float], trades) -> dict[str, float]:  # noqa: ANN
     return {s: q for s, q in out.items() if q > 0}
 
 
-def _revalue(repo, settings, holdings, now) -> dict[str, float]:  # noqa: ANN001
+def _revalue(repo, settings, holdings, now) -> dict[str, float]:
     kinds = {s: a.kind for s, a in settings.assets.items()}
     val = value_portfolio(holdings, repo.load_latest_prices(), asset_kinds=kinds, now=now)
     return dict(zip(val.assets["symbol"], val.assets["weight"], strict=True)), val.total_btc
 
 
-def _no_lots(settings):  # noqa: ANN001
+def _no_lots(settings):
     assets = {s: a.model_copy(update={"lot_size": None}) for s, a in settings.assets.items()}
     return settings.model_copy(update={"assets": assets})
 
@@ -126,7 +126,7 @@ def test_backtest_is_cached_by_store_version_and_request(repo, settings, monkeyp
     assert len(calls) == 4
 
 
-def _add_close(repo, symbol: str) -> None:  # noqa: ANN001
+def _add_close(repo, symbol: str) -> None:
     """One more daily close, a day after the symbol's newest."""
     closes = repo.load_closes([symbol])[symbol].dropna()
     day, price = closes.index[-1] + timedelta(days=1), float(closes.iloc[-1]) * 1.01

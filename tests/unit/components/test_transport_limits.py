@@ -25,7 +25,7 @@ def _trades(n: int) -> pd.DataFrame:
     return frame
 
 
-def _body_rows(table) -> list:  # noqa: ANN001 - a dbc.Table
+def _body_rows(table) -> list:
     return table.children[1].children
 
 

@@ -13,7 +13,7 @@ from errors import ConfigError
 @pytest.fixture(autouse=True)
 def _reset_clock():
     yield
-    clock._offset = timedelta(0)  # noqa: SLF001 - undo the process-wide seam
+    clock._offset = timedelta(0)  # undo the process-wide seam
 
 
 def test_clock_unset_is_the_system_clock():
