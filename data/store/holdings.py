@@ -48,6 +48,19 @@ def _request_backfill(repo: Repository, symbol: str, now: datetime) -> bool:
     return request_backfill(repo, symbol, now=now)
 
 
+def _position(repo: Repository, settings: Settings, symbol: object,
+              quantity: object) -> tuple[str, float, str, Decimal]:
+    """(symbol, quantity, portfolio, balance now) of a checked holdings request.
+
+    Raises:
+        InvalidInputError: invalid symbol or quantity.
+    """
+    canonical, qty = validate_holding(symbol, quantity, effective_universe(settings, repo).keys())
+    portfolio = settings.portfolio.name
+    return canonical, qty, portfolio, ledger_store.balances(repo, portfolio).get(canonical,
+                                                                                Decimal(0))
+
+
 def add_holding(repo: Repository, settings: Settings, symbol: object, quantity: object, *,
                 now: datetime) -> HoldingChange:
     """Set a position to a quantity (a correction entry); request a backfill if needed.
@@ -56,11 +69,9 @@ def add_holding(repo: Repository, settings: Settings, symbol: object, quantity: 
         InvalidInputError: invalid symbol or quantity (nothing is stored).
         StorageError: the store failed.
     """
-    canonical, qty = validate_holding(symbol, quantity, effective_universe(settings, repo).keys())
-    portfolio = settings.portfolio.name
-    before = float(ledger_store.balances(repo, portfolio).get(canonical, 0))
+    canonical, qty, portfolio, before = _position(repo, settings, symbol, quantity)
     ledger_store.set_quantity(repo, portfolio, canonical, qty, now=now)
-    return HoldingChange(canonical, qty, _request_backfill(repo, canonical, now), before)
+    return HoldingChange(canonical, qty, _request_backfill(repo, canonical, now), float(before))
 
 
 def deposit_holding(repo: Repository, settings: Settings, symbol: object, quantity: object, *,
@@ -71,9 +82,7 @@ def deposit_holding(repo: Repository, settings: Settings, symbol: object, quanti
         InvalidInputError: invalid symbol or quantity (nothing is stored).
         StorageError: the store failed.
     """
-    canonical, qty = validate_holding(symbol, quantity, effective_universe(settings, repo).keys())
-    portfolio = settings.portfolio.name
-    before = ledger_store.balances(repo, portfolio).get(canonical, Decimal(0))
+    canonical, qty, portfolio, before = _position(repo, settings, symbol, quantity)
     entry = ledger_store.deposit(repo, portfolio, canonical, qty, now=now)
     return HoldingChange(canonical, float(before + entry.quantity),
                          _request_backfill(repo, canonical, now), float(before))
