@@ -52,13 +52,34 @@ def dash_callback(client, first_input: str, *, inputs=None, state=None):
                        content_type="application/json")
 
 
-def header_value(client) -> str:
-    """The dashboard header's text after one refresh tick (sats off)."""
+# What assets/live.js (btcfolio.applyLive) writes where: header field -> (component, property).
+HEADER_OUTPUTS = {
+    ("value", None): (ids.PORTFOLIO_VALUE_BTC, "children"),
+    ("usd", None): (ids.HEADER_VALUE_USD, "children"),
+    ("alloc", None): (ids.HEADER_BTC_ALLOCATION, "children"),
+    ("change", 0): (ids.HEADER_CHANGE_24H, "children"),
+    ("change", 1): (ids.HEADER_CHANGE_24H, "className"),
+    ("updated", None): (ids.LAST_UPDATED, "children"),
+}
+
+
+def header_value(client) -> dict:
+    """The dashboard header after one refresh tick of a new tab (sats off), by component id.
+
+    The refresh answers one live update (``dashboard-live.data``); a new tab gets a full render
+    whose header the browser writes into the components of ``HEADER_OUTPUTS``.
+    """
     resp = dash_callback(client, ids.REFRESH_INTERVAL, inputs={
         (ids.REFRESH_INTERVAL, "n_intervals"): 1, (ids.SATS_TOGGLE, "value"): False,
         (ids.HOLDINGS_VERSION, "data"): None})
     assert resp.status_code == 200, resp.data[:300]
-    return resp.get_json()["response"]
+    (live,) = (props["data"] for props in resp.get_json()["response"].values())
+    header = live["delta"]["header"]
+    shown: dict[str, dict] = {}
+    for (field, item), (component, prop) in HEADER_OUTPUTS.items():
+        shown.setdefault(component, {})[prop] = (header[field] if item is None
+                                                 else header[field][item])
+    return shown
 
 
 def csv_rows(client) -> dict[str, dict]:

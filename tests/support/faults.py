@@ -102,22 +102,25 @@ class AppProcess:
         return json.loads(body)
 
     def banner_text(self) -> str:
-        """The dashboard status banner's text, as the page's refresh callback renders it."""
+        """The dashboard status banner's text, as a new tab's refresh tick renders it.
+
+        The refresh callback (the one the interval fires) answers one live update; its
+        ``banner`` is what the browser writes into the status banner (assets/live.js).
+        """
         status, body = self.get("/_dash-dependencies")
         assert status == 200
-        callback = next(c for c in json.loads(body)
-                        if f"{ids.STATUS_BANNER}.children" in c["output"])
-        outputs = [dict(zip(("id", "property"), o.rsplit(".", 1), strict=True))
-                   for o in callback["output"].strip(".").split("...")]
+        callback = next(c for c in json.loads(body) if c["inputs"]
+                        and c["inputs"][0]["id"] == ids.REFRESH_INTERVAL)
+        component, prop = callback["output"].rsplit(".", 1)
         payload = {
-            "output": callback["output"], "outputs": outputs,
+            "output": callback["output"], "outputs": {"id": component, "property": prop},
             "inputs": [{**i, "value": None} for i in callback["inputs"]],
             "state": [{**s, "value": None} for s in callback["state"]],
-            "changedPropIds": [],
+            "changedPropIds": [f"{ids.REFRESH_INTERVAL}.n_intervals"],
         }
         status, body = self.post_json("/_dash-update-component", payload)
         assert status == 200, body[:300]
-        banner = json.loads(body)["response"][ids.STATUS_BANNER]["children"]
+        banner = json.loads(body)["response"][component][prop]["banner"]
         return " ".join(_strings(banner))
 
     def stop(self) -> int:

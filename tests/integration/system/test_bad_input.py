@@ -331,7 +331,8 @@ API_ROUTES = {
     ("/api/performance", "GET"): {"start", "end"},
     ("/api/diversification", "GET"): {"lookback_days", "threshold"},
     ("/api/optimize", "GET"): {"target_btc_pct", "lookback_days", "method", "max_per_asset",
-                               "max_per_category", "universe", "fee_bps", "min_trade_btc"},
+                               "max_per_category", "universe", "fee_bps", "min_trade_btc",
+                               "min_trade_usd", "include_stale"},
     ("/api/backtest", "GET"): {"strategy", "rebalance", "years", "fee_bps", "target_btc_pct"},
     ("/api/correlation/rolling", "GET"): {"window_days", "days"},
 }
