@@ -69,8 +69,10 @@ class RebalancePlan:
 
 
 def _btc_share(frame: pd.DataFrame) -> float:
-    total = float(frame["value_btc"].sum())
-    return float(frame.loc[frame["symbol"] == BTC, "value_btc"].sum()) / total if total else 0.0
+    values = frame["value_btc"].to_numpy(dtype="float64")
+    total = float(values.sum())
+    is_btc = frame["symbol"].to_numpy() == BTC
+    return float(values[is_btc].sum()) / total if total else 0.0
 
 
 def _finite(name: str, value: float, lo: float, hi: float, *, hi_open: bool = False) -> float:

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Mapping
 
 import dash_bootstrap_components as dbc
+import numpy as np
 import pandas as pd
 from dash import html
 
@@ -24,14 +25,18 @@ def rebalance_rows(trades: pd.DataFrame, skipped: pd.DataFrame | None = None,
                    limit: int = REBALANCE_ROWS) -> dict:
     """What the rebalance table shows, as plain values: the ``limit`` largest trades, the
     count and BTC total of the others, the skipped legs and the holdings not traded."""
-    ranked = trades.sort_values("value_btc", ascending=False, kind="stable")
-    hidden = ranked.iloc[limit:]
+    # On arrays (this runs every tick): the order of sort_values(ascending=False, "stable").
+    values = trades["value_btc"].to_numpy(dtype="float64")
+    order = np.arange(len(values))[::-1][values[::-1].argsort(kind="stable")][::-1]
+    shown, hidden = order[:limit], order[limit:]
+    symbols, sides = trades["symbol"].to_numpy(), trades["side"].to_numpy()
+    quantities = trades["quantity"].to_numpy(dtype="float64")
     skipped_rows = ([] if skipped is None or skipped.empty
-                    else [tuple(r) for r in skipped[["symbol", "reason"]].itertuples(index=False)])
-    return {"rows": [(str(s), str(side), float(q), float(v)) for s, side, q, v in zip(
-                ranked["symbol"].iloc[:limit], ranked["side"].iloc[:limit],
-                ranked["quantity"].iloc[:limit], ranked["value_btc"].iloc[:limit], strict=True)],
-            "hidden": len(hidden), "hidden_btc": float(hidden["value_btc"].sum()),
+                    else list(zip(skipped["symbol"].tolist(), skipped["reason"].tolist(),
+                                  strict=True)))
+    return {"rows": [(str(symbols[i]), str(sides[i]), float(quantities[i]), float(values[i]))
+                     for i in shown.tolist()],
+            "hidden": len(hidden), "hidden_btc": float(values[hidden].sum()),
             "skipped": skipped_rows, "excluded": sorted((excluded or {}).items())}
 
 
