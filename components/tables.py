@@ -17,14 +17,18 @@ WIDE = "d-none d-md-table-cell"  # the sats column repeats the BTC one: from md 
 
 
 REBALANCE_ROWS = 25  # trades shown, largest first; the rest in one summary row
-MATERIAL = 0.005  # a shown trade re-sent when its quantity or value moves by more than this
+# A shown trade is re-sent when its BTC value moves by more than the larger of these: a share of
+# the portfolio's total BTC value, or a share of the trade's own value (docs/dashboard.md).
+MATERIAL_OF_TOTAL = 0.001
+MATERIAL_OF_TRADE = 0.005
 
 
 def rebalance_rows(trades: pd.DataFrame, skipped: pd.DataFrame | None = None,
                    excluded: Mapping[str, str] | None = None, *,
-                   limit: int = REBALANCE_ROWS) -> dict:
+                   limit: int = REBALANCE_ROWS, total_btc: float = 0.0) -> dict:
     """What the rebalance table shows, as plain values: the ``limit`` largest trades, the
-    count and BTC total of the others, the skipped legs and the holdings not traded."""
+    count and BTC total of the others, the skipped legs and the holdings not traded, and
+    ``total_btc`` (the portfolio's value, the scale of a material change)."""
     # On arrays (this runs every tick): the order of sort_values(ascending=False, "stable").
     values = trades["value_btc"].to_numpy(dtype="float64")
     order = np.arange(len(values))[::-1][values[::-1].argsort(kind="stable")][::-1]
@@ -37,7 +41,8 @@ def rebalance_rows(trades: pd.DataFrame, skipped: pd.DataFrame | None = None,
     return {"rows": [(str(symbols[i]), str(sides[i]), float(quantities[i]), float(values[i]))
                      for i in shown.tolist()],
             "hidden": len(hidden), "hidden_btc": float(values[hidden].sum()),
-            "skipped": skipped_rows, "excluded": sorted((excluded or {}).items())}
+            "skipped": skipped_rows, "excluded": sorted((excluded or {}).items()),
+            "total_btc": float(total_btc)}
 
 
 def rebalance_key(shown: Mapping) -> str:
@@ -45,24 +50,29 @@ def rebalance_key(shown: Mapping) -> str:
     return hashlib.sha1(repr(sorted(shown.items())).encode()).hexdigest()[:16]
 
 
-def _near(a: float, b: float, tolerance: float) -> bool:
-    return abs(a - b) <= tolerance * max(abs(a), abs(b)) + 1e-12
+def _moved(before: float, now: float, total_btc: float) -> bool:
+    """A BTC value moved by more than 0.1 % of the portfolio or 0.5 % of itself (the larger)."""
+    allowed = max(MATERIAL_OF_TOTAL * abs(total_btc),
+                  MATERIAL_OF_TRADE * max(abs(before), abs(now)))
+    return abs(now - before) > allowed + 1e-12
 
 
-def same_table(before: Mapping, now: Mapping, *, tolerance: float = MATERIAL) -> bool:
-    """True when ``now`` shows what ``before`` shows up to a move of ``tolerance`` (relative)
-    in a quantity or a value: the same trades and sides (trades of near-equal size may swap
-    places), counts, skipped legs (their reasons quote amounts) and excluded assets."""
+def same_table(before: Mapping, now: Mapping) -> bool:
+    """True when ``now`` shows what ``before`` shows up to an immaterial move: the same trades
+    and sides (trades of near-equal size may swap places), counts, skipped legs (their reasons
+    quote amounts) and excluded assets, and no shown trade (nor the summary row) whose BTC value
+    moved by more than 0.1 % of the portfolio's total BTC value or 0.5 % of its own value,
+    whichever is larger. Quantities follow the values at the moving prices: not compared."""
     try:
-        rows0 = {(s, d): (q, v) for s, d, q, v in before["rows"]}
-        rows1 = {(s, d): (q, v) for s, d, q, v in now["rows"]}
+        rows0 = {(s, d): v for s, d, _q, v in before["rows"]}
+        rows1 = {(s, d): v for s, d, _q, v in now["rows"]}
+        total = float(now["total_btc"])
         if (rows0.keys() != rows1.keys() or before["hidden"] != now["hidden"]
                 or {r[0] for r in before["skipped"]} != {r[0] for r in now["skipped"]}
                 or list(before["excluded"]) != list(now["excluded"])
-                or not _near(before["hidden_btc"], now["hidden_btc"], tolerance)):
+                or _moved(before["hidden_btc"], now["hidden_btc"], total)):
             return False
-        return all(_near(q0, rows1[k][0], tolerance) and _near(v0, rows1[k][1], tolerance)
-                   for k, (q0, v0) in rows0.items())
+        return not any(_moved(v0, rows1[k], total) for k, v0 in rows0.items())
     except (KeyError, TypeError, ValueError, IndexError):  # another shape: re-send
         return False
 
