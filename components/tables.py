@@ -42,7 +42,13 @@ def rebalance_rows(trades: pd.DataFrame, skipped: pd.DataFrame | None = None,
                      for i in shown.tolist()],
             "hidden": len(hidden), "hidden_btc": float(values[hidden].sum()),
             "skipped": skipped_rows, "excluded": sorted((excluded or {}).items()),
-            "total_btc": float(total_btc)}
+            "total_btc": float(total_btc), "trades": _trade_set(symbols, sides)}
+
+
+def _trade_set(symbols: np.ndarray, sides: np.ndarray) -> str:
+    """A digest of every trade's symbol and side (shown or not)."""
+    pairs = sorted(f"{s}\t{d}" for s, d in zip(symbols.tolist(), sides.tolist(), strict=True))
+    return hashlib.sha1("\n".join(pairs).encode()).hexdigest()[:16]
 
 
 def rebalance_key(shown: Mapping) -> str:
@@ -58,21 +64,28 @@ def _moved(before: float, now: float, total_btc: float) -> bool:
 
 
 def same_table(before: Mapping, now: Mapping) -> bool:
-    """True when ``now`` shows what ``before`` shows up to an immaterial move: the same trades
-    and sides (trades of near-equal size may swap places), counts, skipped legs (their reasons
-    quote amounts) and excluded assets, and no shown trade (nor the summary row) whose BTC value
-    moved by more than 0.1 % of the portfolio's total BTC value or 0.5 % of its own value,
-    whichever is larger. Quantities follow the values at the moving prices: not compared."""
+    """True when ``now`` shows what ``before`` shows up to an immaterial move (the rule of
+    docs/dashboard.md): the same trades and sides (all of them, shown or not), counts, skipped
+    legs (their reasons quote amounts) and excluded assets; no shown trade (nor the summary row)
+    whose BTC value moved by more than 0.1 % of the portfolio's total BTC value or 0.5 % of its
+    own value, whichever is larger. Trades of near-equal size may swap places, also across the
+    last shown row: a trade now among the largest but not shown is not materially larger than
+    the smallest one shown. Quantities follow the values at moving prices: not compared."""
     try:
         rows0 = {(s, d): v for s, d, _q, v in before["rows"]}
         rows1 = {(s, d): v for s, d, _q, v in now["rows"]}
         total = float(now["total_btc"])
-        if (rows0.keys() != rows1.keys() or before["hidden"] != now["hidden"]
+        if (before["trades"] != now["trades"] or len(rows0) != len(rows1)
+                or before["hidden"] != now["hidden"]
                 or {r[0] for r in before["skipped"]} != {r[0] for r in now["skipped"]}
                 or list(before["excluded"]) != list(now["excluded"])
                 or _moved(before["hidden_btc"], now["hidden_btc"], total)):
             return False
-        return not any(_moved(v0, rows1[k], total) for k, v0 in rows0.items())
+        if any(_moved(v0, rows1[k], total) for k, v0 in rows0.items() if k in rows1):
+            return False
+        entered = [rows1[k] for k in rows1.keys() - rows0.keys()]
+        smallest = min(rows0.values(), default=0.0)
+        return not any(v > smallest and _moved(smallest, v, total) for v in entered)
     except (KeyError, TypeError, ValueError, IndexError):  # another shape: re-send
         return False
 

@@ -150,3 +150,27 @@ def test_drift_chart_title_counts_the_assets_left_out():
     fig = optimize_figures.drift_figure(_drift(2, 30), window_days=90, left_out=("X", "Y", "Z"))
     assert len(fig.data) == 2 and "3 more" in fig.layout.title.text
     assert len(fig.data[0].y) == 30  # short series are not thinned
+
+
+def test_near_equal_trades_may_swap_across_the_last_shown_row_but_a_larger_one_is_re_sent():
+    trades = _trades(30)  # sells of 0.001 to 0.030 BTC, one BTC buy (the largest)
+    total = 10.0  # 0.1 % of it (0.01 BTC) is the allowance of every trade here
+    ranked = trades[trades["side"] == "sell"].sort_values("value_btc", ascending=False)
+    last_shown, first_hidden = ranked.index[9], ranked.index[10]  # 0.021 and 0.020
+    close = trades.copy()
+    close.loc[[last_shown, first_hidden], "value_btc"] = [0.0205, 0.02049]
+    shown = tables.rebalance_rows(close, limit=11, total_btc=total)
+
+    def now(first_hidden_value: float, last_shown_value: float = 0.0205) -> dict:
+        moved = close.copy()
+        moved.loc[[last_shown, first_hidden], "value_btc"] = [last_shown_value, first_hidden_value]
+        return tables.rebalance_rows(moved, limit=11, total_btc=total)
+
+    swapped = now(0.0205, 0.02049)
+    assert {r[0] for r in swapped["rows"]} != {r[0] for r in shown["rows"]}
+    assert tables.same_table(shown, swapped)
+    assert tables.same_table(shown, now(0.0205 + 0.009))  # shown now, not materially larger
+    assert not tables.same_table(shown, now(0.0205 + 0.011))  # larger than the smallest shown
+    renamed = close.copy()  # a hidden trade replaced by another: the set of trades changed
+    renamed.loc[ranked.index[-1], "symbol"] = "NEW"
+    assert not tables.same_table(shown, tables.rebalance_rows(renamed, limit=11, total_btc=total))
