@@ -267,7 +267,8 @@ def rebalance_to_weights(holdings: Mapping[str, float], prices: pd.DataFrame,
     weights = _check_mix(target_weights, table, frozen)
     # BTC, every holding and every asset to buy (a frozen or zero-weight one is not bought).
     wanted = {s: w for s, w in weights.items() if w > 0 and s not in frozen}
-    qty = _quantities(holdings, table, wanted)
+    symbols, quantities = _quantities(holdings, table.index, wanted)
+    qty = pd.Series(quantities, index=pd.Index(symbols, dtype=object))
     price_btc = dict(zip(table.index, table["price_btc"].to_numpy(), strict=True))
     values = {s: float(q) * price_btc[s] for s, q in qty.items()}
     total = sum(values.values())

@@ -129,17 +129,18 @@ def revalue(valuation: PortfolioValuation, quantities: Mapping[str, float]) -> P
     Raises:
         ValueError: a symbol of ``quantities`` has no price in ``valuation``.
     """
-    rows = valuation.assets.set_index("symbol")
-    unknown = sorted(set(quantities) - set(rows.index) - {BTC})
+    assets = valuation.assets
+    row = {s: i for i, s in enumerate(assets["symbol"].tolist())}  # no frame indexing: per tick
+    unknown = sorted(set(quantities) - set(row) - {BTC})
     if unknown:
         raise ValueError(f"no price for {', '.join(unknown)} in this valuation")
     symbols = np.array(list(quantities), dtype=object)
-    held = [s in rows.index for s in symbols]
+    rows = [row.get(s) for s in quantities]
     btc_ts = pd.Timestamp(valuation.as_of)
 
     def column(name: str, btc_value: object) -> list:
-        values = rows[name].reindex(symbols).tolist()  # one lookup per column, not per symbol
-        return [v if h else btc_value for v, h in zip(values, held, strict=True)]
+        values = assets[name].tolist()  # one lookup per column, not per symbol
+        return [btc_value if r is None else values[r] for r in rows]
 
     btc = AsOfRows(symbols=[BTC], price_usd=np.array([valuation.btc_usd]),
                    ts_ns=np.array([btc_ts.value], dtype=np.int64),

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from analytics.trade_rounding import SKIPPED_COLUMNS, check_lot_sizes, round_legs
+from analytics.trade_rounding import SKIPPED_COLUMNS, check_lot_sizes, round_leg_arrays
 from analytics.units import BTC, SATS_PER_BTC
 
 logger = logging.getLogger(__name__)
@@ -69,8 +69,10 @@ class RebalancePlan:
 
 
 def _btc_share(frame: pd.DataFrame) -> float:
-    total = float(frame["value_btc"].sum())
-    return float(frame.loc[frame["symbol"] == BTC, "value_btc"].sum()) / total if total else 0.0
+    values = frame["value_btc"].to_numpy(dtype="float64")
+    total = float(values.sum())
+    is_btc = frame["symbol"].to_numpy() == BTC
+    return float(values[is_btc].sum()) / total if total else 0.0
 
 
 def _finite(name: str, value: float, lo: float, hi: float, *, hi_open: bool = False) -> float:
@@ -102,7 +104,46 @@ def _price_table(prices: pd.DataFrame) -> tuple[pd.DataFrame, float]:
     return table, btc_usd
 
 
-def _check_weights(weights: Mapping[str, float] | None, table: pd.DataFrame) -> dict[str, float]:
+@dataclass(frozen=True)
+class _Prices:
+    """Validated prices as arrays (``_price_arrays``): row of each symbol (BTC included)."""
+
+    row: dict[str, int]
+    btc: np.ndarray
+    usd: np.ndarray
+    btc_usd: float
+
+    def take(self, symbols: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``price_btc`` and ``price_usd`` of ``symbols`` (all priced)."""
+        rows = np.fromiter((self.row[s] for s in symbols), dtype=np.intp, count=len(symbols))
+        return self.btc[rows], self.usd[rows]
+
+
+def _price_arrays(prices: pd.DataFrame) -> _Prices:
+    """``_price_table`` on arrays: the same checks, without a frame indexed by symbol."""
+    missing = {"symbol", "price_btc", "price_usd"} - set(prices.columns)
+    if missing:
+        raise ValueError(f"price frame lacks columns {sorted(missing)}")
+    row = {s: i for i, s in enumerate(prices["symbol"].tolist())}  # the last row of a symbol
+    keep = sorted(row.values())
+    price_btc = prices["price_btc"].to_numpy(dtype="float64")
+    price_usd = prices["price_usd"].to_numpy(dtype="float64")
+    kept = np.concatenate([price_btc[keep], price_usd[keep]])
+    if not (np.isfinite(kept).all() and (kept > 0).all()):
+        raise ValueError("prices must be finite and positive")
+    if not keep:
+        raise ValueError("no prices: BTC/USD unknown")
+    if BTC in row:
+        if abs(price_btc[row[BTC]] - 1.0) > 1e-12:
+            raise ValueError("BTC must be priced at 1 BTC")
+        return _Prices(row, price_btc, price_usd, float(price_usd[row[BTC]]))
+    btc_usd = float(price_usd[keep[0]] / price_btc[keep[0]])
+    row[BTC] = len(price_btc)
+    return _Prices(row, np.append(price_btc, 1.0), np.append(price_usd, btc_usd), btc_usd)
+
+
+def _check_weights(weights: Mapping[str, float] | None, priced: Container[str],
+                   ) -> dict[str, float]:
     if weights is None:
         return {}
     out = {s: _finite(f"target weight of {s}", w, 0.0, 1.0) for s, w in weights.items()}
@@ -110,27 +151,34 @@ def _check_weights(weights: Mapping[str, float] | None, table: pd.DataFrame) -> 
         raise ValueError("target_weights are for the non-BTC part: BTC cannot be in them")
     if abs(sum(out.values()) - 1.0) > 1e-9:
         raise ValueError(f"target_weights must sum to 1, got {sum(out.values())}")
-    unpriced = sorted(set(out) - set(table.index))
+    unpriced = sorted(s for s in out if s not in priced)
     if unpriced:
         raise ValueError(f"no price for target asset(s) {', '.join(unpriced)}")
     return out
 
 
 def _holdings_frame(quantities: pd.Series, table: pd.DataFrame) -> pd.DataFrame:
+    """A frame of HOLDING_COLUMNS from quantities and a ``_price_table``."""
     price = table.loc[quantities.index]
-    value = quantities.to_numpy() * price["price_btc"].to_numpy()
+    return _holdings(list(quantities.index), quantities.to_numpy(dtype="float64"),
+                     price["price_btc"].to_numpy(), price["price_usd"].to_numpy())
+
+
+def _holdings(symbols: list[str], qty: np.ndarray, price_btc: np.ndarray,
+              price_usd: np.ndarray) -> pd.DataFrame:
+    """A frame of HOLDING_COLUMNS."""
+    value = qty * price_btc
     total = value.sum()
     return pd.DataFrame({
-        "symbol": quantities.index.to_numpy(dtype=object),
-        "quantity": quantities.to_numpy(dtype="float64"),
-        "price_btc": price["price_btc"].to_numpy(), "price_usd": price["price_usd"].to_numpy(),
-        "value_btc": value, "value_usd": quantities.to_numpy() * price["price_usd"].to_numpy(),
+        "symbol": np.array(symbols, dtype=object), "quantity": qty,
+        "price_btc": price_btc, "price_usd": price_usd, "value_btc": value,
+        "value_usd": qty * price_usd,
         "weight": value / total if total > 0 else np.zeros(len(value)),
-    })
+    }, columns=HOLDING_COLUMNS)
 
 
-def _split(amount: float, values: pd.Series, weights: dict[str, float], *, selling: bool,
-           ) -> pd.Series:
+def _split(amount: float, values: np.ndarray, symbols: list[str], weights: dict[str, float],
+           *, selling: bool) -> np.ndarray:
     """Split a flow over the non-BTC assets: pro rata to current value, or toward weights.
 
     Toward target weights only the gaps in the flow's direction are used (no asset is both
@@ -142,10 +190,9 @@ def _split(amount: float, values: pd.Series, weights: dict[str, float], *, selli
         if total <= 0:
             raise ValueError("no non-BTC holding to buy: pass target_weights")
         return values / total * amount
-    w = pd.Series(weights).reindex(values.index, fill_value=0.0)
+    w = np.array([weights.get(s, 0.0) for s in symbols], dtype="float64")
     after_total = values.sum() + (-amount if selling else amount)
-    gaps = (values - w * after_total) if selling else (w * after_total - values)
-    gaps = gaps.clip(lower=0.0)
+    gaps = np.maximum((values - w * after_total) if selling else (w * after_total - values), 0.0)
     return gaps / gaps.sum() * amount if gaps.sum() > 0 else gaps
 
 
@@ -160,64 +207,85 @@ def _gross_flow(btc: float, total: float, target: float, fee: float) -> float:
     return (btc - target * total) / (1.0 - target * fee)
 
 
-def _quantities(holdings: Mapping[str, float], table: pd.DataFrame,
-                weights: dict[str, float]) -> pd.Series:
-    """Quantities of BTC, every holding and every target asset (0 where not held)."""
+def _quantities(holdings: Mapping[str, float], priced: Container[str],
+                weights: dict[str, float]) -> tuple[list[str], np.ndarray]:
+    """BTC, every holding and every target asset, and their quantities (0 where not held)."""
     symbols = list(dict.fromkeys([BTC, *holdings, *weights]))
     checked = {s: _finite(f"quantity of {s}", q, 0.0, math.inf) for s, q in holdings.items()}
-    qty = pd.Series([checked.get(s, 0.0) for s in symbols], index=pd.Index(symbols, dtype=object),
-                    dtype="float64")
-    unpriced = sorted(s for s in symbols if s not in table.index)
+    qty = np.array([checked.get(s, 0.0) for s in symbols], dtype="float64")
+    unpriced = sorted(s for s in symbols if s not in priced)
     if unpriced:
         raise ValueError(f"no price for held asset(s) {', '.join(unpriced)}")
-    return qty
+    return symbols, qty
 
 
-def _apply(qty: pd.Series, legs: pd.Series, table: pd.DataFrame, *, buying_btc: bool,
-           fee: float) -> tuple[pd.Series, float, float]:
-    """Quantities after the legs, the BTC leg's value and the fees (all in BTC)."""
+def _apply(qty: np.ndarray, rows: np.ndarray, legs: np.ndarray, prices_btc: np.ndarray, *,
+           buying_btc: bool, fee: float) -> tuple[np.ndarray, float, float]:
+    """Quantities after the legs, the BTC leg's value and the fees (all in BTC).
+
+    The legs apply at ``rows`` of ``qty``; BTC is row 0.
+    """
     new_qty = qty.copy()
-    prices_btc = table.loc[legs.index, "price_btc"]
-    btc = float(qty[BTC])
+    btc, flow = float(qty[0]), float(legs.sum())
     if buying_btc:
-        btc_leg, fees = float(legs.sum()) * (1.0 - fee), float(legs.sum()) * fee
+        btc_leg, fees = flow * (1.0 - fee), flow * fee
         # clip: selling a whole position must leave 0, not -1e-18.
-        new_qty[legs.index] = (qty[legs.index] - legs / prices_btc).clip(lower=0.0)
-        new_qty[BTC] = btc + btc_leg
+        new_qty[rows] = np.maximum(qty[rows] - legs / prices_btc, 0.0)
+        new_qty[0] = btc + btc_leg
     else:
-        btc_leg = float(legs.sum()) / (1.0 - fee)
+        btc_leg = flow / (1.0 - fee)
         fees = btc_leg * fee
-        new_qty[legs.index] = qty[legs.index] + legs / prices_btc
-        new_qty[BTC] = max(btc - btc_leg, 0.0)
+        new_qty[rows] = qty[rows] + legs / prices_btc
+        new_qty[0] = max(btc - btc_leg, 0.0)
     return new_qty, btc_leg, fees
 
 
-def _trades(legs: pd.Series, btc_leg: float, table: pd.DataFrame, btc_usd: float, *,
-            buying_btc: bool, fee: float) -> pd.DataFrame:
-    """Trade rows: the non-BTC legs (sold first when funding BTC) and the BTC leg."""
+def _descending(values: np.ndarray) -> np.ndarray:
+    """The order of ``Series.sort_values(ascending=False)`` (ties as pandas breaks them)."""
+    return np.arange(len(values))[::-1][values[::-1].argsort(kind="quicksort")][::-1]
+
+
+def _trades(symbols: list[str], legs: np.ndarray, prices_btc: np.ndarray, btc_leg: float,
+            btc_usd: float, *, buying_btc: bool, fee: float) -> pd.DataFrame:
+    """Trade rows: the non-BTC legs, largest first, and the BTC leg.
+
+    Largest first also means sold first when the legs fund BTC.
+    """
+    order = _descending(legs)
     side, btc_side = ("sell", "buy") if buying_btc else ("buy", "sell")
-    rows = [{"symbol": s, "side": side, "value_btc": v, "fee_btc": v * fee if buying_btc else 0.0}
-            for s, v in legs.sort_values(ascending=False).items()]
-    btc_row = {"symbol": BTC, "side": btc_side, "value_btc": btc_leg,
-               "fee_btc": 0.0 if buying_btc else btc_leg * fee}
-    rows = [*rows, btc_row] if buying_btc else [btc_row, *rows]
-    frame = pd.DataFrame(rows, columns=["symbol", "side", "value_btc", "fee_btc"])
-    frame["price_btc"] = table.loc[frame["symbol"], "price_btc"].to_numpy()
-    frame["quantity"] = frame["value_btc"] / frame["price_btc"]
-    frame["value_sats"] = (frame["value_btc"] * SATS_PER_BTC).round().astype("int64")
-    frame["value_usd"] = frame["value_btc"] * btc_usd
-    return frame[TRADE_COLUMNS]
+    names = [symbols[i] for i in order]
+    value, price = legs[order], prices_btc[order]
+    leg_fee = value * fee if buying_btc else np.zeros(len(value))
+    btc_fee = 0.0 if buying_btc else btc_leg * fee
+    if buying_btc:
+        names, sides = [*names, BTC], [side] * len(order) + [btc_side]
+        value, price, fees = (np.append(value, btc_leg), np.append(price, 1.0),
+                              np.append(leg_fee, btc_fee))
+    else:
+        names, sides = [BTC, *names], [btc_side] + [side] * len(order)
+        value, price, fees = (np.insert(value, 0, btc_leg), np.insert(price, 0, 1.0),
+                              np.insert(leg_fee, 0, btc_fee))
+    return pd.DataFrame({
+        "symbol": np.array(names, dtype=object), "side": np.array(sides, dtype=object),
+        "quantity": value / price, "price_btc": price, "value_btc": value,
+        "value_sats": np.round(value * SATS_PER_BTC).astype("int64"),
+        "value_usd": value * btc_usd, "fee_btc": fees}, columns=TRADE_COLUMNS)
 
 
-def _tradeable(others: pd.Series, frozen: Iterable[str], weights: dict[str, float]) -> pd.Series:
-    """The non-BTC values a plan may trade: all but the frozen ones."""
+def _tradeable(symbols: list[str], frozen: Iterable[str], weights: dict[str, float],
+               ) -> np.ndarray:
+    """Rows of the non-BTC assets a plan may trade: all but the frozen ones.
+
+    Rows index ``symbols``, BTC first.
+    """
     frozen = set(frozen)
     if BTC in frozen:
         raise ValueError("BTC cannot be frozen: it is the other side of every trade")
     if frozen & set(weights):
         raise ValueError(f"frozen asset(s) {', '.join(sorted(frozen & set(weights)))} "
                          "cannot have a target weight")
-    return others.drop([s for s in others.index if s in frozen])
+    return np.array([i for i, s in enumerate(symbols) if i > 0 and s not in frozen],
+                    dtype=np.intp)
 
 
 def rebalance_to_btc(holdings: Mapping[str, float], prices: pd.DataFrame,
@@ -265,33 +333,39 @@ def rebalance_to_btc(holdings: Mapping[str, float], prices: pd.DataFrame,
     min_usd = _finite("min_trade_usd", min_trade_usd, 0.0, math.inf)
     lots = check_lot_sizes(lot_sizes)
     fee = _finite("fee_bps", fee_bps, 0.0, 10_000.0, hi_open=True) / 10_000.0
-    table, btc_usd = _price_table(prices)
-    weights = _check_weights(target_weights, table)
-    qty = _quantities(holdings, table, weights)
-    before = _holdings_frame(qty, table)
-    values = pd.Series(before["value_btc"].to_numpy(), index=qty.index)
-    btc, others = float(values[BTC]), values.drop(BTC)
-    total = btc + float(others.sum())
-    others = _tradeable(others, frozen, weights)
+    table = _price_arrays(prices)
+    weights = _check_weights(target_weights, table.row)
+    symbols, qty = _quantities(holdings, table.row, weights)
+    price_btc, price_usd = table.take(symbols)
+    before = _holdings(symbols, qty, price_btc, price_usd)
+    values = before["value_btc"].to_numpy()
+    btc = float(values[0])
+    total = btc + float(values[1:].sum())
+    rows = _tradeable(symbols, frozen, weights)
     if total <= 0:
         raise ValueError("the portfolio is worth nothing: no BTC share to rebalance")
-    plan = {"before": before, "btc_usd": btc_usd, "target_btc_share": target}
-    no_trades = RebalancePlan(trades=pd.DataFrame(columns=TRADE_COLUMNS), after=before,
-                              fees_btc=0.0, **plan)
+    plan = {"before": before, "btc_usd": table.btc_usd, "target_btc_share": target}
     if abs(btc / total - target) <= band + SHARE_TOLERANCE:
-        return no_trades
+        return RebalancePlan(trades=pd.DataFrame(columns=TRADE_COLUMNS), after=before,
+                             fees_btc=0.0, **plan)
     buying = btc < target * total
+    others = values[rows]
     gross = min(_gross_flow(btc, total, target, fee), float(others.sum()) if buying else btc)
-    legs = _split(gross if buying else gross * (1.0 - fee), others, weights, selling=buying)
-    rounded = round_legs(legs[legs > 0], table, side="sell" if buying else "buy",
-                         lot_sizes=lots, min_trade_usd=min_usd, min_trade_btc=min_trade)
+    legs = _split(gross if buying else gross * (1.0 - fee), others,
+                  [symbols[i] for i in rows], weights, selling=buying)
+    rows = rows[legs > 0]
+    rounded = round_leg_arrays([symbols[i] for i in rows], legs[legs > 0], price_btc[rows],
+                               price_usd[rows], side="sell" if buying else "buy",
+                               lot_sizes=lots, min_trade_usd=min_usd, min_trade_btc=min_trade)
     plan.update(skipped=rounded.skipped, rounding_btc=rounded.rounding_btc)
-    legs = rounded.legs
-    if legs.empty:
+    if not rounded.kept:
         logger.info("rebalance: every leg is below the minimum trade or one lot, no trades")
         return RebalancePlan(trades=pd.DataFrame(columns=TRADE_COLUMNS), after=before,
                              fees_btc=0.0, **plan)
-    new_qty, btc_leg, fees = _apply(qty, legs, table, buying_btc=buying, fee=fee)
-    trades = _trades(legs, btc_leg, table, btc_usd, buying_btc=buying, fee=fee)
-    return RebalancePlan(trades=trades, after=_holdings_frame(new_qty, table), fees_btc=fees,
-                         **plan)
+    rows = rows[rounded.kept]
+    new_qty, btc_leg, fees = _apply(qty, rows, rounded.placed, price_btc[rows],
+                                    buying_btc=buying, fee=fee)
+    trades = _trades([symbols[i] for i in rows], rounded.placed, price_btc[rows], btc_leg,
+                     table.btc_usd, buying_btc=buying, fee=fee)
+    return RebalancePlan(trades=trades, after=_holdings(symbols, new_qty, price_btc, price_usd),
+                         fees_btc=fees, **plan)

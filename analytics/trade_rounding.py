@@ -19,6 +19,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 SKIPPED_COLUMNS = ["symbol", "side", "quantity", "value_btc", "value_usd", "reason"]
@@ -79,27 +80,52 @@ def round_legs(legs: pd.Series, prices: pd.DataFrame, *, side: str,
     Returns:
         RoundedLegs; ``rounding_btc`` = planned value - placed value (>= 0).
     """
-    kept, skipped = {}, []
     # One lookup per column, not a DataFrame .at per leg (1,000 legs at 1,000 assets).
-    prices_btc = prices["price_btc"].reindex(legs.index).to_numpy(dtype=float)
-    prices_usd = prices["price_usd"].reindex(legs.index).to_numpy(dtype=float)
-    for symbol, value, price_btc, price_usd in zip(legs.index, legs.to_numpy(dtype=float),
-                                                    prices_btc, prices_usd, strict=True):
-        price_btc, price_usd = float(price_btc), float(price_usd)
-        planned_qty = float(value) / price_btc
+    rounded = round_leg_arrays(
+        list(legs.index), legs.to_numpy(dtype=float),
+        prices["price_btc"].reindex(legs.index).to_numpy(dtype=float),
+        prices["price_usd"].reindex(legs.index).to_numpy(dtype=float), side=side,
+        lot_sizes=lot_sizes, min_trade_usd=min_trade_usd, min_trade_btc=min_trade_btc)
+    symbols = [legs.index[i] for i in rounded.kept]
+    return RoundedLegs(legs=pd.Series(rounded.placed, index=pd.Index(symbols, dtype=object),
+                                      dtype="float64"),
+                       skipped=rounded.skipped, rounding_btc=rounded.rounding_btc)
+
+
+@dataclass(frozen=True)
+class RoundedArrays:
+    """What ``round_leg_arrays`` returns.
+
+    The positions of the legs placed, their placed values (BTC), the skipped legs
+    (SKIPPED_COLUMNS) and the value not traded.
+    """
+
+    kept: list[int]
+    placed: np.ndarray
+    skipped: pd.DataFrame
+    rounding_btc: float
+
+
+def round_leg_arrays(symbols: list[str], values: np.ndarray, prices_btc: np.ndarray,
+                     prices_usd: np.ndarray, *, side: str, lot_sizes: Mapping[str, float],
+                     min_trade_usd: float, min_trade_btc: float = 0.0) -> RoundedArrays:
+    """``round_legs`` on aligned arrays (legs' symbols, exact values in BTC, prices)."""
+    kept, placed_values, skipped = [], [], []
+    for i, (symbol, value, price_btc, price_usd) in enumerate(zip(
+            symbols, values.tolist(), prices_btc.tolist(), prices_usd.tolist(), strict=True)):
+        planned_qty = value / price_btc
         lot = lot_sizes.get(symbol)
         placed = (math.floor(planned_qty / lot + LOT_EPSILON) * lot * price_btc
-                  if lot is not None else float(value))
+                  if lot is not None else value)
         reason = _skip_reason(symbol, planned_qty, placed * price_usd / price_btc, lot=lot,
                               price_usd=price_usd, min_trade_usd=min_trade_usd,
                               below_min_btc=placed < min_trade_btc)
         if reason is None:
-            kept[symbol] = placed
+            kept.append(i)
+            placed_values.append(placed)
         else:
-            skipped.append({"symbol": symbol, "side": side, "quantity": planned_qty,
-                            "value_btc": float(value), "value_usd": planned_qty * price_usd,
-                            "reason": reason})
-    placed_legs = pd.Series(kept, dtype="float64")
-    return RoundedLegs(legs=placed_legs,
-                       skipped=pd.DataFrame(skipped, columns=SKIPPED_COLUMNS),
-                       rounding_btc=max(float(legs.sum()) - float(placed_legs.sum()), 0.0))
+            skipped.append((symbol, side, planned_qty, value, planned_qty * price_usd, reason))
+    placed_array = np.array(placed_values, dtype="float64")
+    return RoundedArrays(kept=kept, placed=placed_array,
+                         skipped=pd.DataFrame(skipped, columns=SKIPPED_COLUMNS),
+                         rounding_btc=max(float(values.sum()) - float(placed_array.sum()), 0.0))

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Mapping
 
 import dash_bootstrap_components as dbc
+import numpy as np
 import pandas as pd
 from dash import html
 
@@ -16,26 +17,41 @@ WIDE = "d-none d-md-table-cell"  # the sats column repeats the BTC one: from md 
 
 
 REBALANCE_ROWS = 25  # trades shown, largest first; the rest in one summary row
-MATERIAL = 0.005  # a shown trade re-sent when its quantity or value moves by more than this
+# A shown trade is re-sent when its BTC value moves by more than the larger of these: a share of
+# the portfolio's total BTC value, or a share of the trade's own value (docs/dashboard.md).
+MATERIAL_OF_TOTAL = 0.001
+MATERIAL_OF_TRADE = 0.005
 
 
 def rebalance_rows(trades: pd.DataFrame, skipped: pd.DataFrame | None = None,
                    excluded: Mapping[str, str] | None = None, *,
-                   limit: int = REBALANCE_ROWS) -> dict:
+                   limit: int = REBALANCE_ROWS, total_btc: float = 0.0) -> dict:
     """What the rebalance table shows, as plain values.
 
     The ``limit`` largest trades, the count and BTC total of the others, the skipped legs and
-    the holdings not traded.
+    the holdings not traded, and ``total_btc`` (the portfolio's value, the scale of a material
+    change).
     """
-    ranked = trades.sort_values("value_btc", ascending=False, kind="stable")
-    hidden = ranked.iloc[limit:]
+    # On arrays (this runs every tick): the order of sort_values(ascending=False, "stable").
+    values = trades["value_btc"].to_numpy(dtype="float64")
+    order = np.arange(len(values))[::-1][values[::-1].argsort(kind="stable")][::-1]
+    shown, hidden = order[:limit], order[limit:]
+    symbols, sides = trades["symbol"].to_numpy(), trades["side"].to_numpy()
+    quantities = trades["quantity"].to_numpy(dtype="float64")
     skipped_rows = ([] if skipped is None or skipped.empty
-                    else [tuple(r) for r in skipped[["symbol", "reason"]].itertuples(index=False)])
-    return {"rows": [(str(s), str(side), float(q), float(v)) for s, side, q, v in zip(
-                ranked["symbol"].iloc[:limit], ranked["side"].iloc[:limit],
-                ranked["quantity"].iloc[:limit], ranked["value_btc"].iloc[:limit], strict=True)],
-            "hidden": len(hidden), "hidden_btc": float(hidden["value_btc"].sum()),
-            "skipped": skipped_rows, "excluded": sorted((excluded or {}).items())}
+                    else list(zip(skipped["symbol"].tolist(), skipped["reason"].tolist(),
+                                  strict=True)))
+    return {"rows": [(str(symbols[i]), str(sides[i]), float(quantities[i]), float(values[i]))
+                     for i in shown.tolist()],
+            "hidden": len(hidden), "hidden_btc": float(values[hidden].sum()),
+            "skipped": skipped_rows, "excluded": sorted((excluded or {}).items()),
+            "total_btc": float(total_btc), "trades": _trade_set(symbols, sides)}
+
+
+def _trade_set(symbols: np.ndarray, sides: np.ndarray) -> str:
+    """A digest of every trade's symbol and side (shown or not)."""
+    pairs = sorted(f"{s}\t{d}" for s, d in zip(symbols.tolist(), sides.tolist(), strict=True))
+    return hashlib.sha1("\n".join(pairs).encode()).hexdigest()[:16]
 
 
 def rebalance_key(shown: Mapping) -> str:
@@ -43,27 +59,39 @@ def rebalance_key(shown: Mapping) -> str:
     return hashlib.sha1(repr(sorted(shown.items())).encode()).hexdigest()[:16]
 
 
-def _near(a: float, b: float, tolerance: float) -> bool:
-    return abs(a - b) <= tolerance * max(abs(a), abs(b)) + 1e-12
+def _moved(before: float, now: float, total_btc: float) -> bool:
+    """A BTC value moved by more than 0.1 % of the portfolio or 0.5 % of itself (the larger)."""
+    allowed = max(MATERIAL_OF_TOTAL * abs(total_btc),
+                  MATERIAL_OF_TRADE * max(abs(before), abs(now)))
+    return abs(now - before) > allowed + 1e-12
 
 
-def same_table(before: Mapping, now: Mapping, *, tolerance: float = MATERIAL) -> bool:
-    """True when ``now`` shows what ``before`` shows, up to a move of ``tolerance``.
+def same_table(before: Mapping, now: Mapping) -> bool:
+    """True when ``now`` shows what ``before`` shows, up to an immaterial move.
 
-    ``tolerance`` is relative, in a quantity or a value: the same trades and sides (trades of
-    near-equal size may swap places), counts, skipped legs (their reasons quote amounts) and
-    excluded assets.
+    The rule of docs/dashboard.md: the same trades and sides (all of them, shown or not),
+    counts, skipped legs (their reasons quote amounts) and excluded assets; no shown trade (nor
+    the summary row)
+    whose BTC value moved by more than 0.1 % of the portfolio's total BTC value or 0.5 % of its
+    own value, whichever is larger. Trades of near-equal size may swap places, also across the
+    last shown row: a trade now among the largest but not shown is not materially larger than
+    the smallest one shown. Quantities follow the values at moving prices: not compared.
     """
     try:
-        rows0 = {(s, d): (q, v) for s, d, q, v in before["rows"]}
-        rows1 = {(s, d): (q, v) for s, d, q, v in now["rows"]}
-        if (rows0.keys() != rows1.keys() or before["hidden"] != now["hidden"]
+        rows0 = {(s, d): v for s, d, _q, v in before["rows"]}
+        rows1 = {(s, d): v for s, d, _q, v in now["rows"]}
+        total = float(now["total_btc"])
+        if (before["trades"] != now["trades"] or len(rows0) != len(rows1)
+                or before["hidden"] != now["hidden"]
                 or {r[0] for r in before["skipped"]} != {r[0] for r in now["skipped"]}
                 or list(before["excluded"]) != list(now["excluded"])
-                or not _near(before["hidden_btc"], now["hidden_btc"], tolerance)):
+                or _moved(before["hidden_btc"], now["hidden_btc"], total)):
             return False
-        return all(_near(q0, rows1[k][0], tolerance) and _near(v0, rows1[k][1], tolerance)
-                   for k, (q0, v0) in rows0.items())
+        if any(_moved(v0, rows1[k], total) for k, v0 in rows0.items() if k in rows1):
+            return False
+        entered = [rows1[k] for k in rows1.keys() - rows0.keys()]
+        smallest = min(rows0.values(), default=0.0)
+        return not any(v > smallest and _moved(smallest, v, total) for v in entered)
     except (KeyError, TypeError, ValueError, IndexError):  # another shape: re-send
         return False
 

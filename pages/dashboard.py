@@ -259,12 +259,13 @@ def _rebalance(params, previous_key, ctx, valuation) -> list | None:
     except (DataError, ValueError) as exc:
         return [dbc.Alert(f"No rebalance: {exc}", color="warning", className="py-2 mb-0 small"),
                 None]
-    shown = tables.rebalance_rows(trades, skipped, excluded)
+    shown = tables.rebalance_rows(trades, skipped, excluded, total_btc=plan.before.total_btc)
     key = tables.rebalance_key(shown)
     if key == previous_key:
         return None
-    # Prices move every tick: the table is re-sent when a shown trade changes materially
-    # compared with the table the browser shows (kept on the server under its key).
+    # Prices move every tick: the table is re-sent when the trades or a side change, or a shown
+    # trade's BTC value moves materially compared with the table the browser shows (kept on
+    # the server under its key; the rule in tables.same_table and docs/dashboard.md).
     states = services.view_states()
     before = states.recall("rebalance", previous_key)
     if before is not None and tables.same_table(before, shown):

@@ -41,8 +41,10 @@ def stale_or_unpriced(valuation: PortfolioValuation, include_stale: bool) -> dic
     if valuation.btc_stale:
         raise ValueError(f"the BTC price (as of {valuation.as_of:%Y-%m-%d %H:%M} UTC) is past "
                          "its staleness limit: no plan until it is fresh (or include_stale)")
-    stale = valuation.assets[valuation.assets["stale"].to_numpy(dtype=bool)]
-    for row in stale.itertuples(index=False):
+    stale_rows = valuation.assets["stale"].to_numpy(dtype=bool)
+    if not stale_rows.any():  # the usual case: no frame to filter on the refresh tick
+        return out
+    for row in valuation.assets[stale_rows].itertuples(index=False):
         out[str(row.symbol)] = (f"stale price from {pd.Timestamp(row.price_ts):%Y-%m-%d %H:%M} "
                                 "UTC (past its staleness limit)")
     return out
@@ -61,11 +63,12 @@ def plan_rebalance(valuation: PortfolioValuation, target_btc_share: float, *,
             BTC held and a target below 1).
     """
     excluded = stale_or_unpriced(valuation, include_stale)
-    prices = valuation.assets[["symbol", "price_btc", "price_usd"]]
-    if not (prices["symbol"] == BTC).any():
+    prices = valuation.assets  # rebalance_to_btc reads symbol, price_btc and price_usd only
+    if not (prices["symbol"].to_numpy() == BTC).any():
         btc_row = pd.DataFrame({"symbol": [BTC], "price_btc": [1.0],
                                 "price_usd": [valuation.btc_usd]})
-        prices = pd.concat([btc_row, prices], ignore_index=True)
+        prices = pd.concat([btc_row, prices[["symbol", "price_btc", "price_usd"]]],
+                           ignore_index=True)
     holdings = dict(zip(valuation.assets["symbol"], valuation.assets["quantity"], strict=True))
     plan = rebalance_to_btc(holdings, prices, target_btc_share, frozen=list(excluded), **options)
     return with_valuations(valuation, plan, excluded)

@@ -70,25 +70,62 @@ def test_shown_rows_carry_the_remainder_and_the_key_follows_them():
 
 def test_price_noise_is_not_a_material_change_but_a_move_or_a_new_trade_is():
     trades = _trades(100)
-    shown = tables.rebalance_rows(trades, limit=10)
-    noise = trades.assign(value_btc=trades["value_btc"] * 1.001,
-                          quantity=trades["quantity"] * 0.999)
-    assert tables.same_table(shown, tables.rebalance_rows(noise, limit=10))
+    total = 10 * float(trades["value_btc"].sum())
+    shown = tables.rebalance_rows(trades, limit=10, total_btc=total)
+    noise = trades.assign(value_btc=trades["value_btc"] * 1.004,  # under 0.5 % of each trade
+                          quantity=trades["quantity"] * 0.97)     # quantities are not compared
+    assert tables.same_table(shown, tables.rebalance_rows(noise, limit=10, total_btc=total))
     close = trades.copy()  # the two largest sells within 0.1 %: they may change places
     top2 = close[close["side"] == "sell"].nlargest(2, "value_btc").index
     close.loc[top2, "value_btc"] = [0.1, 0.1001]
     swapped = close.copy()
     swapped.loc[top2, "value_btc"] = [0.1001, 0.1]
-    before, after = tables.rebalance_rows(close, limit=10), tables.rebalance_rows(swapped, limit=10)
+    before = tables.rebalance_rows(close, limit=10, total_btc=total)
+    after = tables.rebalance_rows(swapped, limit=10, total_btc=total)
     assert before["rows"][1][0] != after["rows"][1][0] and tables.same_table(before, after)
-    moved = trades.copy()
-    moved.loc[moved["symbol"] == "BTC", "quantity"] *= 1.02
-    assert not tables.same_table(shown, tables.rebalance_rows(moved, limit=10))
     fewer = trades.iloc[1:]
-    assert not tables.same_table(shown, tables.rebalance_rows(fewer, limit=10))
+    assert not tables.same_table(shown, tables.rebalance_rows(fewer, limit=10, total_btc=total))
     assert not tables.same_table(shown, tables.rebalance_rows(trades, excluded={"X": "stale"},
-                                                           limit=10))
+                                                           limit=10, total_btc=total))
+    flipped = trades.assign(side=trades["side"].where(trades["symbol"] != "BTC", "sell"))
+    assert not tables.same_table(shown, tables.rebalance_rows(flipped, limit=10, total_btc=total))
     assert not tables.same_table({"rows": "forged"}, shown)
+
+
+def _moved_leg(trades: pd.DataFrame, symbol: str, by_btc: float) -> pd.DataFrame:
+    out = trades.copy()
+    out.loc[out["symbol"] == symbol, "value_btc"] += by_btc
+    return out
+
+
+def test_a_leg_is_re_sent_past_a_tenth_of_a_percent_of_the_portfolio_or_half_a_percent_of_itself():
+    trades = _trades(5)  # all shown: sells of 0.001 to 0.005 BTC, a BTC buy of 0.015
+    total = 0.05
+    shown = tables.rebalance_rows(trades, limit=10, total_btc=total)
+    ranked = trades.sort_values("value_btc")
+    small, large = ranked["symbol"].iloc[0], ranked["symbol"].iloc[-1]
+    small_value = float(ranked["value_btc"].iloc[0])
+    large_value = float(ranked["value_btc"].iloc[-1])
+    assert 0.005 * small_value < 0.001 * total < 0.005 * large_value  # the two rules differ
+
+    def same(symbol: str, by_btc: float) -> bool:
+        moved = _moved_leg(trades, symbol, by_btc)
+        return tables.same_table(shown, tables.rebalance_rows(moved, limit=10, total_btc=total))
+
+    # A small leg: the 0.1 %-of-portfolio rule is the larger, even a move of half of it stays.
+    assert same(small, min(0.5 * small_value, 0.0009 * total))
+    assert not same(small, 0.0011 * total)
+    # A large leg: 0.5 % of its own value is the larger allowance.
+    assert same(large, 0.0049 * large_value) and same(large, -0.0049 * large_value)
+    assert not same(large, 0.0051 * large_value)
+    # The smaller-trades row follows the same rule on its total.
+    many, total = _trades(30), 10.0  # 20 hidden trades worth 0.21 BTC of a 10 BTC portfolio
+    rows = tables.rebalance_rows(many, limit=10, total_btc=total)
+    tail = many.sort_values("value_btc").iloc[0]["symbol"]
+    assert tables.same_table(rows, tables.rebalance_rows(
+        _moved_leg(many, tail, 0.0009 * total), limit=10, total_btc=total))
+    assert not tables.same_table(rows, tables.rebalance_rows(
+        _moved_leg(many, tail, 0.0011 * total), limit=10, total_btc=total))
 
 
 def _drift(n_assets: int, days: int) -> pd.DataFrame:
@@ -113,3 +150,27 @@ def test_drift_chart_title_counts_the_assets_left_out():
     fig = optimize_figures.drift_figure(_drift(2, 30), window_days=90, left_out=("X", "Y", "Z"))
     assert len(fig.data) == 2 and "3 more" in fig.layout.title.text
     assert len(fig.data[0].y) == 30  # short series are not thinned
+
+
+def test_near_equal_trades_may_swap_across_the_last_shown_row_but_a_larger_one_is_re_sent():
+    trades = _trades(30)  # sells of 0.001 to 0.030 BTC, one BTC buy (the largest)
+    total = 10.0  # 0.1 % of it (0.01 BTC) is the allowance of every trade here
+    ranked = trades[trades["side"] == "sell"].sort_values("value_btc", ascending=False)
+    last_shown, first_hidden = ranked.index[9], ranked.index[10]  # 0.021 and 0.020
+    close = trades.copy()
+    close.loc[[last_shown, first_hidden], "value_btc"] = [0.0205, 0.02049]
+    shown = tables.rebalance_rows(close, limit=11, total_btc=total)
+
+    def now(first_hidden_value: float, last_shown_value: float = 0.0205) -> dict:
+        moved = close.copy()
+        moved.loc[[last_shown, first_hidden], "value_btc"] = [last_shown_value, first_hidden_value]
+        return tables.rebalance_rows(moved, limit=11, total_btc=total)
+
+    swapped = now(0.0205, 0.02049)
+    assert {r[0] for r in swapped["rows"]} != {r[0] for r in shown["rows"]}
+    assert tables.same_table(shown, swapped)
+    assert tables.same_table(shown, now(0.0205 + 0.009))  # shown now, not materially larger
+    assert not tables.same_table(shown, now(0.0205 + 0.011))  # larger than the smallest shown
+    renamed = close.copy()  # a hidden trade replaced by another: the set of trades changed
+    renamed.loc[ranked.index[-1], "symbol"] = "NEW"
+    assert not tables.same_table(shown, tables.rebalance_rows(renamed, limit=11, total_btc=total))
