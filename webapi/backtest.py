@@ -19,11 +19,10 @@ from flask import Blueprint, jsonify, request
 
 import services
 from analytics.backtest import FREQUENCIES, STRATEGIES, StrategyResult
-from analytics.optimizer import InfeasibleConstraintError
 from errors import DataError, InvalidInputError
 from queries.backtest import Backtest, BacktestRequest, backtest_portfolio
 from queries.correlation_drift import CorrelationDrift, correlation_drift
-from webapi.common import json_error, query_params
+from webapi.common import json_error, plan_response, query_params
 from webapi.diversification import parse_float
 from webapi.optimize import _num, parse_choice, parse_int
 
@@ -71,19 +70,10 @@ def backtest_payload(backtest: Backtest, req: BacktestRequest) -> dict:
 @query_params("strategy", "rebalance", "years", "fee_bps", "target_btc_pct")
 def get_backtest():
     """Walk-forward backtest of the strategies in BTC terms."""
-    try:
-        req = parse_backtest(request.args)
-    except InvalidInputError as exc:
-        return json_error(str(exc), 400)
-    try:
-        backtest = backtest_portfolio(services.repository(), services.settings(), req)
-    except InfeasibleConstraintError as exc:
-        return jsonify({"error": str(exc), "constraint": exc.constraint}), 400
-    except DataError as exc:
-        return json_error(f"backtest unavailable: {exc}", 503)
-    except ValueError as exc:
-        return json_error(f"no backtest: {exc}", 422)
-    return jsonify(backtest_payload(backtest, req))
+    return plan_response(
+        parse_backtest,
+        lambda req: backtest_portfolio(services.repository(), services.settings(), req),
+        backtest_payload, unavailable="backtest unavailable", empty="no backtest")
 
 
 def drift_payload(drift: CorrelationDrift, days: int) -> dict:

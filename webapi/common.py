@@ -1,8 +1,17 @@
-"""Shared glue for the JSON API: declared query parameters and JSON errors."""
+"""Shared glue for the JSON API: declared query parameters, JSON errors, planning routes."""
 
 from __future__ import annotations
 
-from flask import jsonify
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import jsonify, request
+
+from analytics.optimizer import InfeasibleConstraintError
+from errors import DataError, InvalidInputError
+
+Req = TypeVar("Req")
+Result = TypeVar("Result")
 
 
 def query_params(*names: str):
@@ -31,3 +40,33 @@ def query_error(args, allowed: frozenset[str]) -> str | None:
 def json_error(message: str, status: int = 400):
     """A JSON error response (never a traceback)."""
     return jsonify({"error": message}), status
+
+
+def plan_response(parse: Callable[[Any], Req], run: Callable[[Req], Result],
+                  payload: Callable[[Result, Req], dict], *, unavailable: str, empty: str):
+    """Answer a planning route (/api/optimize, /api/backtest): parse, run, serialise.
+
+    Args:
+        parse: the strict parser of the query string (raises InvalidInputError).
+        run: the query run on the parsed request.
+        payload: the JSON body of the result and the request.
+        unavailable: what a 503 says before the store's error ("optimizer unavailable").
+        empty: what a 422 says before the reason ("no proposal").
+
+    Returns:
+        200 with the payload; 400 on bad input, or ``{error, constraint}`` when the caps cannot
+        hold; 503 when the store fails; 422 when the history cannot support the request.
+    """
+    try:
+        req = parse(request.args)
+    except InvalidInputError as exc:
+        return json_error(str(exc), 400)
+    try:
+        result = run(req)
+    except InfeasibleConstraintError as exc:
+        return jsonify({"error": str(exc), "constraint": exc.constraint}), 400
+    except DataError as exc:
+        return json_error(f"{unavailable}: {exc}", 503)
+    except ValueError as exc:
+        return json_error(f"{empty}: {exc}", 422)
+    return jsonify(payload(result, req))

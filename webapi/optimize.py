@@ -31,12 +31,12 @@ import math
 from flask import Blueprint, jsonify, request
 
 import services
-from analytics.optimizer import METHODS, Caps, InfeasibleConstraintError, MixRisk
+from analytics.optimizer import METHODS, Caps, MixRisk
 from errors import DataError, InvalidInputError
 from queries.diversification import Diversification, diversification
 from queries.optimize import UNIVERSES, OptimizeRequest, OptimizeResult, optimize_portfolio
 from queries.rebalance import with_valuations
-from webapi.common import json_error, query_params
+from webapi.common import json_error, plan_response, query_params
 from webapi.diversification import _FLOAT, _INT, parse_bool, parse_float
 from webapi.payloads import rebalance_payload
 
@@ -170,17 +170,8 @@ def optimize_payload(result: OptimizeResult, req: OptimizeRequest) -> dict:
               "universe", "fee_bps", "min_trade_btc", "min_trade_usd", "include_stale")
 def get_optimize():
     """The optimizer's mix in BTC terms and the trades to reach it."""
-    try:
-        req = parse_optimize(request.args)
-    except InvalidInputError as exc:
-        return json_error(str(exc), 400)
-    try:
-        result = optimize_portfolio(services.repository(), services.settings(), req,
-                                    now=services.now())
-    except InfeasibleConstraintError as exc:
-        return jsonify({"error": str(exc), "constraint": exc.constraint}), 400
-    except DataError as exc:
-        return json_error(f"optimizer unavailable: {exc}", 503)
-    except ValueError as exc:
-        return json_error(f"no proposal: {exc}", 422)
-    return jsonify(optimize_payload(result, req))
+    return plan_response(
+        parse_optimize,
+        lambda req: optimize_portfolio(services.repository(), services.settings(), req,
+                                       now=services.now()),
+        optimize_payload, unavailable="optimizer unavailable", empty="no proposal")
