@@ -28,7 +28,7 @@ from data.scheduling.runner import should_start_embedded, start_embedded
 from data.store.repository import Repository
 from data.store.seed import open_store
 from data.view_state import ViewStates
-from errors import AppError, ConfigError
+from errors import AppError, report_startup_error
 from serving import install_compression, install_not_found_status, port_in_use_message
 from settings import Settings, load_settings
 from webapi import register_api
@@ -105,12 +105,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"cannot start: {busy}", file=sys.stderr)  # noqa: T201 - the one CLI line
             return 1
         app = setup_before_serving(create_app(settings))
-    except ConfigError as exc:
-        print(f"config error: {exc}", file=sys.stderr)  # noqa: T201 - the one CLI line
-        return 2
     except AppError as exc:
-        print(f"startup failed: {exc}", file=sys.stderr)  # noqa: T201
-        return 1
+        return report_startup_error(exc)
     debug = False
     runner = None
     if should_start_embedded(settings, os.environ, debug=debug):

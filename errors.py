@@ -19,9 +19,12 @@ AppError
     └── StorageError             wraps SQLAlchemyError
 ```
 Messages name the provider, symbol and range; they never contain an API key.
+``report_startup_error`` is the one stderr line and exit code of a process that could not start.
 """
 
 from __future__ import annotations
+
+import sys
 
 from redaction import redact
 
@@ -114,3 +117,19 @@ class InvalidInputError(DataError, ValueError):
 
 class StorageError(DataError):
     """The store failed (wraps SQLAlchemyError)."""
+
+
+def report_startup_error(exc: AppError) -> int:
+    """Print the one stderr line of an error that stopped a process starting; return its code.
+
+    Used by both entry points (``python app.py`` and ``python -m data.scheduler``).
+
+    Returns:
+        2 after ``config error: ...`` for a ConfigError, 1 after ``startup failed: ...`` for any
+        other AppError.
+    """
+    if isinstance(exc, ConfigError):
+        print(f"config error: {exc}", file=sys.stderr)  # noqa: T201 - the one CLI line
+        return 2
+    print(f"startup failed: {exc}", file=sys.stderr)  # noqa: T201 - the one CLI line
+    return 1

@@ -42,7 +42,7 @@ from data.store.scheduler_state import (
     stale_after,
 )
 from data.store.seed import open_store
-from errors import AppError, ConfigError
+from errors import AppError, report_startup_error
 from redaction import clip
 
 logger = logging.getLogger(__name__)
@@ -308,12 +308,8 @@ def main(argv: list[str] | None = None) -> int:
         cancel = threading.Event()
         jobs = with_demo(build_jobs(settings, repo, os.environ, cancel=cancel), settings, repo)
         runner = SchedulerRunner(settings, repo, jobs, cancel=cancel)
-    except ConfigError as exc:
-        print(f"config error: {exc}", file=sys.stderr)  # noqa: T201 - the one CLI line
-        return 2
     except AppError as exc:
-        print(f"startup failed: {exc}", file=sys.stderr)  # noqa: T201
-        return 1
+        return report_startup_error(exc)
     code = runner.run_forever()
     if code:
         # A job overran the shutdown timeout: exit without waiting for its thread. Its open
