@@ -27,9 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask_caching.backends.filesystemcache import FileSystemCache
-from flask_caching.backends.rediscache import RedisCache
-from redis.exceptions import RedisError
+from data.cache_backend import CACHE_ERRORS, make_cache_backend
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +40,7 @@ _WORD = re.compile(r"[A-Za-z0-9_]{1,64}\Z")  # content keys (hex digests) and th
 _MAX_VERSION = 2**31
 _NAMESPACE = "view:"
 # A cache failure must never break a refresh: it is logged and treated as a miss.
-_CACHE_ERRORS = (RedisError, OSError, EOFError, ValueError, TypeError, AttributeError,
-                 pickle.UnpicklingError)
+_CACHE_ERRORS = (*CACHE_ERRORS, pickle.UnpicklingError)
 
 
 @dataclass(frozen=True)
@@ -91,13 +88,8 @@ def make_view_backend(cache_dir: str, redis_url: str | None = None, *,
     The files live in ``<cache_dir>/views``, a directory of their own: pruning never touches
     price entries.
     """
-    if redis_url:
-        import redis
-
-        return RedisCache(host=redis.Redis.from_url(redis_url), key_prefix=f"{key_prefix}:",
-                          default_timeout=ttl)
-    return FileSystemCache(os.path.join(cache_dir, "views"), threshold=max_sessions,
-                           default_timeout=ttl)
+    return make_cache_backend(os.path.join(cache_dir, "views"), redis_url,
+                              key_prefix=f"{key_prefix}:", timeout=ttl, threshold=max_sessions)
 
 
 class ViewStates:

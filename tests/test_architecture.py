@@ -92,13 +92,15 @@ LAYERS = (
     ("analytics",),                                 # pure maths
     ("settings",), ("errors",), ("redaction",),     # the leaves
 )
-# Inside data/: the CLI names on top, then scheduling -> ingest -> store | providers -> records.
+# Inside data/: the CLI names on top, then scheduling -> ingest -> store | providers -> records
+# -> the cache backend.
 DATA_LAYERS = (
     ("data.backup", "data.ledger", "data.scheduler"),
     ("data.scheduling",),
     ("data.ingest",),
     ("data.store", "data.providers"),
-    ("data.clock", "data.models", "data.view_state"),  # leaves: no import of ours
+    ("data.clock", "data.models", "data.view_state"),  # records: only the backend below
+    ("data.cache_backend",),  # the leaf: no import of ours (Redis or files, for both caches)
 )
 # Entry points: what runs a process (or is imported by name at run time) without a static
 # import. Dash imports every page module whose name does not start with "_"; the benchmark

@@ -16,17 +16,13 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from flask_caching.backends.filesystemcache import FileSystemCache
-from flask_caching.backends.rediscache import RedisCache
-from redis.exceptions import RedisError
 
+from data.cache_backend import CACHE_ERRORS, make_cache_backend
 from data.models import Quote
 
 logger = logging.getLogger(__name__)
 
 _KEEP_SECONDS = 7 * 86400  # backend expiry: long enough to still show a stale quote
-# A cache failure must never break fetching: it is logged and treated as a miss.
-_CACHE_ERRORS = (RedisError, OSError, EOFError, ValueError, TypeError, AttributeError)
 
 
 def make_backend(cache_dir: str, redis_url: str | None = None, *,
@@ -35,13 +31,8 @@ def make_backend(cache_dir: str, redis_url: str | None = None, *,
 
     RedisCache keys are ``<key_prefix>:cache:...``; the FileSystemCache lives in ``cache_dir``.
     """
-    if redis_url:
-        import redis
-
-        return RedisCache(host=redis.Redis.from_url(redis_url),
-                          key_prefix=f"{key_prefix}:cache:",
-                          default_timeout=_KEEP_SECONDS)
-    return FileSystemCache(cache_dir, threshold=5000, default_timeout=_KEEP_SECONDS)
+    return make_cache_backend(cache_dir, redis_url, key_prefix=f"{key_prefix}:cache:",
+                              timeout=_KEEP_SECONDS, threshold=5000)
 
 
 @dataclass(frozen=True)
@@ -76,14 +67,14 @@ class PriceCache:
     def _get(self, key: str) -> Any:
         try:
             return self.backend.get(key)
-        except _CACHE_ERRORS as exc:
+        except CACHE_ERRORS as exc:  # never breaks fetching: a miss
             logger.warning("cache read of %s failed: %s", key, exc.__class__.__name__)
             return None
 
     def _set(self, key: str, value: Any, timeout: int | None = None) -> None:
         try:
             self.backend.set(key, value, timeout=timeout)
-        except _CACHE_ERRORS as exc:
+        except CACHE_ERRORS as exc:  # never breaks fetching: a miss
             logger.warning("cache write of %s failed: %s", key, exc.__class__.__name__)
 
     # ---- quotes ---------------------------------------------------------------------------
