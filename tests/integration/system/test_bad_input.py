@@ -44,18 +44,22 @@ PEPE = {"symbol": "PEPE", "kind": "crypto", "category": "high_vol_crypto",
         "symbols": {"coingecko": "pepe"}}
 
 
-@pytest.fixture(scope="module")
-def shared(tmp_path_factory):
-    """One seeded store and app for every refusal (each test checks that nothing changed)."""
-    tmp = tmp_path_factory.mktemp("bad_input")
+def _seeded_app(folder):
+    """Settings, a seeded store in ``folder`` and a test client of an app on it."""
     settings = load_settings(ROOT / "config.yaml", {
-        "BTCFOLIO__STORE__URL": f"sqlite:///{tmp / 'store.db'}",
-        "BTCFOLIO__CACHE__DIR": str(tmp / "cache"), **OFFLINE})
+        "BTCFOLIO__STORE__URL": f"sqlite:///{folder / 'store.db'}",
+        "BTCFOLIO__CACHE__DIR": str(folder / "cache"), **OFFLINE})
     repo = Repository.from_url(settings.store.url)
     seed_store(repo, SAMPLE, now=NOW)
     init_portfolio(repo, settings.portfolio.holdings, settings.portfolio.name)
     app = create_app(settings, repo, environ={}, clock=lambda: NOW)
     return settings, repo, app.server.test_client()
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    """One seeded store and app for every refusal (each test checks that nothing changed)."""
+    return _seeded_app(tmp_path_factory.mktemp("bad_input"))
 
 
 @pytest.fixture
@@ -76,14 +80,7 @@ def settings(shared):
 @pytest.fixture
 def fresh(tmp_path):
     """A store and app of its own, for the cases that do change the store."""
-    settings = load_settings(ROOT / "config.yaml", {
-        "BTCFOLIO__STORE__URL": f"sqlite:///{tmp_path / 'store.db'}",
-        "BTCFOLIO__CACHE__DIR": str(tmp_path / "cache"), **OFFLINE})
-    repo = Repository.from_url(settings.store.url)
-    seed_store(repo, SAMPLE, now=NOW)
-    init_portfolio(repo, settings.portfolio.holdings, settings.portfolio.name)
-    app = create_app(settings, repo, environ={}, clock=lambda: NOW)
-    return settings, repo, app.server.test_client()
+    return _seeded_app(tmp_path)
 
 
 def store_state(repo, settings) -> tuple:
