@@ -102,12 +102,13 @@ def zone(name: str | None) -> ZoneInfo:
         raise ValueError(f"unknown timezone {name[:64]!r} (use Area/City)") from exc
 
 
-def _text(row: dict, name: str) -> str | None:
+def _text(row: dict, name: str, *, required: bool = False) -> str | None:
+    """The field's stripped text; None when absent or blank (a ``missing`` error if required)."""
     value = row.get(name)
-    if value is None:
-        return None
-    text = str(value).strip()
+    text = "" if value is None else str(value).strip()
     if not text:
+        if required:
+            raise _Bad(name, "missing")
         return None
     if not text.isprintable():
         raise _Bad(name, "contains control characters")
@@ -118,10 +119,8 @@ def _text(row: dict, name: str) -> str | None:
 
 def _decimal(row: dict, name: str, *, required: bool = False, signed: bool = False
              ) -> Decimal | None:
-    text = _text(row, name)
+    text = _text(row, name, required=required)
     if text is None:
-        if required:
-            raise _Bad(name, "missing")
         return None
     try:
         value = Decimal(text)
@@ -140,10 +139,8 @@ def _decimal(row: dict, name: str, *, required: bool = False, signed: bool = Fal
 
 def _asset(row: dict, name: str, universe: Collection[str], *, required: bool = True
            ) -> str | None:
-    text = _text(row, name)
+    text = _text(row, name, required=required)
     if text is None:
-        if required:
-            raise _Bad(name, "missing")
         return None
     symbol = text.upper()
     if symbol != CASH and symbol not in universe:
@@ -152,9 +149,7 @@ def _asset(row: dict, name: str, universe: Collection[str], *, required: bool = 
 
 
 def _when(row: dict, tz: ZoneInfo) -> tuple[datetime, date]:
-    text = _text(row, "date")
-    if text is None:
-        raise _Bad("date", "missing")
+    text = _text(row, "date", required=True)
     try:
         if len(text) == 10:
             local = datetime.combine(date.fromisoformat(text), time(0), tz)
@@ -175,9 +170,7 @@ def _when(row: dict, tz: ZoneInfo) -> tuple[datetime, date]:
 
 
 def _kind(row: dict) -> tuple[str, str | None]:
-    text = _text(row, "type")
-    if text is None:
-        raise _Bad("type", "missing")
+    text = _text(row, "type", required=True)
     key = text.upper().replace(" ", "_")
     if key not in TYPE_ALIASES:
         raise _Bad("type", f"unsupported type {text[:32]!r}")
