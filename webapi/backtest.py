@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint
 
 import services
 from analytics.backtest import FREQUENCIES, STRATEGIES, StrategyResult
-from errors import DataError, InvalidInputError
 from queries.backtest import Backtest, BacktestRequest, backtest_portfolio
 from queries.correlation_drift import CorrelationDrift, correlation_drift
-from webapi.common import json_error, plan_response, query_params
+from webapi.common import query_params, query_response
 from webapi.diversification import parse_float
 from webapi.optimize import _num, parse_choice, parse_int
 
@@ -70,10 +69,16 @@ def backtest_payload(backtest: Backtest, req: BacktestRequest) -> dict:
 @query_params("strategy", "rebalance", "years", "fee_bps", "target_btc_pct")
 def get_backtest():
     """Walk-forward backtest of the strategies in BTC terms."""
-    return plan_response(
+    return query_response(
         parse_backtest,
         lambda req: backtest_portfolio(services.repository(), services.settings(), req),
         backtest_payload, unavailable="backtest unavailable", empty="no backtest")
+
+
+def parse_drift(args) -> dict[str, int]:  # untyped: a werkzeug MultiDict
+    """``window_days`` and ``days`` of a query string (strict)."""
+    return {"window_days": parse_int("window_days", args.get("window_days"), 90, 20, 365),
+            "days": parse_int("days", args.get("days"), 365, 30, 3650)}
 
 
 def drift_payload(drift: CorrelationDrift, days: int) -> dict:
@@ -91,14 +96,8 @@ def drift_payload(drift: CorrelationDrift, days: int) -> dict:
 @query_params("window_days", "days")
 def get_correlation_rolling():
     """Rolling correlation to BTC of every held asset (correlation drift)."""
-    try:
-        window = parse_int("window_days", request.args.get("window_days"), 90, 20, 365)
-        days = parse_int("days", request.args.get("days"), 365, 30, 3650)
-    except InvalidInputError as exc:
-        return json_error(str(exc), 400)
-    try:
-        drift = correlation_drift(services.repository(), services.settings(),
-                                  window_days=window, days=days)
-    except (DataError, ValueError) as exc:
-        return json_error(f"correlation drift unavailable: {exc}", 503)
-    return jsonify(drift_payload(drift, days))
+    return query_response(
+        parse_drift,
+        lambda req: correlation_drift(services.repository(), services.settings(), **req),
+        lambda drift, req: drift_payload(drift, req["days"]),
+        unavailable="correlation drift unavailable")

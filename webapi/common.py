@@ -1,4 +1,4 @@
-"""Shared glue for the JSON API: declared query parameters, JSON errors, planning routes."""
+"""Shared glue for the JSON API: declared query parameters, JSON errors, read routes."""
 
 from __future__ import annotations
 
@@ -42,20 +42,22 @@ def json_error(message: str, status: int = 400):
     return jsonify({"error": message}), status
 
 
-def plan_response(parse: Callable[[Any], Req], run: Callable[[Req], Result],
-                  payload: Callable[[Result, Req], dict], *, unavailable: str, empty: str):
-    """Answer a planning route (/api/optimize, /api/backtest): parse, run, serialise.
+def query_response(parse: Callable[[Any], Req], run: Callable[[Req], Result],
+                   payload: Callable[[Result, Req], dict], *, unavailable: str,
+                   empty: str | None = None):
+    """Answer a read route: parse the query string, run the query, serialise its result.
 
     Args:
         parse: the strict parser of the query string (raises InvalidInputError).
         run: the query run on the parsed request.
         payload: the JSON body of the result and the request.
-        unavailable: what a 503 says before the store's error ("optimizer unavailable").
-        empty: what a 422 says before the reason ("no proposal").
+        unavailable: what a 503 says before the error ("optimizer unavailable").
+        empty: what a 422 says before the reason ("no proposal") when the history cannot
+            support the request (a ValueError); None: a ValueError is a 503 too.
 
     Returns:
-        200 with the payload; 400 on bad input, or ``{error, constraint}`` when the caps cannot
-        hold; 503 when the store fails; 422 when the history cannot support the request.
+        200 with the payload; 400 on bad input, or ``{error, constraint}`` when the optimizer's
+        caps cannot hold; 503 when the store fails; 422 (or 503) on a ValueError.
     """
     try:
         req = parse(request.args)
@@ -68,5 +70,7 @@ def plan_response(parse: Callable[[Any], Req], run: Callable[[Req], Result],
     except DataError as exc:
         return json_error(f"{unavailable}: {exc}", 503)
     except ValueError as exc:
+        if empty is None:
+            return json_error(f"{unavailable}: {exc}", 503)
         return json_error(f"{empty}: {exc}", 422)
     return jsonify(payload(result, req))

@@ -28,15 +28,15 @@ from __future__ import annotations
 import logging
 import math
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint
 
 import services
 from analytics.optimizer import METHODS, Caps, MixRisk
-from errors import DataError, InvalidInputError
+from errors import InvalidInputError
 from queries.diversification import Diversification, diversification
 from queries.optimize import UNIVERSES, OptimizeRequest, OptimizeResult, optimize_portfolio
 from queries.rebalance import with_valuations
-from webapi.common import json_error, plan_response, query_params
+from webapi.common import query_params, query_response
 from webapi.diversification import _FLOAT, _INT, parse_bool, parse_float
 from webapi.payloads import rebalance_payload
 
@@ -79,6 +79,12 @@ def parse_threshold(raw: str | None) -> float:
     return value
 
 
+def parse_diversification(args) -> dict[str, float]:  # untyped: a werkzeug MultiDict
+    """``lookback_days`` and ``threshold`` of a query string (strict)."""
+    return {"lookback_days": parse_int("lookback_days", args.get("lookback_days"), 90, 2, 3650),
+            "threshold": parse_threshold(args.get("threshold"))}
+
+
 def diversification_payload(view: Diversification) -> dict:
     """The /api/diversification body."""
     picks = view.selection.picks
@@ -101,17 +107,11 @@ def diversification_payload(view: Diversification) -> dict:
 @query_params("lookback_days", "threshold")
 def get_diversification():
     """Low-correlation candidates by category and effective bets now vs proposed."""
-    try:
-        lookback = parse_int("lookback_days", request.args.get("lookback_days"), 90, 2, 3650)
-        threshold = parse_threshold(request.args.get("threshold"))
-    except InvalidInputError as exc:
-        return json_error(str(exc), 400)
-    try:
-        view = diversification(services.repository(), services.settings(),
-                               lookback_days=lookback, threshold=threshold)
-    except (DataError, ValueError) as exc:
-        return json_error(f"diversification unavailable: {exc}", 503)
-    return jsonify(diversification_payload(view))
+    return query_response(
+        parse_diversification,
+        lambda req: diversification(services.repository(), services.settings(), **req),
+        lambda view, _req: diversification_payload(view),
+        unavailable="diversification unavailable")
 
 
 def parse_optimize(args) -> OptimizeRequest:  # untyped: a werkzeug MultiDict
@@ -170,7 +170,7 @@ def optimize_payload(result: OptimizeResult, req: OptimizeRequest) -> dict:
               "universe", "fee_bps", "min_trade_btc", "min_trade_usd", "include_stale")
 def get_optimize():
     """The optimizer's mix in BTC terms and the trades to reach it."""
-    return plan_response(
+    return query_response(
         parse_optimize,
         lambda req: optimize_portfolio(services.repository(), services.settings(), req,
                                        now=services.now()),
