@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import html
 
-from components.figures import BTC_ORANGE, PALETTE, _base_layout
+from components.figures import BTC_ORANGE, PALETTE, _base_layout, axis_times
 from components.format import fmt_btc, fmt_pct
 
 STRATEGY_LABELS = {"current": "Current mix", "optimized": "Optimized (walk-forward)",
@@ -20,7 +20,7 @@ STRATEGY_COLOURS = {"current": "#18bc9c", "optimized": "#3498db", "btc_target": 
 def backtest_figure(series: Mapping[str, pd.Series], *, dark: bool = False) -> go.Figure:
     """Each strategy's BTC value per day (index UTC dates)."""
     fig = go.Figure([go.Scatter(
-        x=s.index, y=s.to_numpy(), name=STRATEGY_LABELS.get(name, name),
+        x=axis_times(s.index), y=s.to_numpy(), name=STRATEGY_LABELS.get(name, name),
         line={"color": STRATEGY_COLOURS.get(name, "#7f8c8d"), "width": 1.8},
         hovertemplate="%{x|%Y-%m-%d}: ₿%{y:.6f}<extra>" + name + "</extra>")
         for name, s in series.items()])
@@ -62,8 +62,9 @@ def drift_figure(frame: pd.DataFrame, *, window_days: int, dark: bool = False,
     ``left_out``: held assets without a line (named in the title as a count).
     """
     frame = thinned(frame, max_points).round(3)
+    times = axis_times(frame.index)
     fig = go.Figure([go.Scatter(
-        x=frame.index, y=frame[s].to_numpy(), name=str(s), connectgaps=False,
+        x=times, y=frame[s].to_numpy(), name=str(s), connectgaps=False,
         line={"color": PALETTE[i % len(PALETTE)], "width": 1.5},
         hovertemplate="%{x|%Y-%m-%d}: %{y:.2f}<extra>" + str(s) + "</extra>")
         for i, s in enumerate(frame.columns)])

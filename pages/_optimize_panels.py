@@ -16,6 +16,7 @@ from analytics.optimizer import METHODS, Caps, MixRisk
 from components import figures, ids, optimize_figures
 from components.suggested_mix import mix_view
 from errors import DataError
+from pages._panel_cache import cached_panel
 from queries.backtest import BacktestRequest, backtest_portfolio
 from queries.correlation_drift import correlation_drift
 from queries.history_hourly import hourly_history
@@ -154,6 +155,7 @@ def register_callbacks() -> None:
              Input(ids.HOLDINGS_VERSION, "data"))(update_suggested_mix)
     callback(Output(ids.BACKTEST_CHART, "figure"), Output(ids.BACKTEST_TABLE, "children"),
              Input(ids.BACKTEST_REBALANCE, "value"), Input(ids.REBALANCE_TARGET, "value"),
-             Input(ids.HOLDINGS_VERSION, "data"), Input(ids.THEME_STORE, "data"))(update_backtest)
+             Input(ids.HOLDINGS_VERSION, "data"),
+             Input(ids.THEME_STORE, "data"))(cached_panel(update_backtest))
     callback(Output(ids.DRIFT_CHART, "figure"), Input(ids.HOLDINGS_VERSION, "data"),
-             Input(ids.THEME_STORE, "data"))(update_drift)
+             Input(ids.THEME_STORE, "data"))(cached_panel(update_drift))

@@ -31,6 +31,7 @@ from data.store.holdings import deposit_holding, remove_holding
 from errors import DataError, InvalidInputError
 from pages import _dashboard_assets
 from pages import _optimize_panels as mix
+from pages._panel_cache import cached_panel
 from queries.dashboard import (
     HEATMAP_LIMIT,
     heatmap_symbols,
@@ -154,6 +155,7 @@ def update_remove_asset(clicks):
           Output(ids.ALLOCATION_CATEGORY_CHART, "figure"),
           Input(ids.HOLDINGS_VERSION, "data"), Input(ids.THEME_STORE, "data"),
           Input(ids.HISTORY_RANGE, "value"))
+@cached_panel
 def update_history_charts(_version, theme, window="all"):
     """Performance in BTC against just holding BTC, and the allocation donuts.
 
@@ -177,6 +179,7 @@ def update_history_charts(_version, theme, window="all"):
           Output(ids.CORRELATION_NOTE, "children"), Output(ids.CORRELATION_RANKING, "children"),
           Input(ids.CORRELATION_LOOKBACK, "value"), Input(ids.THEME_STORE, "data"),
           Input(ids.HEATMAP_ALL, "value"))
+@cached_panel
 def update_correlation(lookback, theme, show_all=False):
     """Correlation heatmap, its ranked correlation-to-BTC form for phones, and diversifiers.
 

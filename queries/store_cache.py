@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable
 from threading import Lock
 from typing import TypeVar
 
-from data.store import ledger_store
-from data.store.repository import Repository
+from data.store import ledger_store, universe
+from data.store.repository import PRICES_VERSION_KEY, Repository
 
 T = TypeVar("T")
 
@@ -28,6 +28,20 @@ def store_version(repo: Repository, portfolio: str, symbols: Iterable[str]) -> t
     symbols = sorted(set(symbols))
     return (id(repo.engine), str(repo.engine.url), ledger_store.ledger_version(repo, portfolio),
             tuple(symbols), ledger_store.closes_fingerprint(repo, symbols))
+
+
+def data_version(repo: Repository, portfolio: str) -> tuple:
+    """A name for everything a dashboard panel is derived from, read in two small queries.
+
+    The ledger's change counter, the tokens of the daily and hourly bars and of the custom
+    universe (each changes with every write), and when the newest quote was fetched. Equal
+    versions mean equal inputs, in every process of a deployment.
+    """
+    keys = [ledger_store.VERSION_KEY + portfolio, PRICES_VERSION_KEY + "1d",
+            PRICES_VERSION_KEY + "1h", universe.VERSION_KEY]
+    values = repo.meta_values(keys)
+    return (id(repo.engine), str(repo.engine.url), *(values.get(k) for k in keys),
+            repo.newest_quote_fetch())
 
 
 class ResultCache:

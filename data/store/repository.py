@@ -32,6 +32,10 @@ from data.store.state import StoreBase
 
 logger = logging.getLogger(__name__)
 
+# Meta key + interval: a token that changes with every write to that interval's bars, for
+# readers that cache what they derive from prices (queries/store_cache.data_version).
+PRICES_VERSION_KEY = "prices_version:"
+
 # Newest close per symbol (in a time window). A GROUP BY reads every row of the table (~35 ms
 # at 200 assets x 5 years on SQLite); this walks the (symbol, interval, ts) key instead: a
 # recursive step finds the next symbol, one index seek its newest bar. Standard SQL (SQLite
@@ -128,12 +132,14 @@ class Repository(StoreBase):
                 for start in range(0, len(batch), 5000):
                     result = conn.exec_driver_sql(str(compiled), batch[start:start + 5000])
                     total += max(result.rowcount, 0)
-                return total
-            # psycopg reports rowcount -1 for executemany: count RETURNING rows there instead.
-            stmt = stmt.returning(prices.c.ts)
-            for start in range(0, len(rows), 5000):
-                chunk = [dict(zip(keys, r, strict=True)) for r in rows[start:start + 5000]]
-                total += len(conn.execute(stmt, chunk).all())
+            else:
+                # psycopg reports rowcount -1 for executemany: count RETURNING rows instead.
+                stmt = stmt.returning(prices.c.ts)
+                for start in range(0, len(rows), 5000):
+                    chunk = [dict(zip(keys, r, strict=True)) for r in rows[start:start + 5000]]
+                    total += len(conn.execute(stmt, chunk).all())
+            if total:
+                self.stamp_meta(conn, PRICES_VERSION_KEY + interval)
             return total
 
         return self._write(write)
@@ -194,7 +200,14 @@ class Repository(StoreBase):
     def delete_prices_before(self, interval: str, before: datetime) -> int:
         """Delete the bars of one interval older than ``before`` (retention); return how many."""
         stmt = sa.delete(prices).where(prices.c.interval == interval, prices.c.ts < epoch(before))
-        return max(self._write(lambda conn: conn.execute(stmt).rowcount), 0)
+
+        def delete(conn: sa.Connection) -> int:
+            count = max(conn.execute(stmt).rowcount, 0)
+            if count:
+                self.stamp_meta(conn, PRICES_VERSION_KEY + interval)
+            return count
+
+        return self._write(delete)
 
     # ---- quotes -------------------------------------------------------------------------
     def upsert_quotes(self, items: Iterable[Quote], *, fetched_at: datetime) -> int:

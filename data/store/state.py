@@ -10,6 +10,7 @@ configured universe and the holdings as the ledger's balances. ``Repository``
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Mapping
 from datetime import datetime, timezone
 
@@ -135,6 +136,21 @@ class StoreBase:
         """Set a key only if absent; return True if this call set it (a run-once guard)."""
         stmt = insert_for(self.backend, meta).values(key=key, value=value).on_conflict_do_nothing()
         return bool(self._write(lambda c: c.execute(stmt).rowcount))
+
+    def stamp_meta(self, conn: sa.Connection, key: str) -> None:
+        """Give ``key`` a value never used before, inside the caller's transaction.
+
+        A version token that readers cache by: random rather than a counter, so a restored
+        backup or two concurrent writers can never bring back a value a reader has seen.
+        """
+        value = uuid.uuid4().hex
+        stmt = insert_for(self.backend, meta).values(key=key, value=value)
+        conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"value": value}))
+
+    def meta_values(self, keys: list[str]) -> dict[str, str]:
+        """The values of these keys in one read (a key never set is missing)."""
+        query = sa.select(meta.c.key, meta.c.value).where(meta.c.key.in_(keys))
+        return self._run(lambda c: {k: v for k, v in c.execute(query)})
 
     def set_meta(self, key: str, value: str) -> None:
         """Insert or overwrite one bookkeeping value (one transaction)."""

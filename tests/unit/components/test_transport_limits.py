@@ -141,7 +141,8 @@ def test_drift_lines_have_a_bounded_number_of_points_ending_today_rounded():
     assert len(fig.data) == 3
     for trace, symbol in zip(fig.data, frame.columns, strict=True):
         assert 60 < len(trace.y) <= 120
-        assert pd.Timestamp(trace.x[-1]) == frame.index[-1]  # the newest day is drawn
+        # the newest day is drawn, as its UTC date
+        assert pd.Timestamp(trace.x[-1], tz="UTC") == frame.index[-1]
         assert np.allclose(trace.y[-1], frame[symbol].iloc[-1], atol=5e-4)
         assert all(round(float(v), 3) == float(v) for v in trace.y)
 

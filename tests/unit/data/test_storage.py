@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from data.models import Quote
-from data.store.repository import Repository
+from data.store.repository import PRICES_VERSION_KEY, Repository
 from data.store.seed import SEED_KEY, read_sample, seed_store
 from tests.support.sample import NOW, SAMPLE
 
@@ -147,3 +147,19 @@ def test_storage_newest_quote_fetch(store):
     quote = Quote(symbol="BTC", price_usd=1.0, ts=NOW, source="coingecko")
     store.upsert_quotes([quote], fetched_at=NOW)
     assert store.newest_quote_fetch() == pd.Timestamp(NOW)
+
+
+@pytest.mark.postgres
+def test_storage_prices_version_changes_with_every_price_write_and_only_then(store):
+    daily, hourly = PRICES_VERSION_KEY + "1d", PRICES_VERSION_KEY + "1h"
+    assert store.meta_values([daily, hourly]) == {}
+    store.upsert_prices(_bars([1.0, 2.0]))
+    first = store.meta_values([daily])[daily]
+    store.upsert_prices(_bars([1.0, 2.0]))  # the same rows: nothing written, same version
+    assert store.meta_values([daily])[daily] == first
+    store.upsert_prices(_bars([1.0, 2.5]))  # a corrected close
+    second = store.meta_values([daily])[daily]
+    assert second != first
+    assert store.delete_prices_before("1d", datetime(2025, 1, 2, tzinfo=timezone.utc)) == 1
+    assert store.meta_values([daily])[daily] not in (first, second)
+    assert store.meta_values([hourly]) == {}  # other intervals keep their own version

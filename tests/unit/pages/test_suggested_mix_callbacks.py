@@ -108,4 +108,4 @@ def test_drift_panel_has_a_line_per_held_asset(page, repo, settings):
     # A year of days thinned to at most 120 points per line, the newest day kept (issue 17).
     from queries.correlation_drift import correlation_drift
     newest = correlation_drift(repo, settings).frame.index[-1]
-    assert all(60 < len(t.x) <= 120 and t.x[-1] == newest for t in fig.data)
+    assert all(60 < len(t.x) <= 120 and t.x[-1] == f"{newest:%Y-%m-%d}" for t in fig.data)
