@@ -104,12 +104,26 @@ def on_starting(server) -> None:  # untyped: gunicorn Arbiter
 
 _scheduler: dict = {"proc": None, "stopping": False}
 
+# Popen waits on a close-on-exec pipe until its child has exec'd. A worker the master forks in
+# that instant inherits the pipe's write end and never execs, so Popen blocked until the
+# workers exited, and a scheduler that died in the meantime was never restarted (seen under
+# load: tests/integration/system/test_gunicorn_serving.py). Every fork of this process waits
+# for a scheduler start in progress, and no start begins during a fork.
+_spawning = threading.RLock()
+os.register_at_fork(before=_spawning.acquire, after_in_parent=_spawning.release,
+                    after_in_child=_spawning.release)
+
+
+def _start_scheduler() -> subprocess.Popen:
+    with _spawning:
+        return subprocess.Popen([sys.executable, "-m", "data.scheduler"], cwd=ROOT,
+                                env=os.environ.copy())
+
 
 def _supervise_scheduler(log) -> None:  # untyped: gunicorn logger
     """Run ``python -m data.scheduler`` and restart it if it dies (5 s back-off)."""
     while not _scheduler["stopping"]:
-        proc = subprocess.Popen([sys.executable, "-m", "data.scheduler"], cwd=ROOT,
-                                env=os.environ.copy())
+        proc = _start_scheduler()
         _scheduler["proc"] = proc
         # Poll, never a blocking wait: the master reaps its children itself (SIGCHLD), and a
         # blocking waitpid here missed the exit of a killed scheduler.

@@ -254,3 +254,33 @@ def test_serving_runs_one_scheduler_beside_the_workers_and_restarts_it(tmp_path)
         _stop(proc)
         fake.stop()
     assert _scheduler_pids(proc.pid) == []
+
+
+FORK_DURING_START = """
+import os, runpy, threading, time
+conf = runpy.run_path("gunicorn.conf.py")
+held = threading.Event()
+
+def start():  # a scheduler start in progress (Popen waiting for its child's exec)
+    with conf["_spawning"]:
+        held.set()
+        time.sleep(1.0)
+
+threading.Thread(target=start).start()
+held.wait()
+t0 = time.monotonic()
+pid = os.fork()  # what the master does to boot a worker
+if pid == 0:
+    os._exit(0)
+os.waitpid(pid, 0)
+print(time.monotonic() - t0)
+"""
+
+
+def test_serving_a_worker_is_never_forked_while_the_scheduler_starts(tmp_path):
+    # A worker forked while Popen waits for the scheduler's exec kept Popen's pipe open, so the
+    # supervisor hung until the workers exited and never restarted a dead scheduler.
+    out = subprocess.run([sys.executable, "-c", FORK_DURING_START], cwd=ROOT, env=_env(tmp_path),
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert float(out.stdout.strip().splitlines()[-1]) >= 0.9  # the fork waited for the start
